@@ -1,0 +1,55 @@
+// Cache policy, CloudFront's way: whether a response may be stored, for how long it is fresh,
+// and whether a stored response is still usable. Pure: no I/O, no clock reads (given `now`).
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/http_message.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace perch::cache {
+
+// A behavior's TTL settings in seconds (CloudFront min_ttl / default_ttl / max_ttl).
+struct TtlSettings {
+    int64_t min_ttl = 0;
+    int64_t default_ttl = 86400;
+    int64_t max_ttl = 31536000;
+};
+
+struct StorageDecision {
+    bool store = false;
+    // Why the response is not stored ("no-store", "private", "status 201", ...); nullptr when
+    // stored. Goes to logs and the access log's reason field.
+    const char *reason = nullptr;
+    int64_t ttl_ms = 0;         // freshness lifetime (RFC 9111 §4.2.1 after CloudFront's clamps)
+    int64_t initial_age_ms = 0; // corrected initial age (RFC 9111 §4.2.3)
+};
+
+// Decides storage and freshness of `response` to `request`:
+// - request_time / response_time: when the request was sent to the origin and when the
+//   response head arrived (RFC 9111 §4.2.3 age calculation).
+// - error_caching_min_ttl: set when the distribution has a custom_error_response for this
+//   status; such a response is stored for that many seconds regardless of its headers.
+// CloudFront rules: with min_ttl == 0, no-store / no-cache / private prevent storing; with
+// min_ttl > 0 they are stored for min_ttl. s-maxage beats max-age beats Expires - Date; the
+// result is clamped to [min_ttl, max_ttl]; with none of them the TTL is default_ttl (raised to
+// min_ttl). CDN-Cache-Control (RFC 9213), when present, is used instead of Cache-Control.
+StorageDecision decide_storage(const core::RequestHead &request, const core::ResponseHead &response,
+                               const TtlSettings &ttl, core::UnixMillis request_time,
+                               core::UnixMillis response_time,
+                               std::optional<int64_t> error_caching_min_ttl = std::nullopt);
+
+// What a stored response's freshness was computed from.
+struct StoredTimes {
+    core::UnixMillis response_time = 0;
+    int64_t initial_age_ms = 0;
+    int64_t ttl_ms = 0;
+};
+
+// Current age (RFC 9111 §4.2.3) in milliseconds.
+int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept;
+// Whether the stored response is fresh at `now`.
+bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept;
+
+} // namespace perch::cache

@@ -1,0 +1,62 @@
+// Refcounted byte buffers and slices of them. A Buffer is one allocation (header + bytes);
+// a BufferSlice keeps its buffer alive, so body bytes can travel from an origin read to the
+// cache and to viewer writes without being copied.
+#pragma once
+
+#include "core/ref.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace perch::core {
+
+class alignas(16) Buffer final : public RefCounted<Buffer> {
+public:
+    // Returns a buffer with a reference count of 1; throws std::bad_alloc.
+    static Ref<Buffer> create(size_t capacity);
+
+    // The bytes follow the header in the same allocation.
+    uint8_t *data() noexcept { return reinterpret_cast<uint8_t *>(this + 1); }
+    const uint8_t *data() const noexcept { return reinterpret_cast<const uint8_t *>(this + 1); }
+    size_t capacity() const noexcept { return capacity_; }
+    size_t size() const noexcept { return size_; }
+    size_t room() const noexcept { return capacity_ - size_; }
+    uint8_t *tail() noexcept { return data() + size_; }
+    void grow(size_t n) noexcept { size_ += n; }
+    void clear() noexcept { size_ = 0; }
+    // Appends up to room() bytes; returns how many were taken.
+    size_t append(const void *p, size_t n) noexcept {
+        if (n > room()) n = room();
+        if (n) std::memcpy(tail(), p, n);
+        size_ += n;
+        return n;
+    }
+    std::string_view view() const noexcept {
+        return {reinterpret_cast<const char *>(data()), size_};
+    }
+
+    static void destroy(const Buffer *b) noexcept;
+
+private:
+    explicit Buffer(size_t cap) noexcept : capacity_(cap) {}
+    ~Buffer() = default;
+    friend class RefCounted<Buffer>;
+
+    size_t capacity_;
+    size_t size_ = 0;
+};
+
+// A view of bytes inside a Buffer that it keeps alive.
+struct BufferSlice {
+    Ref<Buffer> buf;
+    const uint8_t *ptr = nullptr;
+    size_t len = 0;
+
+    BufferSlice() = default;
+    BufferSlice(Ref<Buffer> b, const uint8_t *p, size_t n) : buf(std::move(b)), ptr(p), len(n) {}
+    std::string_view view() const noexcept { return {reinterpret_cast<const char *>(ptr), len}; }
+};
+
+} // namespace perch::core
