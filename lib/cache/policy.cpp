@@ -1,1 +1,280 @@
-// placeholder: being written
+// Storage and freshness decisions, CloudFront's way, with RFC 9111 for what CloudFront leaves
+// unsaid.
+//
+// What CloudFront documents (Amazon CloudFront Developer Guide, "Manage how long content stays
+// in the cache (expiration)", Expiration.md, and "How CloudFront processes and caches HTTP 4xx
+// and 5xx status codes from your origin", HTTPStatusCodes.md, custom-error-pages-expiration.md,
+// http-3xx-status-codes.md; awsdocs/amazon-cloudfront-developer-guide):
+// - Minimum TTL = 0: max-age -> min(max-age, Maximum TTL); s-maxage (with max-age) ->
+//   min(s-maxage, Maximum TTL); Expires -> until Expires or Maximum TTL, whichever is sooner;
+//   no max-age -> Default TTL; no-cache / no-store / private -> "CloudFront respects the
+//   headers" (not cached).
+// - Minimum TTL > 0: the header value clamped to [Minimum TTL, Maximum TTL]; no header ->
+//   the greater of Minimum TTL and Default TTL; no-cache / no-store / private -> cached for
+//   Minimum TTL.
+// - Both max-age and Expires: only max-age is used. s-maxage beats max-age.
+// - Only responses to GET and HEAD are cached (OPTIONS is opt-in; not done here).
+// - 4xx/5xx always cached: 404, 405, 414, 500, 501, 502, 503, 504; cached only with
+//   max-age or s-maxage: 400, 403, 412, 415. 416 is never cached, even with an Error Caching
+//   Minimum TTL. An error response is cached for the greater of the Error Caching Minimum TTL
+//   and its max-age / s-maxage / Expires (the latter capped at Maximum TTL); with other
+//   directives (no-store...) or none, for the Error Caching Minimum TTL.
+// - 307 and 308 are cached only when the origin sends Cache-Control.
+//
+// What this module decides on top (the order of the checks is the order below):
+// 1. Method: only GET and HEAD ("method").
+// 2. Status never stored here: 1xx, 206 (the range layer handles partial content), 304 (it
+//    refreshes a stored response instead), 416 (CloudFront), anything outside 100..599.
+// 3. Directives: CDN-Cache-Control (RFC 9213) when present with at least one directive is used
+//    instead of Cache-Control, and Expires is then ignored too (RFC 9213 §2.1).
+// 4. Vary: * is never stored ("vary *"): no later request can match it.
+// 5. Authorization in the request: not stored unless public, s-maxage or must-revalidate
+//    (RFC 9111 §3.5), whatever the TTL settings. CloudFront instead forces Authorization into
+//    the cache key; perch follows the RFC, the safe choice for a library.
+// 6. error_caching_min_ttl (the distribution has a custom_error_response for this 4xx/5xx
+//    status): stored as CloudFront documents above, whatever the other directives say.
+//    Ignored for statuses below 400.
+// 7. Status: the RFC 9110 §15.1 heuristically cacheable statuses (200, 203, 204, 300, 301,
+//    404, 405, 410, 414, 501) are stored by the rules below. 308 is heuristically cacheable
+//    in RFC 9110, but CloudFront documents it (and 307) as cached only with Cache-Control:
+//    perch follows CloudFront (any directive, or Expires). Any other status needs explicit
+//    freshness: s-maxage, max-age or Expires (this covers CloudFront's 400/403/412/415 rule,
+//    plus Expires as RFC 9111 §3 allows). Otherwise "status NNN". This comes before rule 8 so
+//    that min_ttl never makes an otherwise uncacheable status (a bare 500) storable.
+// 8. no-store / private / no-cache: with min_ttl == 0 not stored (reason in that order);
+//    with min_ttl > 0 stored for min_ttl.
+// 9. TTL: s-maxage, else max-age, else Expires - Date, clamped to [min_ttl, max_ttl] (min_ttl
+//    wins if the settings are inverted); none of them: max(min_ttl, default_ttl).
+//    An invalid Expires (RFC 9111 §5.3, e.g. "0") or several different Expires values
+//    (§4.2.1) count as already expired: 0 before clamping. A missing or invalid Date is taken
+//    as response_time (RFC 9110 §6.6.1).
+// Set-Cookie does not prevent storing here: the edge strips or keys it as the behavior's
+// cookie settings say.
+#include "cache/policy.hpp"
+
+#include "core/ascii.hpp"
+#include "http/cache_control.hpp"
+#include "http/http_date.hpp"
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <limits>
+#include <string_view>
+
+namespace perch::cache {
+
+namespace {
+
+constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t delta_seconds_max = 2147483648; // RFC 9111 §1.2.2
+
+// "status NNN" for every status 100..599, as static strings.
+struct StatusReasons {
+    static constexpr size_t first = 100, count = 500;
+    std::array<std::array<char, 11>, count> text{};
+
+    constexpr StatusReasons() {
+        for (size_t i = 0; i < count; ++i) {
+            const size_t s = first + i;
+            constexpr std::string_view prefix = "status ";
+            for (size_t j = 0; j < prefix.size(); ++j)
+                text[i][j] = prefix[j];
+            text[i][7] = char('0' + s / 100);
+            text[i][8] = char('0' + s / 10 % 10);
+            text[i][9] = char('0' + s % 10);
+            text[i][10] = '\0';
+        }
+    }
+};
+constexpr StatusReasons status_reasons;
+
+const char *status_reason(uint16_t status) noexcept {
+    if (status < StatusReasons::first || status >= StatusReasons::first + StatusReasons::count)
+        return "status not cacheable";
+    return status_reasons.text[status - StatusReasons::first].data();
+}
+
+bool never_stored_status(uint16_t s) noexcept {
+    return s < 200 || s > 599 || s == 206 || s == 304 || s == 416;
+}
+
+// RFC 9110 §15.1 minus 206 (never stored here) and 308 (CloudFront: only with Cache-Control).
+constexpr uint16_t heuristically_cacheable_statuses[] = {200, 203, 204, 300, 301,
+                                                         404, 405, 410, 414, 501};
+
+bool heuristically_cacheable(uint16_t s) noexcept {
+    return std::find(std::begin(heuristically_cacheable_statuses),
+                     std::end(heuristically_cacheable_statuses),
+                     s) != std::end(heuristically_cacheable_statuses);
+}
+
+int64_t sat_add(int64_t a, int64_t b) noexcept {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? int64_max : std::numeric_limits<int64_t>::min();
+    return r;
+}
+
+int64_t sat_sub(int64_t a, int64_t b) noexcept {
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return b < 0 ? int64_max : std::numeric_limits<int64_t>::min();
+    return r;
+}
+
+int64_t seconds_to_ms(int64_t s) noexcept {
+    if (s <= 0) return 0;
+    return s > int64_max / 1000 ? int64_max : s * 1000;
+}
+
+bool has_vary_star(const core::HeaderMap &h) {
+    bool star = false;
+    h.for_each("vary", [&](std::string_view v) {
+        core::for_each_list_element(v, [&](std::string_view el) { star = star || el == "*"; });
+    });
+    return star;
+}
+
+// The Age field (RFC 9111 §5.1): the first member of the list; invalid -> ignored (0).
+int64_t age_seconds(const core::HeaderMap &h) {
+    auto age = h.get("age");
+    if (!age) return 0;
+    std::string_view first;
+    core::for_each_list_element(*age, [&](std::string_view el) {
+        if (first.empty()) first = el;
+    });
+    if (first.empty()) return 0;
+    int64_t v = 0;
+    for (char c : first) {
+        if (c < '0' || c > '9') return 0;
+        if (v < delta_seconds_max) v = v * 10 + (c - '0');
+    }
+    return std::min(v, delta_seconds_max);
+}
+
+// The Date field, or response_time when missing or invalid.
+core::UnixMillis date_value(const core::HeaderMap &h, core::UnixMillis response_time) {
+    if (auto d = h.get("date"))
+        if (auto t = http::parse_http_date(*d)) return *t;
+    return response_time;
+}
+
+// Expires - Date in whole seconds (>= 0); 0 when Expires is invalid or repeated with
+// different values.
+int64_t expires_lifetime_s(const core::HeaderMap &h, core::UnixMillis date) {
+    std::optional<core::UnixMillis> expires;
+    bool invalid = false;
+    h.for_each("expires", [&](std::string_view v) {
+        auto t = http::parse_http_date(v);
+        if (!t || (expires && *expires != *t))
+            invalid = true;
+        else
+            expires = t;
+    });
+    if (invalid || !expires) return 0;
+    return std::max<int64_t>(0, sat_sub(*expires, date) / 1000);
+}
+
+// Corrected initial age (RFC 9111 §4.2.3), in milliseconds.
+int64_t initial_age_ms(const core::HeaderMap &h, core::UnixMillis date,
+                       core::UnixMillis request_time, core::UnixMillis response_time) {
+    const int64_t apparent_age = std::max<int64_t>(0, sat_sub(response_time, date));
+    const int64_t response_delay = std::max<int64_t>(0, sat_sub(response_time, request_time));
+    const int64_t corrected_age_value = sat_add(seconds_to_ms(age_seconds(h)), response_delay);
+    return std::max(apparent_age, corrected_age_value);
+}
+
+// The directives this cache obeys: CDN-Cache-Control when present and not empty (RFC 9213).
+struct Directives {
+    http::CacheControl cc;
+    bool targeted = false; // from CDN-Cache-Control: Expires is ignored
+    bool cache_control_present = false;
+};
+
+Directives directives_for(const core::HeaderMap &h) {
+    Directives d;
+    if (h.contains("cdn-cache-control")) {
+        d.cc = http::parse_cache_control(h.joined("cdn-cache-control"));
+        d.targeted = d.cc.any;
+    }
+    if (!d.targeted) d.cc = http::parse_cache_control(h.joined("cache-control"));
+    d.cache_control_present = d.cc.any;
+    return d;
+}
+
+// The origin's freshness lifetime in seconds (s-maxage, max-age, Expires - Date), if any.
+std::optional<int64_t> explicit_lifetime_s(const Directives &d, const core::HeaderMap &h,
+                                           core::UnixMillis date) {
+    if (d.cc.s_maxage) return *d.cc.s_maxage;
+    if (d.cc.max_age) return *d.cc.max_age;
+    if (!d.targeted && h.contains("expires")) return expires_lifetime_s(h, date);
+    return std::nullopt;
+}
+
+StorageDecision refuse(const char *reason) noexcept {
+    StorageDecision d;
+    d.reason = reason;
+    return d;
+}
+
+StorageDecision store(int64_t ttl_s, int64_t initial_age) noexcept {
+    StorageDecision d;
+    d.store = true;
+    d.ttl_ms = seconds_to_ms(ttl_s);
+    d.initial_age_ms = initial_age;
+    return d;
+}
+
+} // namespace
+
+StorageDecision decide_storage(const core::RequestHead &request, const core::ResponseHead &response,
+                               const TtlSettings &ttl, core::UnixMillis request_time,
+                               core::UnixMillis response_time,
+                               std::optional<int64_t> error_caching_min_ttl) {
+    if (request.method != core::Method::get && request.method != core::Method::head)
+        return refuse("method");
+    const uint16_t status = response.status;
+    if (never_stored_status(status)) return refuse(status_reason(status));
+
+    const core::HeaderMap &h = response.headers;
+    const Directives d = directives_for(h);
+    if (has_vary_star(h)) return refuse("vary *");
+    if (request.headers.contains("authorization") && !d.cc.public_ && !d.cc.s_maxage &&
+        !d.cc.must_revalidate)
+        return refuse("authorization");
+
+    const core::UnixMillis date = date_value(h, response_time);
+    const int64_t age = initial_age_ms(h, date, request_time, response_time);
+    const std::optional<int64_t> lifetime = explicit_lifetime_s(d, h, date);
+    const int64_t min_ttl = std::max<int64_t>(0, ttl.min_ttl);
+
+    if (error_caching_min_ttl && status >= 400) {
+        int64_t ttl_s = std::max<int64_t>(0, *error_caching_min_ttl);
+        if (lifetime) ttl_s = std::max(ttl_s, std::min(*lifetime, ttl.max_ttl));
+        return store(ttl_s, age);
+    }
+
+    const bool redirect_with_cc = (status == 307 || status == 308) && d.cache_control_present;
+    if (!heuristically_cacheable(status) && !lifetime && !redirect_with_cc)
+        return refuse(status_reason(status));
+
+    if (d.cc.no_store || d.cc.private_ || d.cc.no_cache) {
+        if (min_ttl > 0) return store(min_ttl, age);
+        return refuse(d.cc.no_store ? "no-store" : d.cc.private_ ? "private" : "no-cache");
+    }
+
+    if (!lifetime) return store(std::max(min_ttl, ttl.default_ttl), age);
+    return store(std::max(min_ttl, std::min(*lifetime, ttl.max_ttl)), age);
+}
+
+int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept {
+    const int64_t resident = std::max<int64_t>(0, sat_sub(now, t.response_time));
+    return std::max<int64_t>(0, sat_add(t.initial_age_ms, resident));
+}
+
+bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept {
+    return current_age_ms(t, now) < t.ttl_ms;
+}
+
+} // namespace perch::cache

@@ -81,6 +81,9 @@ struct Origin {
     std::vector<OriginCustomHeader> custom_headers; // Terraform custom_header blocks
     // origin.perch.directory: serve files from this local directory (absolute after parsing).
     std::string directory;
+    // origin.perch.tls_ca_file: PEM CAs trusted for this HTTPS origin instead of the system
+    // bundle (a private CA); absolute after parsing.
+    std::string tls_ca_file;
 };
 
 enum class ViewerProtocolPolicy { allow_all, redirect_to_https, https_only };
@@ -136,6 +139,12 @@ struct Config {
 // origin perch.directory) are resolved against base_dir. Errors have code Code::config and a
 // context "<json path>: <reason>".
 core::Result<Config> parse_config(std::string_view json_text, std::string_view base_dir);
+
+// Parses a listen address "http://HOST:PORT" or "https://HOST:PORT" (HOST: an IPv4 address,
+// a bracketed IPv6 address, or "localhost"; out.host loses the brackets). Port 0 (any free
+// port) only with allow_port_zero. Returns the reason it is invalid, or nullptr.
+const char *parse_listen_address(std::string_view text, ListenAddress &out,
+                                 bool allow_port_zero = false);
 
 // Parses a byte size: a JSON-style integer ("1048576") or a number with a unit: B, KB, MB,
 // GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024); "256MiB", "1.5 GiB".

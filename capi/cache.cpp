@@ -1,0 +1,93 @@
+// perch_cache_*: a cache store shared between runtimes.
+#include "capi/handles.hpp"
+
+#include "cache/memory_store.hpp"
+
+using namespace perch;
+using capi::guarded;
+using capi::valid;
+
+extern "C" {
+
+PERCH_API void perch_cache_options_init(perch_cache_options *o, uint32_t struct_size) {
+    if (!o || struct_size < sizeof(uint32_t)) return;
+    perch_cache_options d{};
+    d.struct_size = struct_size;
+    std::memcpy(o, &d, struct_size < sizeof d ? struct_size : sizeof d);
+}
+
+PERCH_API perch_status perch_cache_create(const perch_config *cfg, const perch_cache_options *opts,
+                                          perch_cache **out) {
+    if (!out) return PERCH_E_INVALID_ARGUMENT;
+    if (cfg && !valid(cfg)) return PERCH_E_INVALID_HANDLE;
+    perch_cache_options defaults{};
+    defaults.struct_size = sizeof defaults;
+    perch_cache_options o = capi::read_prefix(opts, defaults);
+    return guarded([&] {
+        cache::MemoryStoreOptions mo;
+        mo.budget_bytes = o.memory_bytes;
+        if (!mo.budget_bytes)
+            mo.budget_bytes = cfg && cfg->deployment
+                                  ? cfg->deployment->config().perch.cache_memory_bytes
+                                  : 256ull << 20;
+        mo.max_object_bytes = o.max_object_bytes;
+        auto *c = new perch_cache;
+        c->store = core::Ref<cache::CacheStore>::adopt(new cache::MemoryStore(mo));
+        *out = c;
+        return PERCH_OK;
+    });
+}
+
+PERCH_API void perch_cache_ref(perch_cache *c) {
+    if (valid(c)) c->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+PERCH_API void perch_cache_unref(perch_cache *c) {
+    if (!valid(c)) return;
+    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        c->tag = capi::dead_tag;
+        delete c;
+    }
+}
+
+PERCH_API perch_status perch_cache_get_stats(const perch_cache *c, perch_cache_stats *out) {
+    if (!valid(c)) return PERCH_E_INVALID_HANDLE;
+    if (!out || out->struct_size < sizeof(uint32_t)) return PERCH_E_INVALID_ARGUMENT;
+    cache::StoreStats s = c->store->stats();
+    perch_cache_stats full{};
+    full.struct_size = sizeof full;
+    full.entries = s.entries;
+    full.bytes_used = s.bytes_used;
+    full.bytes_budget = s.bytes_budget;
+    full.evictions = s.evictions;
+    full.inserts = s.inserts;
+    full.invalidated = s.invalidations;
+    capi::copy_prefix(out, full, out->struct_size);
+    return PERCH_OK;
+}
+
+PERCH_API perch_status perch_cache_invalidate(perch_cache *c, const perch_slice *paths,
+                                              size_t count, uint64_t *removed) {
+    if (!valid(c)) return PERCH_E_INVALID_HANDLE;
+    if (!paths && count) return PERCH_E_INVALID_ARGUMENT;
+    // Validate every path first: an invalid list invalidates nothing.
+    for (size_t i = 0; i < count; ++i) {
+        std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
+        if (p.empty() || p[0] != '/') return PERCH_E_INVALID_ARGUMENT;
+        auto star = p.find('*');
+        if (star != std::string_view::npos && star != p.size() - 1) return PERCH_E_INVALID_ARGUMENT;
+    }
+    return guarded([&] {
+        uint64_t n = 0;
+        for (size_t i = 0; i < count; ++i) {
+            std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
+            bool prefix = p.back() == '*';
+            if (prefix) p.remove_suffix(1);
+            n += c->store->invalidate(p, prefix);
+        }
+        if (removed) *removed = n;
+        return PERCH_OK;
+    });
+}
+
+} // extern "C"

@@ -1,0 +1,238 @@
+// perch_runtime_*: an edge runtime on the host's libuv loop or on its own.
+#include "capi/handles.hpp"
+
+#include "cache/memory_store.hpp"
+#include "edge/runtime.hpp"
+
+using namespace perch;
+using capi::guarded;
+using capi::valid;
+
+namespace {
+
+struct CallbackScope {
+    explicit CallbackScope(perch_runtime *r) : r_(r) { ++r_->callback_depth; }
+    ~CallbackScope() { --r_->callback_depth; }
+    perch_runtime *r_;
+};
+
+void log_sink(void *user, core::LogLevel level, std::string_view id, std::string_view msg) {
+    auto *r = static_cast<perch_runtime *>(user);
+    if (!r->log) return; // destroyed: logging stops
+    CallbackScope scope(r);
+    r->log(r->log_user, static_cast<int32_t>(level), id.data(), id.size(), msg.data(), msg.size());
+}
+
+void free_handle(perch_runtime *r) {
+    perch_config_unref(r->config);
+    perch_cache_unref(r->cache);
+    r->tag = capi::dead_tag;
+    delete r;
+}
+
+void on_runtime_closed(void *user) {
+    auto *r = static_cast<perch_runtime *>(user);
+    r->rt = nullptr;
+    r->closed = true;
+    // With an external loop nobody waits: free now. With an own loop, the destroying call
+    // finishes the job after the loop has run down.
+    if (r->loop_mode == PERCH_LOOP_EXTERNAL) free_handle(r);
+}
+
+// Own loop: run until every handle has closed, then close the loop and free the handle.
+void finish_own_loop(perch_runtime *r) {
+    while (!r->closed) uv_run(r->loop, UV_RUN_ONCE);
+    uv_run(r->loop, UV_RUN_NOWAIT); // close callbacks of handles closed last
+    uv_loop_close(r->loop);
+    free_handle(r);
+}
+
+void on_shutdown_done(void *user) {
+    auto *r = static_cast<perch_runtime *>(user);
+    if (auto cb = std::exchange(r->shutdown_cb, nullptr)) {
+        CallbackScope scope(r);
+        cb(r, r->shutdown_user);
+    }
+}
+
+perch_status fail(perch_runtime *r, const core::Error &e) {
+    r->last_error = e.context;
+    return capi::to_status(e.code);
+}
+
+} // namespace
+
+extern "C" {
+
+PERCH_API void perch_runtime_options_init(perch_runtime_options *o, uint32_t struct_size) {
+    if (!o || struct_size < sizeof(uint32_t)) return;
+    perch_runtime_options d{};
+    d.struct_size = struct_size;
+    std::memcpy(o, &d, struct_size < sizeof d ? struct_size : sizeof d);
+}
+
+PERCH_API perch_status perch_runtime_create(perch_config *cfg, const perch_runtime_options *opts,
+                                            perch_runtime **out) {
+    if (!out) return PERCH_E_INVALID_ARGUMENT;
+    if (!valid(cfg)) return PERCH_E_INVALID_HANDLE;
+    if (!cfg->deployment) return PERCH_E_STATE;
+    perch_runtime_options defaults{};
+    defaults.struct_size = sizeof defaults;
+    perch_runtime_options o = capi::read_prefix(opts, defaults);
+    if (o.loop_mode != PERCH_LOOP_EXTERNAL && o.loop_mode != PERCH_LOOP_OWN)
+        return PERCH_E_INVALID_ARGUMENT;
+    if (o.loop_mode == PERCH_LOOP_EXTERNAL && !o.uv_loop) return PERCH_E_INVALID_ARGUMENT;
+    if (o.cache && !valid(o.cache)) return PERCH_E_INVALID_HANDLE;
+    if (uv_version() < ((1u << 16) | (44u << 8))) return PERCH_E_UNSUPPORTED;
+    return guarded([&] {
+        auto *r = new perch_runtime;
+        r->loop_mode = o.loop_mode;
+        if (o.loop_mode == PERCH_LOOP_OWN) {
+            if (int rc = uv_loop_init(&r->own_loop); rc != 0) {
+                delete r;
+                return PERCH_E_IO;
+            }
+            r->loop = &r->own_loop;
+        } else {
+            r->loop = static_cast<uv_loop_t *>(o.uv_loop);
+        }
+        perch_config_ref(cfg);
+        r->config = cfg;
+        if (o.cache) {
+            perch_cache_ref(o.cache);
+            r->cache = o.cache;
+        } else if (perch_status s = perch_cache_create(cfg, nullptr, &r->cache); s != PERCH_OK) {
+            perch_config_unref(cfg);
+            if (o.loop_mode == PERCH_LOOP_OWN) uv_loop_close(&r->own_loop);
+            delete r;
+            return s;
+        }
+        r->log = o.log;
+        r->log_user = o.log_user;
+        int32_t level = o.log_level ? o.log_level : PERCH_LOG_WARN;
+        core::Logger logger = o.log ? core::Logger(&log_sink, r, core::LogLevel(level))
+                                    : core::Logger(&core::Logger::stderr_sink, nullptr,
+                                                   core::LogLevel(level));
+        r->rt = new edge::Runtime(r->loop, cfg->deployment, r->cache->store, logger);
+        *out = r;
+        return PERCH_OK;
+    });
+}
+
+PERCH_API void perch_runtime_destroy(perch_runtime *r) {
+    if (!valid(r)) return;
+    capi::guarded_void([&] {
+        r->destroy_requested = true;
+        r->log = nullptr;
+        r->shutdown_cb = nullptr;
+        r->rt->close(&on_runtime_closed, r);
+        // An own loop is run down here, unless a run/step is on the stack: it finishes then.
+        if (r->loop_mode == PERCH_LOOP_OWN && !r->driving) finish_own_loop(r);
+    });
+}
+
+PERCH_API const char *perch_runtime_last_error(const perch_runtime *r) {
+    if (!valid(r)) return "invalid perch_runtime handle";
+    return r->last_error.c_str();
+}
+
+PERCH_API perch_status perch_runtime_listen(perch_runtime *r, const char *url, size_t len,
+                                            uint16_t *bound_port) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    if (!url) return PERCH_E_INVALID_ARGUMENT;
+    return guarded([&] {
+        edge::ListenAddress addr;
+        if (const char *why = edge::parse_listen_address(std::string_view(url, len), addr, true)) {
+            r->last_error = std::string(url, len) + ": " + why;
+            return PERCH_E_INVALID_ARGUMENT;
+        }
+        auto port = r->rt->listen(addr);
+        if (!port) return fail(r, port.error());
+        if (bound_port) *bound_port = port.value();
+        return PERCH_OK;
+    });
+}
+
+PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *r) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    return guarded([&] {
+        for (const edge::ListenAddress &a : r->config->deployment->config().perch.listen) {
+            auto port = r->rt->listen(a);
+            if (!port) return fail(r, port.error());
+        }
+        return PERCH_OK;
+    });
+}
+
+PERCH_API perch_status perch_runtime_shutdown(perch_runtime *r, uint32_t grace_ms,
+                                              perch_runtime_shutdown_cb cb, void *user) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    return guarded([&] {
+        r->shutdown_cb = cb;
+        r->shutdown_user = user;
+        r->rt->shutdown(grace_ms, &on_shutdown_done, r);
+        return PERCH_OK;
+    });
+}
+
+PERCH_API perch_status perch_runtime_run(perch_runtime *r) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    if (r->loop_mode != PERCH_LOOP_OWN) return PERCH_E_STATE;
+    if (r->callback_depth > 0 || r->driving) return PERCH_E_REENTRANT;
+    return guarded([&] {
+        r->driving = true;
+        uv_run(r->loop, UV_RUN_DEFAULT);
+        r->driving = false;
+        if (r->destroy_requested) finish_own_loop(r);
+        return PERCH_OK;
+    });
+}
+
+PERCH_API int perch_runtime_backend_fd(const perch_runtime *r) {
+    if (!valid(r) || r->loop_mode != PERCH_LOOP_OWN) return -1;
+    return uv_backend_fd(r->loop);
+}
+
+PERCH_API int32_t perch_runtime_timeout_ms(const perch_runtime *r) {
+    if (!valid(r) || r->loop_mode != PERCH_LOOP_OWN) return -1;
+    return uv_backend_timeout(r->loop);
+}
+
+PERCH_API perch_status perch_runtime_step(perch_runtime *r) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    if (r->loop_mode != PERCH_LOOP_OWN) return PERCH_E_STATE;
+    if (r->callback_depth > 0 || r->driving) return PERCH_E_REENTRANT;
+    return guarded([&] {
+        r->driving = true;
+        uv_run(r->loop, UV_RUN_NOWAIT);
+        r->driving = false;
+        if (r->destroy_requested) finish_own_loop(r);
+        return PERCH_OK;
+    });
+}
+
+PERCH_API perch_status perch_runtime_get_stats(const perch_runtime *r, perch_runtime_stats *out) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    if (!out || out->struct_size < sizeof(uint32_t)) return PERCH_E_INVALID_ARGUMENT;
+    const edge::RuntimeStats &s = r->rt->stats();
+    auto rd = [](const std::atomic<uint64_t> &a) { return a.load(std::memory_order_relaxed); };
+    perch_runtime_stats full{};
+    full.struct_size = sizeof full;
+    full.requests = rd(s.requests);
+    full.hits = rd(s.hits);
+    full.refresh_hits = rd(s.refresh_hits);
+    full.misses = rd(s.misses);
+    full.errors = rd(s.errors);
+    full.bytes_out = rd(s.bytes_out);
+    full.connections_accepted = rd(s.connections_accepted);
+    full.connections_active = rd(s.connections_active);
+    full.origin_fetches = rd(s.origin_fetches);
+    capi::copy_prefix(out, full, out->struct_size);
+    return PERCH_OK;
+}
+
+PERCH_API perch_cache *perch_runtime_cache(perch_runtime *r) {
+    return valid(r) ? r->cache : nullptr;
+}
+
+} // extern "C"

@@ -1,0 +1,292 @@
+/*
+ * perch-proxy: a CloudFront-shaped caching edge from a JSON file, built on the public C API
+ * only (perch.h) and libuv.
+ *
+ *   perch-proxy --config FILE [--log-level error|warn|info|debug] [--stats-interval SECONDS]
+ *   perch-proxy --check-config FILE
+ *
+ * perch.workers threads each run a libuv loop with a perch runtime listening on the configured
+ * addresses (SO_REUSEPORT spreads connections); they share one cache. SIGTERM or SIGINT stop
+ * accepting and let responses in flight finish (perch.shutdown_timeout), then the process
+ * exits 0. A second signal exits at once with status 1. Bad configuration: exit status 2.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <perch/perch.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+typedef struct worker {
+    int index;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t stop;
+    perch_runtime *runtime;
+    uv_sem_t started;
+    perch_status start_status;
+    char start_error[512];
+} worker;
+
+static perch_config *g_config;
+static perch_cache *g_cache;
+static worker *g_workers;
+static uint32_t g_worker_count;
+static int32_t g_log_level = PERCH_LOG_WARN;
+static uv_async_t g_worker_done;
+static uv_mutex_t g_done_mutex;
+static uint32_t g_workers_done; /* guarded by g_done_mutex */
+static uv_signal_t g_sigterm, g_sigint;
+static uv_timer_t g_stats_timer;
+static int g_stopping;
+static uv_mutex_t g_log_mutex;
+
+static const char *level_name(int32_t level) {
+    switch (level) {
+    case PERCH_LOG_ERROR: return "error";
+    case PERCH_LOG_WARN: return "warn";
+    case PERCH_LOG_INFO: return "info";
+    default: return "debug";
+    }
+}
+
+static void log_line(void *user, int32_t level, const char *id, size_t id_len, const char *msg,
+                     size_t msg_len) {
+    (void)user;
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    uv_mutex_lock(&g_log_mutex);
+    if (id_len)
+        fprintf(stderr, "%s %s [%.*s] %.*s\n", when, level_name(level), (int)id_len, id,
+                (int)msg_len, msg);
+    else
+        fprintf(stderr, "%s %s %.*s\n", when, level_name(level), (int)msg_len, msg);
+    uv_mutex_unlock(&g_log_mutex);
+}
+
+static void say(int32_t level, const char *msg) { log_line(NULL, level, NULL, 0, msg, strlen(msg)); }
+
+/* ---- worker threads ----------------------------------------------------------------------- */
+
+static void on_worker_shutdown(perch_runtime *rt, void *user) {
+    worker *w = user;
+    perch_runtime_destroy(rt);
+    w->runtime = NULL;
+    uv_close((uv_handle_t *)&w->stop, NULL); /* the loop ends once everything has closed */
+}
+
+static void on_worker_stop(uv_async_t *a) {
+    worker *w = a->data;
+    if (w->runtime)
+        perch_runtime_shutdown(w->runtime, perch_config_shutdown_timeout_ms(g_config),
+                               on_worker_shutdown, w);
+    else if (!uv_is_closing((uv_handle_t *)&w->stop))
+        uv_close((uv_handle_t *)&w->stop, NULL); /* this worker never started */
+}
+
+static void worker_main(void *arg) {
+    worker *w = arg;
+    uv_loop_init(&w->loop);
+    uv_async_init(&w->loop, &w->stop, on_worker_stop);
+    w->stop.data = w;
+    perch_runtime_options o;
+    perch_runtime_options_init(&o, sizeof o);
+    o.loop_mode = PERCH_LOOP_EXTERNAL;
+    o.uv_loop = &w->loop;
+    o.cache = g_cache;
+    o.log = log_line;
+    o.log_level = g_log_level;
+    w->start_status = perch_runtime_create(g_config, &o, &w->runtime);
+    if (w->start_status == PERCH_OK) {
+        w->start_status = perch_runtime_listen_configured(w->runtime);
+        if (w->start_status != PERCH_OK)
+            snprintf(w->start_error, sizeof w->start_error, "%s",
+                     perch_runtime_last_error(w->runtime));
+    } else {
+        snprintf(w->start_error, sizeof w->start_error, "%s", perch_strerror(w->start_status));
+    }
+    if (w->start_status != PERCH_OK && w->runtime) {
+        perch_runtime_destroy(w->runtime); /* its loop runs until main sends stop */
+        w->runtime = NULL;
+    }
+    uv_sem_post(&w->started);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+    uv_mutex_lock(&g_done_mutex);
+    g_workers_done++;
+    uv_mutex_unlock(&g_done_mutex);
+    uv_async_send(&g_worker_done);
+}
+
+/* ---- main loop: signals, stats, worker completion ------------------------------------------ */
+
+static void print_stats(void) {
+    perch_runtime_stats total;
+    memset(&total, 0, sizeof total);
+    for (uint32_t i = 0; i < g_worker_count; ++i) {
+        perch_runtime_stats s;
+        s.struct_size = sizeof s;
+        if (!g_workers[i].runtime || perch_runtime_get_stats(g_workers[i].runtime, &s) != PERCH_OK)
+            continue;
+        total.requests += s.requests;
+        total.hits += s.hits;
+        total.misses += s.misses;
+        total.errors += s.errors;
+        total.bytes_out += s.bytes_out;
+        total.connections_active += s.connections_active;
+    }
+    perch_cache_stats c;
+    c.struct_size = sizeof c;
+    perch_cache_get_stats(g_cache, &c);
+    double served = (double)(total.hits + total.misses);
+    char line[256];
+    snprintf(line, sizeof line,
+             "stats: %llu requests, hit ratio %.1f%%, %.1f MiB out, %llu connections, "
+             "cache %llu objects %.1f/%.0f MiB",
+             (unsigned long long)total.requests, served > 0 ? 100.0 * total.hits / served : 0.0,
+             total.bytes_out / 1048576.0, (unsigned long long)total.connections_active,
+             (unsigned long long)c.entries, c.bytes_used / 1048576.0, c.bytes_budget / 1048576.0);
+    say(PERCH_LOG_INFO, line);
+}
+
+static void on_stats_timer(uv_timer_t *t) {
+    (void)t;
+    print_stats();
+}
+
+static void stop_workers(void) {
+    g_stopping = 1;
+    uv_timer_stop(&g_stats_timer);
+    for (uint32_t i = 0; i < g_worker_count; ++i) uv_async_send(&g_workers[i].stop);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    (void)s;
+    if (g_stopping) {
+        say(PERCH_LOG_WARN, "second signal: exiting now");
+        exit(1);
+    }
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s: finishing requests in flight, then exiting",
+             signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    say(PERCH_LOG_WARN, msg);
+    print_stats();
+    stop_workers();
+}
+
+static void on_worker_done(uv_async_t *a) {
+    (void)a;
+    /* uv_async_send coalesces several sends: count the workers whose loops have ended. */
+    uv_mutex_lock(&g_done_mutex);
+    uint32_t done = g_workers_done;
+    uv_mutex_unlock(&g_done_mutex);
+    if (done < g_worker_count) return;
+    uv_close((uv_handle_t *)&g_worker_done, NULL);
+    uv_close((uv_handle_t *)&g_sigterm, NULL);
+    uv_close((uv_handle_t *)&g_sigint, NULL);
+    uv_close((uv_handle_t *)&g_stats_timer, NULL);
+}
+
+/* ---- command line ------------------------------------------------------------------------- */
+
+static void usage(void) {
+    fprintf(stderr, "usage: perch-proxy --config FILE [--log-level error|warn|info|debug]\n"
+                    "                   [--stats-interval SECONDS]\n"
+                    "       perch-proxy --check-config FILE\n");
+    exit(2);
+}
+
+static int32_t parse_level(const char *s) {
+    if (!strcmp(s, "error")) return PERCH_LOG_ERROR;
+    if (!strcmp(s, "warn")) return PERCH_LOG_WARN;
+    if (!strcmp(s, "info")) return PERCH_LOG_INFO;
+    if (!strcmp(s, "debug")) return PERCH_LOG_DEBUG;
+    usage();
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *config_path = NULL;
+    int check_only = 0;
+    long stats_interval = 10;
+    for (int i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) config_path = argv[++i];
+        else if (!strcmp(argv[i], "--check-config") && i + 1 < argc) {
+            config_path = argv[++i];
+            check_only = 1;
+        } else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) g_log_level = parse_level(argv[++i]);
+        else if (!strcmp(argv[i], "--stats-interval") && i + 1 < argc) stats_interval = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--version")) {
+            printf("perch-proxy %s\n", perch_version_string());
+            return 0;
+        } else usage();
+    }
+    if (!config_path) usage();
+    uv_mutex_init(&g_log_mutex);
+    uv_mutex_init(&g_done_mutex);
+
+    if (perch_config_create(&g_config) != PERCH_OK) return 1;
+    perch_status st = perch_config_load_file(g_config, config_path);
+    if (st != PERCH_OK) {
+        fprintf(stderr, "perch-proxy: %s: %s\n", config_path, perch_config_last_error(g_config));
+        return st == PERCH_E_IO ? 1 : 2;
+    }
+    if (check_only) {
+        printf("%s: configuration is valid\n%s", config_path, perch_config_describe(g_config));
+        perch_config_unref(g_config);
+        return 0;
+    }
+
+    if (perch_cache_create(g_config, NULL, &g_cache) != PERCH_OK) return 1;
+    g_worker_count = perch_config_workers(g_config);
+    g_workers = calloc(g_worker_count, sizeof *g_workers);
+    if (!g_workers) return 1;
+
+    uv_loop_t *loop = uv_default_loop();
+    uv_async_init(loop, &g_worker_done, on_worker_done);
+    uv_signal_init(loop, &g_sigterm);
+    uv_signal_init(loop, &g_sigint);
+    uv_signal_start(&g_sigterm, on_signal, SIGTERM);
+    uv_signal_start(&g_sigint, on_signal, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+
+    int failed = 0;
+    for (uint32_t i = 0; i < g_worker_count; ++i) {
+        worker *w = &g_workers[i];
+        w->index = (int)i;
+        uv_sem_init(&w->started, 0);
+        uv_thread_create(&w->thread, worker_main, w);
+        uv_sem_wait(&w->started);
+        if (w->start_status != PERCH_OK && !failed) {
+            fprintf(stderr, "perch-proxy: cannot start: %s\n", w->start_error);
+            failed = 1;
+        }
+    }
+    if (failed) {
+        stop_workers();
+    } else {
+        printf("perch-proxy %s serving with %u worker%s\n%s", perch_version_string(),
+               g_worker_count, g_worker_count == 1 ? "" : "s", perch_config_describe(g_config));
+        fflush(stdout);
+        uv_timer_init(loop, &g_stats_timer);
+        if (stats_interval > 0)
+            uv_timer_start(&g_stats_timer, on_stats_timer, (uint64_t)stats_interval * 1000,
+                           (uint64_t)stats_interval * 1000);
+    }
+    if (failed) uv_timer_init(loop, &g_stats_timer);
+    uv_run(loop, UV_RUN_DEFAULT);
+    for (uint32_t i = 0; i < g_worker_count; ++i) uv_thread_join(&g_workers[i].thread);
+    uv_loop_close(loop);
+    free(g_workers);
+    perch_cache_unref(g_cache);
+    perch_config_unref(g_config);
+    if (!failed) say(PERCH_LOG_WARN, "stopped");
+    return failed ? 1 : 0;
+}

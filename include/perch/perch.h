@@ -1,0 +1,314 @@
+/*
+ * perch — an embeddable CDN edge: cache, origins, CloudFront-shaped configuration.
+ *
+ * This is the whole public interface: plain C99, opaque handles, size-tagged options.
+ * Conventions (every declaration's comment repeats what applies):
+ * - Statuses are negative on error (PERCH_E_*), 0 on success; values never change.
+ * - Inputs are borrowed for the duration of the call. Strings are pointer + length and need
+ *   no NUL terminator unless the parameter says "NUL-terminated".
+ * - Options structs start with struct_size; fill them with perch_<x>_options_init(&o, sizeof o).
+ *   Zero means "default" for every field.
+ * - create/destroy for owned handles, ref/unref for shared ones. Passing NULL to destroy or
+ *   unref does nothing.
+ * - A call that fails never invokes its callback.
+ * - Unless a function says "Thread: any", call it on the thread that drives the runtime
+ *   (for config and cache handles: any thread that does not race with their destruction).
+ */
+#ifndef PERCH_PERCH_H
+#define PERCH_PERCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PERCH_API __attribute__((visibility("default")))
+#else
+#define PERCH_API
+#endif
+
+/* ---- version ------------------------------------------------------------------------------ */
+
+#define PERCH_VERSION_MAJOR 0
+#define PERCH_VERSION_MINOR 1
+#define PERCH_VERSION_PATCH 0
+/* 0xMMmmpp: major, minor, patch. */
+#define PERCH_VERSION_HEX 0x000100
+
+/* The library's version as PERCH_VERSION_HEX (of the library loaded, not of this header).
+ * Thread: any. Returns: the version number. Errors: none. */
+PERCH_API uint32_t perch_version(void);
+
+/* The library's version as "0.1.0". Thread: any. Ownership: static string. Errors: none. */
+PERCH_API const char *perch_version_string(void);
+
+/* ---- statuses ----------------------------------------------------------------------------- */
+
+typedef int32_t perch_status;
+
+#define PERCH_OK 0
+#define PERCH_E_INVALID_ARGUMENT (-1) /* a NULL or out-of-range argument */
+#define PERCH_E_NOMEM (-2)            /* memory allocation failed */
+#define PERCH_E_INTERNAL (-3)         /* a bug: please report it */
+#define PERCH_E_INVALID_HANDLE (-4)   /* NULL, destroyed, or a handle of another type */
+#define PERCH_E_REENTRANT (-5)        /* a loop-driving call made from inside a callback */
+#define PERCH_E_CONFIG (-6)           /* the configuration is invalid (see last_error) */
+#define PERCH_E_IO (-7)               /* an operating-system I/O error (see last_error) */
+#define PERCH_E_STATE (-8)            /* not allowed in the handle's current state */
+#define PERCH_E_ORIGIN_CONNECT (-9)
+#define PERCH_E_ORIGIN_TIMEOUT (-10)
+#define PERCH_E_ORIGIN_PROTOCOL (-11)
+#define PERCH_E_VIEWER_PROTOCOL (-12)
+#define PERCH_E_UNSUPPORTED (-13)
+#define PERCH_E_NOT_FOUND (-14)
+#define PERCH_E_CANCELLED (-15)
+#define PERCH_E_TLS (-16)
+#define PERCH_E_TOO_LARGE (-17)
+
+/* A short English description of a status ("I/O error").
+ * Thread: any. Ownership: static string. Returns: never NULL. Errors: none. */
+PERCH_API const char *perch_strerror(perch_status status);
+
+/* The status's name ("PERCH_E_IO"). Thread: any. Ownership: static string. Returns: never
+ * NULL ("PERCH_E_UNKNOWN" for unknown values). Errors: none. */
+PERCH_API const char *perch_status_name(perch_status status);
+
+/* ---- shared types ------------------------------------------------------------------------- */
+
+/* Bytes: ptr may be NULL when len is 0. */
+typedef struct perch_slice {
+    const uint8_t *ptr;
+    size_t len;
+} perch_slice;
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+/* A distribution configuration: JSON shaped like Terraform's aws_cloudfront_distribution
+ * (see README.md). Shared and immutable once loaded. */
+typedef struct perch_config perch_config;
+
+/* Creates an empty configuration handle with one reference.
+ * Thread: any. Ownership: the caller owns the reference; drop it with perch_config_unref().
+ * Returns: PERCH_OK and *out set. Errors: PERCH_E_INVALID_ARGUMENT (out is NULL),
+ * PERCH_E_NOMEM. */
+PERCH_API perch_status perch_config_create(perch_config **out);
+
+/* Parses, validates and loads a JSON configuration; TLS certificate files it names are read
+ * now. Relative paths in it are resolved against base_dir (NUL-terminated; NULL: the current
+ * directory). A configuration is loaded once; nothing is half-applied on error.
+ * Thread: any, but not concurrently with other calls on this handle.
+ * Ownership: json and base_dir are borrowed.
+ * Returns: PERCH_OK. Errors: PERCH_E_CONFIG (perch_config_last_error() names the JSON path
+ * and the reason), PERCH_E_STATE (already loaded), PERCH_E_INVALID_HANDLE,
+ * PERCH_E_INVALID_ARGUMENT, PERCH_E_NOMEM. */
+PERCH_API perch_status perch_config_load_json(perch_config *config, const char *json,
+                                              size_t json_len, const char *base_dir);
+
+/* Like perch_config_load_json() with the contents of a file; relative paths in it are
+ * resolved against the file's directory. path is NUL-terminated.
+ * Errors: as perch_config_load_json(), plus PERCH_E_IO (the file cannot be read). */
+PERCH_API perch_status perch_config_load_file(perch_config *config, const char *path);
+
+/* The message of the last failed call on this handle, or "" if none.
+ * Thread: as the failed call. Ownership: owned by the handle, valid until the next call on it
+ * or its release. Returns: never NULL (for an invalid handle: a static message). */
+PERCH_API const char *perch_config_last_error(const perch_config *config);
+
+/* Adds / drops a reference. The handle is freed when the last reference is dropped.
+ * Thread: any. Errors: none (invalid handles are ignored). */
+PERCH_API void perch_config_ref(perch_config *config);
+PERCH_API void perch_config_unref(perch_config *config);
+
+/* Process settings from the loaded configuration's root "perch" object.
+ * Thread: any. Returns: perch.workers resolved (0 in the file means the number of cores), or
+ * 0 for an invalid or unloaded handle. */
+PERCH_API uint32_t perch_config_workers(const perch_config *config);
+
+/* perch.shutdown_timeout in milliseconds (0 for an invalid or unloaded handle). Thread: any. */
+PERCH_API uint32_t perch_config_shutdown_timeout_ms(const perch_config *config);
+
+/* A human-readable summary of the loaded configuration, one item per line: listen addresses,
+ * origins, cache behaviors, cache size ("listen http://127.0.0.1:8080\n", "origin site:
+ * directory /srv/site\n", ...). For logs and --check-config output; not a stable format.
+ * Thread: any. Ownership: owned by the handle, valid while it lives. Returns: "" for an
+ * invalid or unloaded handle. */
+PERCH_API const char *perch_config_describe(const perch_config *config);
+
+/* ---- cache -------------------------------------------------------------------------------- */
+
+/* A cache store, shared by every runtime given it (each thread's runtime, typically).
+ * Thread: the handle may be used from any thread. */
+typedef struct perch_cache perch_cache;
+
+typedef struct perch_cache_options {
+    uint32_t struct_size;
+    uint64_t memory_bytes;     /* byte budget; 0: the config's perch.cache.memory, or 256 MiB */
+    uint64_t max_object_bytes; /* largest object stored; 0: memory_bytes / 8 */
+} perch_cache_options;
+
+/* Fills options with defaults. Thread: any. Errors: none. */
+PERCH_API void perch_cache_options_init(perch_cache_options *options, uint32_t struct_size);
+
+/* Creates an in-memory cache with one reference. config (may be NULL) supplies defaults.
+ * Thread: any. Ownership: options and config are borrowed; drop the cache with
+ * perch_cache_unref(). Returns: PERCH_OK and *out set. Errors: PERCH_E_INVALID_ARGUMENT,
+ * PERCH_E_INVALID_HANDLE (config), PERCH_E_NOMEM. */
+PERCH_API perch_status perch_cache_create(const perch_config *config,
+                                          const perch_cache_options *options, perch_cache **out);
+
+/* Adds / drops a reference. Thread: any. Errors: none. */
+PERCH_API void perch_cache_ref(perch_cache *cache);
+PERCH_API void perch_cache_unref(perch_cache *cache);
+
+typedef struct perch_cache_stats {
+    uint32_t struct_size;
+    uint64_t entries;
+    uint64_t bytes_used;   /* stored objects with their overhead, and inserts in progress */
+    uint64_t bytes_budget;
+    uint64_t evictions;
+    uint64_t inserts;
+    uint64_t invalidated;  /* objects removed by invalidation */
+} perch_cache_stats;
+
+/* Reads the cache's counters. Set out->struct_size = sizeof *out first; only that prefix is
+ * written. Thread: any. Returns: PERCH_OK. Errors: PERCH_E_INVALID_HANDLE,
+ * PERCH_E_INVALID_ARGUMENT. */
+PERCH_API perch_status perch_cache_get_stats(const perch_cache *cache, perch_cache_stats *out);
+
+/* Invalidates objects by path, as CloudFront invalidations do. A path without '*' removes
+ * that path (with every query string and variant of it); a path ending in '*' removes every
+ * path that starts with what precedes the '*' (for example "/img/" then '*'). '*' is allowed
+ * only as the last character; matching is case-sensitive. Takes effect at once for every
+ * runtime sharing the cache. Thread: any. Ownership: paths are borrowed.
+ * Returns: PERCH_OK, *removed (may be NULL) = objects removed.
+ * Errors: PERCH_E_INVALID_ARGUMENT (a path that does not start with '/', or has '*' elsewhere
+ * than at its end; nothing is invalidated then), PERCH_E_INVALID_HANDLE. */
+PERCH_API perch_status perch_cache_invalidate(perch_cache *cache, const perch_slice *paths,
+                                              size_t count, uint64_t *removed);
+
+/* ---- runtime ------------------------------------------------------------------------------ */
+
+/* The edge on one event loop: origin connections, viewer listeners, transactions. Use one
+ * runtime per thread; share the config and the cache between them. */
+typedef struct perch_runtime perch_runtime;
+
+#define PERCH_LOOP_EXTERNAL 0 /* the host's uv_loop_t (options.uv_loop); the host runs it */
+#define PERCH_LOOP_OWN 1      /* the runtime's own loop, driven by perch_runtime_run() or by
+                                 perch_runtime_backend_fd() + perch_runtime_step() */
+
+#define PERCH_LOG_ERROR 0
+#define PERCH_LOG_WARN 1
+#define PERCH_LOG_INFO 2
+#define PERCH_LOG_DEBUG 3
+
+/* A log line. request_id is empty (id_len 0) for messages not tied to a request.
+ * Ownership: both strings live only during the call. */
+typedef void (*perch_log_cb)(void *user, int32_t level, const char *request_id, size_t id_len,
+                             const char *message, size_t message_len);
+
+typedef struct perch_runtime_options {
+    uint32_t struct_size;
+    uint32_t loop_mode;  /* PERCH_LOOP_EXTERNAL (needs uv_loop) or PERCH_LOOP_OWN */
+    void *uv_loop;       /* uv_loop_t * for PERCH_LOOP_EXTERNAL */
+    perch_cache *cache;  /* shared cache (a reference is taken); NULL: a cache of the runtime's
+                            own, sized by the config */
+    perch_log_cb log;    /* NULL: lines go to stderr as "perch <level> [<id>] <message>" */
+    void *log_user;
+    int32_t log_level;   /* most verbose level logged; 0 means PERCH_LOG_WARN */
+} perch_runtime_options;
+
+/* Fills options with defaults. Thread: any. Errors: none. */
+PERCH_API void perch_runtime_options_init(perch_runtime_options *options, uint32_t struct_size);
+
+/* Creates a runtime for a loaded config (a reference to it is kept).
+ * Thread: the thread that will drive the loop. Ownership: destroy with perch_runtime_destroy().
+ * Returns: PERCH_OK and *out set. Errors: PERCH_E_INVALID_HANDLE (config, options.cache),
+ * PERCH_E_STATE (config not loaded), PERCH_E_INVALID_ARGUMENT (loop mode, missing uv_loop),
+ * PERCH_E_UNSUPPORTED (libuv older than 1.44 loaded), PERCH_E_NOMEM. */
+PERCH_API perch_status perch_runtime_create(perch_config *config,
+                                            const perch_runtime_options *options,
+                                            perch_runtime **out);
+
+/* Stops everything at once (in-flight requests are cut) and frees the runtime. With an
+ * external loop, the last handles close on the loop's next turns: keep running it until
+ * uv_run returns. No callback fires after this call. May be called from a perch callback.
+ * Thread: the runtime's. Errors: none. */
+PERCH_API void perch_runtime_destroy(perch_runtime *runtime);
+
+/* The message of the last failed call on this runtime, or "". Ownership: the runtime's,
+ * valid until the next call on it. Returns: never NULL. */
+PERCH_API const char *perch_runtime_last_error(const perch_runtime *runtime);
+
+/* Starts the built-in HTTP/1.1 server on url ("http://127.0.0.1:8080", "https://[::1]:8443";
+ * port 0 picks a free port). Several runtimes may listen on the same address (SO_REUSEPORT):
+ * the kernel spreads connections between them.
+ * Thread: the runtime's. Returns: PERCH_OK, *bound_port (may be NULL) = the port.
+ * Errors: PERCH_E_INVALID_ARGUMENT (url), PERCH_E_CONFIG (https without perch.tls),
+ * PERCH_E_IO (bind or listen failed, e.g. address in use), PERCH_E_STATE (shutting down),
+ * PERCH_E_INVALID_HANDLE. */
+PERCH_API perch_status perch_runtime_listen(perch_runtime *runtime, const char *url,
+                                            size_t url_len, uint16_t *bound_port);
+
+/* Listens on every perch.listen address of the config. Stops at the first failure (earlier
+ * listeners stay open). Errors: as perch_runtime_listen(). */
+PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *runtime);
+
+typedef void (*perch_runtime_shutdown_cb)(perch_runtime *runtime, void *user);
+
+/* Graceful stop: stops accepting, closes idle connections, lets responses in progress finish
+ * for up to grace_ms, then closes the rest. cb (may be NULL) fires once, on the runtime's
+ * thread, when no viewer connection remains: from inside this call if none is open. Calling
+ * it again replaces the callback. Then destroy the runtime (also allowed from inside cb).
+ * Thread: the runtime's. Returns: PERCH_OK. Errors: PERCH_E_INVALID_HANDLE. */
+PERCH_API perch_status perch_runtime_shutdown(perch_runtime *runtime, uint32_t grace_ms,
+                                              perch_runtime_shutdown_cb cb, void *user);
+
+/* PERCH_LOOP_OWN: runs the loop until it has nothing left to do (after a shutdown).
+ * Thread: the runtime's. Returns: PERCH_OK. Errors: PERCH_E_STATE (external loop),
+ * PERCH_E_REENTRANT (called from a perch callback), PERCH_E_INVALID_HANDLE. */
+PERCH_API perch_status perch_runtime_run(perch_runtime *runtime);
+
+/* PERCH_LOOP_OWN, embedded in another event loop: watch this fd for readability, and call
+ * perch_runtime_step() when it is readable or perch_runtime_timeout_ms() has passed.
+ * Thread: the runtime's. Returns: the fd, or -1 (invalid handle, external loop). */
+PERCH_API int perch_runtime_backend_fd(const perch_runtime *runtime);
+
+/* Milliseconds until the runtime needs perch_runtime_step() even without I/O; -1: no timer.
+ * Thread: the runtime's. */
+PERCH_API int32_t perch_runtime_timeout_ms(const perch_runtime *runtime);
+
+/* Runs whatever is ready without blocking. Thread: the runtime's. Returns: PERCH_OK.
+ * Errors: PERCH_E_STATE (external loop), PERCH_E_REENTRANT, PERCH_E_INVALID_HANDLE. */
+PERCH_API perch_status perch_runtime_step(perch_runtime *runtime);
+
+typedef struct perch_runtime_stats {
+    uint32_t struct_size;
+    uint64_t requests;
+    uint64_t hits;          /* Hit and RefreshHit */
+    uint64_t refresh_hits;
+    uint64_t misses;
+    uint64_t errors;        /* 5xx responses generated by the edge */
+    uint64_t bytes_out;     /* bytes written to viewers */
+    uint64_t connections_accepted;
+    uint64_t connections_active;
+    uint64_t origin_fetches;
+} perch_runtime_stats;
+
+/* Reads the runtime's counters. Set out->struct_size = sizeof *out first.
+ * Thread: any (the counters are read atomically one by one). Returns: PERCH_OK.
+ * Errors: PERCH_E_INVALID_HANDLE, PERCH_E_INVALID_ARGUMENT. */
+PERCH_API perch_status perch_runtime_get_stats(const perch_runtime *runtime,
+                                               perch_runtime_stats *out);
+
+/* The cache this runtime uses (borrowed: valid while the runtime lives; perch_cache_ref() it
+ * to keep it longer). Thread: any. Returns: NULL for an invalid handle. */
+PERCH_API perch_cache *perch_runtime_cache(perch_runtime *runtime);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PERCH_PERCH_H */

@@ -1,0 +1,236 @@
+#include "edge/request_shaping.hpp"
+
+#include "core/ascii.hpp"
+#include "http/head_writer.hpp"
+
+#include <algorithm>
+
+namespace perch::edge {
+
+using core::iequals;
+
+namespace {
+
+template <class Fn> void for_each_param(std::string_view query, Fn &&fn) {
+    size_t start = 0;
+    while (start <= query.size()) {
+        size_t end = query.find('&', start);
+        if (end == std::string_view::npos) end = query.size();
+        std::string_view param = query.substr(start, end - start);
+        if (!param.empty()) {
+            auto eq = param.find('=');
+            fn(param.substr(0, eq), param);
+        }
+        start = end + 1;
+    }
+}
+
+bool listed(const std::vector<std::string> &names, std::string_view name, bool case_sensitive) {
+    return std::any_of(names.begin(), names.end(), [&](const std::string &n) {
+        return case_sensitive ? n == name : iequals(n, name);
+    });
+}
+
+bool forwards_header(const CacheBehavior &b, std::string_view name) {
+    const auto &h = b.forwarded_values.headers;
+    return (h.size() == 1 && h[0] == "*") || listed(h, name, false);
+}
+
+template <class Fn> void for_each_cookie(std::string_view header, Fn &&fn) {
+    size_t start = 0;
+    while (start < header.size()) {
+        size_t end = header.find(';', start);
+        if (end == std::string_view::npos) end = header.size();
+        std::string_view c = core::trim_ows(header.substr(start, end - start));
+        if (!c.empty()) fn(c.substr(0, c.find('=')), c);
+        start = end + 1;
+    }
+}
+
+// The Cookie field as the behavior forwards it: all cookies, the whitelisted ones, or none.
+std::string forwarded_cookies(const core::RequestHead &req, const ForwardedValues &fv) {
+    std::string out;
+    if (fv.cookies == CookieForward::none) return out;
+    req.headers.for_each("cookie", [&](std::string_view v) {
+        for_each_cookie(v, [&](std::string_view name, std::string_view cookie) {
+            if (fv.cookies == CookieForward::whitelist && !listed(fv.cookie_names, name, true))
+                return;
+            if (!out.empty()) out += "; ";
+            out += cookie;
+        });
+    });
+    return out;
+}
+
+} // namespace
+
+std::string_view forwarded_query(const ForwardedValues &fv, std::string_view query) noexcept {
+    return fv.query_string ? query : std::string_view{};
+}
+
+void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::string &out) {
+    if (!fv.query_string) return;
+    if (fv.query_string_cache_keys.empty()) {
+        out += query;
+        return;
+    }
+    bool first = true;
+    for_each_param(query, [&](std::string_view name, std::string_view param) {
+        if (!listed(fv.query_string_cache_keys, name, true)) return;
+        if (!first) out += '&';
+        out += param;
+        first = false;
+    });
+}
+
+std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noexcept {
+    bool gzip = false;
+    headers.for_each("accept-encoding", [&](std::string_view v) {
+        core::for_each_list_element(v, [&](std::string_view coding) {
+            std::string_view name = core::trim_ows(coding.substr(0, coding.find(';')));
+            if (!iequals(name, "gzip")) return;
+            // "gzip;q=0" refuses gzip.
+            auto q = coding.find("q=");
+            if (q != std::string_view::npos) {
+                std::string_view qv = core::trim_ows(coding.substr(q + 2));
+                if (!qv.empty() && qv.find_first_not_of("0.") == std::string_view::npos) return;
+            }
+            gzip = true;
+        });
+    });
+    return gzip ? "gzip" : "";
+}
+
+void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
+                     const CacheBehavior &b, cache::CacheKey &key) {
+    std::string &t = key.text;
+    t.clear();
+    for (char c : host)
+        t += core::ascii_lower(c);
+    t += '\x1f';
+    t += path;
+    t += '\x1f';
+    append_keyed_query(b.forwarded_values, req.query(), t);
+    t += '\x1f';
+    t += normalized_accept_encoding(req.headers);
+    const auto &fh = b.forwarded_values.headers;
+    if (fh.size() == 1 && fh[0] == "*") {
+        // Every header varies the object: key on all of them (CloudFront then barely caches).
+        for (size_t i = 0; i < req.headers.size(); ++i) {
+            t += '\x1f';
+            for (char c : req.headers.name(i))
+                t += core::ascii_lower(c);
+            t += ':';
+            t += req.headers.value(i);
+        }
+    } else {
+        for (const std::string &name : fh) {
+            t += '\x1f';
+            t += name;
+            t += ':';
+            t += req.headers.joined(name);
+        }
+    }
+    if (b.forwarded_values.cookies != CookieForward::none) {
+        t += "\x1f"
+             "cookie:";
+        t += forwarded_cookies(req, b.forwarded_values);
+    }
+    key.path.assign(path);
+    key.finalize();
+}
+
+void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) {
+    const core::RequestHead &v = *in.viewer;
+    const CacheBehavior &b = *in.behavior;
+    const Origin &o = *in.origin;
+    out.clear();
+    out.version_major = 1;
+    out.version_minor = 1;
+    // A HEAD that may be stored is fetched as GET so that the object can be kept whole.
+    bool as_get = in.for_cache && v.method == core::Method::head;
+    out.method = as_get ? core::Method::get : v.method;
+    out.method_text = as_get ? "GET" : v.method_text;
+    out.target = o.origin_path;
+    out.target += in.path;
+    std::string_view q = forwarded_query(b.forwarded_values, v.query());
+    if (!q.empty()) {
+        out.target += '?';
+        out.target += q;
+    }
+
+    // Host names the origin (CloudFront's default), with the port when not the default one.
+    if (forwards_header(b, "host")) {
+        if (auto h = v.headers.get("host")) out.headers.add("Host", *h);
+    } else {
+        std::string host = o.domain_name;
+        uint16_t dflt = in.origin_https ? 443 : 80;
+        if (in.origin_port && in.origin_port != dflt) host += ":" + std::to_string(in.origin_port);
+        out.headers.add("Host", host);
+    }
+
+    std::string xff;
+    for (size_t i = 0; i < v.headers.size(); ++i) {
+        std::string_view name = v.headers.name(i);
+        std::string_view value = v.headers.value(i);
+        if (http::is_hop_by_hop(name) || http::listed_in_connection(v.headers, name)) continue;
+        if (iequals(name, "host") || iequals(name, "expect") || iequals(name, "cookie") ||
+            iequals(name, "via"))
+            continue;
+        if (iequals(name, "x-forwarded-for")) {
+            if (!xff.empty()) xff += ", ";
+            xff += value;
+            continue;
+        }
+        if (iequals(name, "accept-encoding")) continue; // normalised below
+        if (iequals(name, "authorization") && core::method_is_safe(v.method) &&
+            !forwards_header(b, name))
+            continue; // CloudFront drops it from GET/HEAD unless forwarded
+        if (in.for_cache && (iequals(name, "range") || iequals(name, "if-range") ||
+                             iequals(name, "if-none-match") || iequals(name, "if-modified-since") ||
+                             iequals(name, "if-match") || iequals(name, "if-unmodified-since")))
+            continue; // the cache fetches whole objects and validates them itself
+        out.headers.add(name, value);
+    }
+    std::string_view ae = normalized_accept_encoding(v.headers);
+    if (!ae.empty()) out.headers.add("Accept-Encoding", ae);
+    std::string cookies = forwarded_cookies(v, b.forwarded_values);
+    if (!cookies.empty()) out.headers.add("Cookie", cookies);
+    if (!in.client_ip.empty()) {
+        if (!xff.empty()) xff += ", ";
+        xff += in.client_ip;
+    }
+    if (!xff.empty()) out.headers.add("X-Forwarded-For", xff);
+    std::string via = v.headers.joined("via");
+    if (!via.empty()) via += ", ";
+    via += via_value;
+    out.headers.add("Via", via);
+    for (const OriginCustomHeader &h : o.custom_headers)
+        out.headers.set(h.name, h.value);
+}
+
+void append_response_head(const core::ResponseHead &origin, uint16_t status, bool keep_set_cookie,
+                          std::string &out) {
+    http::HeadWriter w(out);
+    w.status_line(status,
+                  status == origin.status ? std::string_view(origin.reason) : std::string_view{});
+    std::string via;
+    const core::HeaderMap &h = origin.headers;
+    for (size_t i = 0; i < h.size(); ++i) {
+        std::string_view name = h.name(i);
+        if (http::is_hop_by_hop(name) || http::listed_in_connection(h, name)) continue;
+        if (iequals(name, "age")) continue;
+        if (iequals(name, "set-cookie") && !keep_set_cookie) continue;
+        if (iequals(name, "via")) {
+            if (!via.empty()) via += ", ";
+            via += h.value(i);
+            continue;
+        }
+        w.field(name, h.value(i));
+    }
+    if (!via.empty()) via += ", ";
+    via += via_value;
+    w.field("Via", via);
+}
+
+} // namespace perch::edge

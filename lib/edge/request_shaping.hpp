@@ -1,0 +1,55 @@
+// How a viewer request becomes a cache key and an origin request, and how an origin response
+// becomes the head a viewer (and the cache) gets. Pure functions of their inputs.
+#pragma once
+
+#include "cache/cached_object.hpp"
+#include "core/http_message.hpp"
+#include "edge/config.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace perch::edge {
+
+// The query string forwarded to the origin and used in the key under forwarded_values:
+// nothing when query_string is false; all parameters, or only the query_string_cache_keys
+// ones for the key (all are still forwarded). Parameter order is kept (CloudFront keys on it).
+std::string_view forwarded_query(const ForwardedValues &fv, std::string_view query) noexcept;
+void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::string &out);
+
+// CloudFront's Accept-Encoding normalisation: "gzip" when the viewer accepts gzip, else "".
+std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noexcept;
+
+// Fills `key` (text, hash, path) for a request to `host` + `path` (after default root
+// object rewriting) under behavior `b`.
+void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
+                     const CacheBehavior &b, cache::CacheKey &key);
+
+struct OriginRequestInput {
+    const core::RequestHead *viewer = nullptr;
+    std::string_view path;      // viewer path after default root object rewriting
+    std::string_view client_ip; // appended to X-Forwarded-For
+    const CacheBehavior *behavior = nullptr;
+    const Origin *origin = nullptr;
+    uint16_t origin_port = 0;   // for the Host field when not the scheme's default
+    bool origin_https = false;
+    bool for_cache = false;     // the response may be stored: fetch the whole object as GET
+};
+
+// Builds the request sent to the origin into `out` (method, target with origin_path, fields).
+// Removes hop-by-hop fields, Expect, and what the cache must control when for_cache (Range,
+// conditionals); Authorization and Cookie only travel when the behavior forwards them;
+// sets Host to the origin, appends X-Forwarded-For and Via, adds the origin's custom headers.
+void build_origin_request(const OriginRequestInput &in, core::RequestHead &out);
+
+// Appends to `out` the status line and the end-to-end fields of an origin response, each
+// line ending in CRLF and without the blank line: hop-by-hop and framing fields removed,
+// Via appended, Age left out (it is written per response), Set-Cookie dropped unless
+// `keep_set_cookie`. `status` replaces the origin's status (custom error responses).
+void append_response_head(const core::ResponseHead &origin, uint16_t status, bool keep_set_cookie,
+                          std::string &out);
+
+// The Via value perch adds (RFC 9110 §7.6.3).
+inline constexpr std::string_view via_value = "1.1 perch";
+
+} // namespace perch::edge

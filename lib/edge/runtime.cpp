@@ -1,0 +1,174 @@
+#include "edge/runtime.hpp"
+
+#include "edge/viewer_connection.hpp"
+#include "edge/viewer_listener.hpp"
+#include "io/listen_socket.hpp"
+#include "origin/directory_origin.hpp"
+#include "origin/http_origin.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <unistd.h>
+
+namespace perch::edge {
+
+using core::Code;
+using core::Error;
+using core::Source;
+
+namespace {
+
+std::unique_ptr<origin::OriginConnector> make_connector(const origin::LoopServices &svc,
+                                                        const Deployment &d, size_t i) {
+    const Origin &o = d.origin(i);
+    if (!o.directory.empty()) return std::make_unique<origin::DirectoryOrigin>(svc, o.directory);
+    origin::HttpOriginOptions opts;
+    opts.host = o.domain_name;
+    opts.connection_attempts = o.connection_attempts;
+    opts.connect_timeout_ms = o.connection_timeout_s * 1000;
+    if (o.custom_origin_config) {
+        const CustomOriginConfig &c = *o.custom_origin_config;
+        opts.http_port = c.http_port;
+        opts.https_port = c.https_port;
+        opts.read_timeout_ms = c.origin_read_timeout_s * 1000;
+        opts.keepalive_timeout_ms = c.origin_keepalive_timeout_s * 1000;
+        switch (c.origin_protocol_policy) {
+        case OriginProtocolPolicy::http_only:
+            opts.protocol = origin::HttpOriginOptions::Protocol::http;
+            break;
+        case OriginProtocolPolicy::https_only:
+            opts.protocol = origin::HttpOriginOptions::Protocol::https;
+            break;
+        case OriginProtocolPolicy::match_viewer:
+            opts.protocol = origin::HttpOriginOptions::Protocol::match_viewer;
+            break;
+        }
+    }
+    opts.tls = d.origin_tls(i);
+    return std::make_unique<origin::HttpOrigin>(svc, std::move(opts));
+}
+
+uint64_t random_u64() {
+    uint64_t v = 0;
+    if (uv_random(nullptr, nullptr, &v, sizeof v, 0, nullptr) != 0)
+        v = uint64_t(uv_hrtime()) ^ (uint64_t(getpid()) << 32);
+    return v;
+}
+
+} // namespace
+
+Runtime::Runtime(uv_loop_t *loop, core::Ref<Deployment> dist, core::Ref<cache::CacheStore> store,
+                 core::Logger logger)
+    : loop_(loop), dist_(std::move(dist)), store_(std::move(store)), log_(logger), deadlines_(loop),
+      resolver_(loop), grace_(&Runtime::on_grace_expired, this) {
+    origin::LoopServices svc{loop_, &buffers_, &deadlines_, &resolver_, &live_};
+    for (size_t i = 0; i < dist_->origin_count(); ++i)
+        connectors_.push_back(make_connector(svc, *dist_, i));
+    id_prefix_ = random_u64() & 0xffffffffu;
+}
+
+Runtime::~Runtime() = default;
+
+size_t Runtime::next_request_id(char *out) noexcept {
+    // 8 hex digits unique to this runtime, then a counter: unique enough to find a request in
+    // logs, cheap to make.
+    ++id_counter_;
+    return size_t(snprintf(out, 24, "%08llx%08llx", static_cast<unsigned long long>(id_prefix_),
+                           static_cast<unsigned long long>(id_counter_ & 0xffffffffu)));
+}
+
+core::Result<uint16_t> Runtime::listen(const ListenAddress &addr) {
+    if (closing_ || draining_)
+        return Error::make(Code::state, Source::internal, "runtime is stopping");
+    if (addr.tls && !dist_->tls_server())
+        return Error::make(Code::config, Source::config,
+                           addr.text + ": https needs perch.tls (certificate and key)");
+    auto sa = io::listen_address(addr.host, addr.port);
+    if (!sa) return sa.error();
+    auto fd = io::open_listen_socket(sa.value(), 511);
+    if (!fd) return Error::make(Code::io, Source::internal, addr.text + ": " + fd.error().context);
+    uint16_t port = io::bound_port(fd.value());
+    auto *l = new ViewerListener(*this, addr.tls ? dist_->tls_server() : nullptr);
+    listeners_.push_back(l);
+    if (int rc = l->open(fd.value()); rc != 0) {
+        ::close(fd.value());
+        l->close();
+        return Error::make(Code::io, Source::internal, addr.text + ": " + uv_strerror(rc));
+    }
+    return port;
+}
+
+void Runtime::connection_opened(ViewerConnection *c) {
+    connections_.push_back(c);
+    stats_.connections_active.fetch_add(1, std::memory_order_relaxed);
+    if (draining_) c->drain();
+}
+
+void Runtime::connection_closed(ViewerConnection *c) {
+    connections_.erase(std::remove(connections_.begin(), connections_.end(), c),
+                       connections_.end());
+    stats_.connections_active.fetch_sub(1, std::memory_order_relaxed);
+    maybe_shutdown_done();
+}
+
+void Runtime::listener_closed(ViewerListener *l) {
+    listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), l), listeners_.end());
+}
+
+void Runtime::shutdown(uint32_t grace_ms, ShutdownDone done, void *user) {
+    shutdown_done_ = done;
+    shutdown_user_ = user;
+    if (!draining_) {
+        draining_ = true;
+        for (ViewerListener *l : std::vector<ViewerListener *>(listeners_))
+            l->close();
+        for (ViewerConnection *c : std::vector<ViewerConnection *>(connections_))
+            c->drain();
+        if (!connections_.empty()) deadlines_.arm(grace_, grace_ms);
+    }
+    maybe_shutdown_done();
+}
+
+void Runtime::on_grace_expired(void *p) {
+    auto *rt = static_cast<Runtime *>(p);
+    if (!rt->connections_.empty())
+        rt->log_.log(core::LogLevel::warn, {}, "shutdown timeout: closing %zu connections",
+                     rt->connections_.size());
+    for (ViewerConnection *c : std::vector<ViewerConnection *>(rt->connections_))
+        c->close_now();
+}
+
+void Runtime::maybe_shutdown_done() {
+    if (!draining_ || closing_ || !connections_.empty()) return;
+    grace_.disarm();
+    for (auto &c : connectors_)
+        c->close_idle(); // pooled origin connections keep loops alive
+    if (ShutdownDone done = std::exchange(shutdown_done_, nullptr)) done(shutdown_user_);
+}
+
+void Runtime::close(Closed closed, void *user) {
+    if (closing_) return;
+    closing_ = true;
+    draining_ = true;
+    shutdown_done_ = nullptr;
+    closed_ = closed;
+    closed_user_ = user;
+    grace_.disarm();
+    for (ViewerListener *l : std::vector<ViewerListener *>(listeners_))
+        l->close();
+    for (ViewerConnection *c : std::vector<ViewerConnection *>(connections_))
+        c->close_now();
+    connectors_.clear(); // fetches were cancelled with their transactions
+    deadlines_.close();
+    live_.when_zero(&Runtime::on_all_closed, this);
+}
+
+void Runtime::on_all_closed(void *p) {
+    auto *rt = static_cast<Runtime *>(p);
+    Closed cb = rt->closed_;
+    void *user = rt->closed_user_;
+    delete rt;
+    if (cb) cb(user);
+}
+
+} // namespace perch::edge

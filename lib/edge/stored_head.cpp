@@ -1,0 +1,76 @@
+#include "edge/stored_head.hpp"
+
+#include "core/ascii.hpp"
+#include "http/head_writer.hpp"
+
+namespace perch::edge {
+
+namespace {
+
+template <class Fn> void for_each_line(std::string_view text, Fn &&fn) {
+    while (!text.empty()) {
+        size_t end = text.find("\r\n");
+        std::string_view line = text.substr(0, end);
+        fn(line);
+        if (end == std::string_view::npos) break;
+        text.remove_prefix(end + 2);
+    }
+}
+
+bool taken_from_304(std::string_view name) {
+    return !http::is_hop_by_hop(name) && !core::iequals(name, "age") &&
+           !core::iequals(name, "via") && !core::iequals(name, "content-range");
+}
+
+} // namespace
+
+void replace_status_line(std::string &head, uint16_t status) {
+    size_t end = head.find("\r\n");
+    std::string line;
+    http::HeadWriter(line).status_line(status, {});
+    head.replace(0, end == std::string::npos ? head.size() : end + 2, line);
+}
+
+void parse_stored_head(std::string_view text, core::ResponseHead &out) {
+    out.clear();
+    bool first = true;
+    for_each_line(text, [&](std::string_view line) {
+        if (first) {
+            first = false;
+            // "HTTP/1.1 200 OK"
+            if (line.size() >= 12) {
+                out.status =
+                    uint16_t((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
+                out.reason.assign(line.size() > 13 ? line.substr(13) : std::string_view{});
+            }
+            return;
+        }
+        size_t colon = line.find(':');
+        if (colon == std::string_view::npos) return;
+        out.headers.add(line.substr(0, colon), core::trim_ows(line.substr(colon + 1)));
+    });
+}
+
+std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm) {
+    std::string out;
+    bool first = true;
+    for_each_line(stored, [&](std::string_view line) {
+        if (first) {
+            first = false;
+            out.append(line);
+            out += "\r\n";
+            return;
+        }
+        size_t colon = line.find(':');
+        std::string_view name = line.substr(0, colon);
+        if (colon != std::string_view::npos && taken_from_304(name) && nm.contains(name)) return;
+        out.append(line);
+        out += "\r\n";
+    });
+    http::HeadWriter w(out);
+    for (size_t i = 0; i < nm.size(); ++i)
+        if (taken_from_304(nm.name(i))) w.field(nm.name(i), nm.value(i));
+    return out;
+}
+
+} // namespace perch::edge

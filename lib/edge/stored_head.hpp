@@ -1,0 +1,22 @@
+// Working with serialized response heads as the cache stores them (status line and fields,
+// CRLF-terminated, no blank line).
+#pragma once
+
+#include "core/http_message.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace perch::edge {
+
+// Replaces the status line of `head` with one for `status` (custom error responses).
+void replace_status_line(std::string &head, uint16_t status);
+
+// Parses a stored head back into a ResponseHead (status and fields).
+void parse_stored_head(std::string_view text, core::ResponseHead &out);
+
+// RFC 9111 §3.2 / §4.3.4: the stored head with the fields of a 304 response replacing those of
+// the same name; framing, hop-by-hop, Age and Via fields of the 304 are not taken.
+std::string merge_stored_head(std::string_view stored, const core::HeaderMap &not_modified);
+
+} // namespace perch::edge

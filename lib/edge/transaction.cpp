@@ -1,0 +1,574 @@
+#include "edge/transaction.hpp"
+
+#include "cache/policy.hpp"
+#include "core/ascii.hpp"
+#include "edge/error_status.hpp"
+#include "edge/request_shaping.hpp"
+#include "edge/runtime.hpp"
+#include "edge/stored_head.hpp"
+#include "http/head_writer.hpp"
+#include "http/http_date.hpp"
+
+#include <cstdio>
+
+namespace perch::edge {
+
+using core::Buffer;
+using core::BufferSlice;
+using core::Ref;
+
+namespace {
+
+// Origin response bytes waiting for the viewer above which the origin is paused.
+constexpr size_t viewer_high_water = 1 << 20;
+// Request body bytes waiting for the origin above which the viewer is paused.
+constexpr size_t origin_high_water = 256 * 1024;
+
+Ref<Buffer> to_buffer(std::string_view text) {
+    Ref<Buffer> b = Buffer::create(text.size());
+    b->append(text.data(), text.size());
+    return b;
+}
+
+std::string_view x_cache_value(CacheResult r) {
+    switch (r) {
+    case CacheResult::hit:
+        return "Hit from perch";
+    case CacheResult::refresh_hit:
+        return "RefreshHit from perch";
+    case CacheResult::miss:
+        return "Miss from perch";
+    case CacheResult::error:
+        return "Error from perch";
+    case CacheResult::none:
+        break;
+    }
+    return "";
+}
+
+} // namespace
+
+Transaction::Transaction(Runtime &rt, ViewerSink &sink) : rt_(rt), sink_(sink) {}
+
+Transaction::~Transaction() {
+    cancel();
+}
+
+void Transaction::reset() noexcept {
+    req_ = viewer_req_ = nullptr;
+    behavior_ = nullptr;
+    id_len_ = 0;
+    path_.clear();
+    stale_.reset();
+    writer_.reset();
+    head_buf_.reset();
+    origin_length_.reset();
+    origin_received_ = 0;
+    status_ = origin_status_ = override_status_ = 0;
+    pending_page_ = nullptr;
+    result_ = CacheResult::none;
+    not_cached_reason_ = nullptr;
+    active_ = cacheable_ = revalidating_ = head_sent_ = viewer_body_ = head_only_ = false;
+    paused_ = forwarding_body_ = body_done_ = viewer_done_ = false;
+    body_length_.reset();
+}
+
+void Transaction::start(const core::RequestHead &req, bool has_body,
+                        std::optional<uint64_t> body_length) {
+    reset();
+    active_ = true;
+    req_ = viewer_req_ = &req;
+    id_len_ = rt_.next_request_id(id_);
+    rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+    head_only_ = req.method == core::Method::head;
+    forwarding_body_ = has_body;
+    body_done_ = !has_body;
+    body_length_ = body_length;
+    viewer_request();
+}
+
+std::string_view Transaction::host() const noexcept {
+    auto h = req_->headers.get("host");
+    return h ? *h : std::string_view{};
+}
+
+// --- viewer_request -------------------------------------------------------------------------
+
+void Transaction::viewer_request() {
+    const Deployment &d = rt_.distribution();
+    std::string_view target = req_->target;
+    if (target.empty() || target[0] != '/') {
+        // absolute-form (a request meant for a proxy): keep the path (RFC 9112 §3.2.2).
+        size_t scheme = target.find("://");
+        if (target == "*" || scheme == std::string_view::npos)
+            return respond_generated(400, "The request target is not valid.");
+        size_t slash = target.find('/', scheme + 3);
+        target = slash == std::string_view::npos ? "/" : target.substr(slash);
+    }
+    if (req_->headers.count("host") > 1 ||
+        (req_->version_minor >= 1 && !req_->headers.contains("host")))
+        return respond_generated(400, "The request needs exactly one Host header field.");
+    if (!d.config().distribution.enabled)
+        return respond_generated(403, "This distribution is disabled.");
+    path_.assign(target.substr(0, target.find('?')));
+    const std::string &root_object = d.config().distribution.default_root_object;
+    if (path_ == "/" && !root_object.empty()) path_ += root_object;
+    behavior_ = &d.behavior_for(path_);
+    if (!viewer_policy()) return;
+    lookup_and_route();
+}
+
+// --- viewer_policy --------------------------------------------------------------------------
+
+bool Transaction::viewer_policy() {
+    if (!behavior_->allowed_methods.contains(req_->method)) {
+        respond_generated(403, "This distribution is not configured to allow the HTTP request "
+                               "method that was used for this request.");
+        return false;
+    }
+    if (!sink_.viewer_is_https()) {
+        switch (behavior_->viewer_protocol_policy) {
+        case ViewerProtocolPolicy::allow_all:
+            break;
+        case ViewerProtocolPolicy::redirect_to_https: {
+            std::string location = "https://";
+            location += host();
+            location += req_->target[0] == '/' ? std::string_view(req_->target) : path_;
+            // 301 as CloudFront answers; 307 keeps the method of unsafe requests.
+            respond_generated(core::method_is_safe(req_->method) ? 301 : 307, "", location);
+            return false;
+        }
+        case ViewerProtocolPolicy::https_only:
+            respond_generated(403, "This distribution only accepts HTTPS requests.");
+            return false;
+        }
+    }
+    return true;
+}
+
+// --- cache_key and cache_lookup -------------------------------------------------------------
+
+void Transaction::lookup_and_route() {
+    cacheable_ = behavior_->cached_methods.contains(req_->method);
+    if (cacheable_) {
+        build_cache_key(*req_, host(), path_, *behavior_, key_);
+        if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_)) {
+            if (cache::is_fresh(obj->times, rt_.now())) return serve_object(obj, CacheResult::hit);
+            if (!obj->etag.empty() || !obj->last_modified.empty()) {
+                stale_ = std::move(obj);
+                return fetch_from_origin(true);
+            }
+        }
+    }
+    fetch_from_origin(false);
+}
+
+// --- origin_request -------------------------------------------------------------------------
+
+void Transaction::fetch_from_origin(bool revalidate) {
+    const Deployment &d = rt_.distribution();
+    size_t oi = behavior_->origin_index;
+    const Origin &o = d.origin(oi);
+    bool https = false;
+    uint16_t port = 0;
+    if (o.custom_origin_config) {
+        const CustomOriginConfig &c = *o.custom_origin_config;
+        https = c.origin_protocol_policy == OriginProtocolPolicy::https_only ||
+                (c.origin_protocol_policy == OriginProtocolPolicy::match_viewer &&
+                 sink_.viewer_is_https());
+        port = https ? c.https_port : c.http_port;
+    }
+    OriginRequestInput in;
+    in.viewer = req_;
+    in.path = path_;
+    in.client_ip = sink_.client_address();
+    in.behavior = behavior_;
+    in.origin = &o;
+    in.origin_port = port;
+    in.origin_https = https;
+    in.for_cache = cacheable_;
+    build_origin_request(in, origin_req_);
+    revalidating_ = revalidate;
+    if (revalidate) {
+        if (!stale_->etag.empty()) origin_req_.headers.add("If-None-Match", stale_->etag);
+        if (!stale_->last_modified.empty())
+            origin_req_.headers.add("If-Modified-Since", stale_->last_modified);
+    }
+    origin::OriginRequest r;
+    r.head = &origin_req_;
+    r.has_body = forwarding_body_;
+    r.body_length = forwarding_body_ ? body_length_ : std::nullopt;
+    r.retryable = !forwarding_body_ && core::method_is_safe(origin_req_.method);
+    r.viewer_https = sink_.viewer_is_https();
+    request_time_ = rt_.now();
+    rt_.stats().origin_fetches.fetch_add(1, std::memory_order_relaxed);
+    fetch_ = rt_.connector(oi).fetch(r, *this);
+    if (forwarding_body_ && body_done_) fetch_->end_body();
+}
+
+void Transaction::on_request_body(const BufferSlice &chunk) {
+    if (!fetch_ || !forwarding_body_) return; // answered without the origin: discard
+    fetch_->write_body(chunk);
+    if (fetch_->body_queue_bytes() > origin_high_water) sink_.pause_request_body();
+}
+
+void Transaction::on_request_body_end() {
+    body_done_ = true;
+    if (fetch_ && forwarding_body_) fetch_->end_body();
+}
+
+void Transaction::on_origin_body_drained() {
+    if (fetch_ && fetch_->body_queue_bytes() <= origin_high_water / 2) sink_.resume_request_body();
+}
+
+// --- origin_response ------------------------------------------------------------------------
+
+void Transaction::on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) {
+    response_time_ = rt_.now();
+    origin_status_ = head.status;
+    if (revalidating_) {
+        if (head.status == 304) return handle_not_modified(head);
+        stale_.reset(); // the new response replaces it
+        revalidating_ = false;
+    }
+    const Deployment &d = rt_.distribution();
+    const CustomErrorResponse *cer =
+        override_status_ == 0 && head.status >= 400 ? d.custom_error(head.status) : nullptr;
+    std::optional<int64_t> error_ttl;
+    if (cer)
+        error_ttl = cer->error_caching_min_ttl;
+    else if (cached_by_default_as_error(head.status))
+        error_ttl = 10;
+
+    not_cached_reason_ = "method";
+    if (cacheable_) {
+        cache::StorageDecision dec = cache::decide_storage(
+            origin_req_, head, behavior_->ttl, request_time_, response_time_, error_ttl);
+        not_cached_reason_ = dec.reason;
+        if (dec.store) {
+            times_ = {response_time_, dec.initial_age_ms, dec.ttl_ms};
+            writer_ = rt_.store().begin_insert(key_, info.no_body ? std::optional<uint64_t>(0)
+                                                                  : info.content_length);
+            if (!writer_) not_cached_reason_ = "too large for the cache";
+        }
+    }
+    origin_length_ = info.no_body ? std::optional<uint64_t>(0) : info.content_length;
+    origin_received_ = 0;
+    // The stored head keeps the origin's status; the viewer may get another one.
+    bool keep_cookies = behavior_->forwarded_values.cookies != CookieForward::none;
+    head_text_.clear();
+    append_response_head(head, head.status, keep_cookies, head_text_);
+    etag_.assign(head.headers.get("etag").value_or(""));
+    last_modified_.assign(head.headers.get("last-modified").value_or(""));
+
+    if (cer && !cer->response_page_path.empty()) {
+        // Keep the origin's error (drained into the store), then answer with the page.
+        pending_page_ = cer;
+        viewer_body_ = false;
+        if (!writer_) {
+            fetch_->cancel();
+            fetch_ = nullptr;
+            pending_page_ = nullptr;
+            serve_error_page(*cer, head.status);
+        }
+        return;
+    }
+    status_ = cer && cer->response_code ? cer->response_code
+              : override_status_        ? override_status_
+                                        : head.status;
+    result_ = status_ >= 400 ? CacheResult::error : CacheResult::miss;
+    rt_.stats().misses.fetch_add(1, std::memory_order_relaxed);
+    std::optional<int64_t> age;
+    if (head.headers.contains("age")) age = times_.initial_age_ms / 1000;
+    append_request_fields(result_, age);
+    std::string viewer_head = head_text_;
+    if (status_ != head.status) replace_status_line(viewer_head, status_);
+    head_buf_ = to_buffer(viewer_head);
+    bool no_body = head_only_ || info.no_body;
+    viewer_body_ = !no_body;
+    write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()),
+                      info.no_body && !head_only_ ? std::nullopt : origin_length_, false, no_body,
+                      no_body);
+    if (no_body) viewer_done_ = true;
+}
+
+void Transaction::handle_not_modified(core::ResponseHead &head) {
+    // RFC 9111 §4.3.4: the stored response, with the fields the 304 carries.
+    std::string merged = merge_stored_head(stale_->head->view(), head.headers);
+    core::ResponseHead merged_head;
+    parse_stored_head(merged, merged_head);
+    cache::StorageDecision dec = cache::decide_storage(origin_req_, merged_head, behavior_->ttl,
+                                                       request_time_, response_time_);
+    Ref<cache::CachedObject> fresh = Ref<cache::CachedObject>::adopt(new cache::CachedObject);
+    fresh->key = stale_->key;
+    fresh->hash = stale_->hash;
+    fresh->path = stale_->path;
+    fresh->status = stale_->status;
+    fresh->head = to_buffer(merged);
+    fresh->body = stale_->body;
+    fresh->body_size = stale_->body_size;
+    fresh->times = {response_time_, dec.initial_age_ms, dec.ttl_ms};
+    fresh->etag = std::string(merged_head.headers.get("etag").value_or(stale_->etag));
+    fresh->last_modified =
+        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified));
+    fresh->charge = stale_->charge - stale_->head->capacity() + fresh->head->capacity();
+    if (dec.store) rt_.store().refresh(stale_, fresh);
+    stale_.reset();
+    revalidating_ = false;
+    serve_object(fresh, CacheResult::refresh_hit);
+}
+
+void Transaction::on_origin_body(const BufferSlice &chunk) {
+    origin_received_ += chunk.len;
+    if (writer_ && !writer_->append(chunk.ptr, chunk.len)) {
+        writer_.reset();
+        not_cached_reason_ = "too large for the cache";
+    }
+    if (viewer_body_) {
+        ResponseWrite w;
+        w.body = &chunk;
+        w.body_count = 1;
+        sink_.write_response(w);
+        if (!paused_ && fetch_ && sink_.pending_write_bytes() > viewer_high_water) {
+            paused_ = true;
+            fetch_->pause_response();
+        }
+    } else if (!writer_ && fetch_) {
+        // Nobody wants these bytes (a HEAD, an error page's origin error): stop fetching.
+        fetch_->cancel();
+        fetch_ = nullptr;
+        if (pending_page_) {
+            const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
+            return serve_error_page(*cer, origin_status_);
+        }
+        maybe_finish();
+    }
+}
+
+void Transaction::on_viewer_drained() {
+    if (paused_ && fetch_ && sink_.pending_write_bytes() <= viewer_high_water / 2) {
+        paused_ = false;
+        fetch_->resume_response();
+    }
+}
+
+void Transaction::on_origin_complete() {
+    fetch_ = nullptr;
+    if (writer_) {
+        if (origin_length_ && origin_received_ != *origin_length_) {
+            writer_.reset(); // never store a truncated object
+        } else {
+            http::HeadWriter(head_text_).field("Content-Length", origin_received_);
+            writer_->commit(to_buffer(head_text_), origin_status_, times_, std::move(etag_),
+                            std::move(last_modified_));
+            writer_.reset();
+        }
+    }
+    if (pending_page_) {
+        const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
+        return serve_error_page(*cer, origin_status_);
+    }
+    if (head_sent_ && !viewer_done_) {
+        ResponseWrite w;
+        w.last = true;
+        sink_.write_response(w);
+        viewer_done_ = true;
+    }
+    maybe_finish();
+}
+
+void Transaction::on_origin_error(const core::Error &e) {
+    fetch_ = nullptr;
+    writer_.reset();
+    rt_.log().log(core::LogLevel::warn, request_id(), "origin %s: %s (%s %s)",
+                  rt_.distribution().origin(behavior_->origin_index).origin_id.c_str(),
+                  e.context.c_str(), req_->method_text.c_str(), path_.c_str());
+    if (pending_page_) {
+        const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
+        return serve_error_page(*cer, origin_status_);
+    }
+    if (viewer_done_) return maybe_finish();
+    if (head_sent_) {
+        sink_.abort_response();
+        viewer_done_ = true;
+        return maybe_finish();
+    }
+    respond_origin_failure(e);
+}
+
+void Transaction::respond_origin_failure(const core::Error &e) {
+    uint16_t status = http_status_for(e);
+    if (override_status_ == 0) {
+        if (const CustomErrorResponse *cer = rt_.distribution().custom_error(status)) {
+            if (!cer->response_page_path.empty()) return serve_error_page(*cer, status);
+            if (cer->response_code) status = cer->response_code;
+        }
+    }
+    respond_generated(status, status == 504 ? "The origin did not answer in time."
+                                            : "The edge could not get a response from the origin.");
+}
+
+// --- viewer_response ------------------------------------------------------------------------
+
+void Transaction::serve_error_page(const CustomErrorResponse &cer, uint16_t original_status) {
+    override_status_ = cer.response_code ? cer.response_code : original_status;
+    // The page is fetched like any object (through its own behavior and cache key).
+    page_req_.clear();
+    page_req_.method = head_only_ ? core::Method::head : core::Method::get;
+    page_req_.method_text = head_only_ ? "HEAD" : "GET";
+    page_req_.target = cer.response_page_path;
+    if (auto h = req_->headers.get("host")) page_req_.headers.add("Host", *h);
+    if (auto ae = req_->headers.get("accept-encoding"))
+        page_req_.headers.add("Accept-Encoding", *ae);
+    req_ = &page_req_;
+    path_ = cer.response_page_path;
+    behavior_ = &rt_.distribution().behavior_for(path_);
+    forwarding_body_ = false;
+    revalidating_ = false;
+    stale_.reset();
+    writer_.reset();
+    lookup_and_route();
+}
+
+void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult result) {
+    if (override_status_ == 0 && obj->status >= 400) {
+        if (const CustomErrorResponse *cer = rt_.distribution().custom_error(obj->status)) {
+            if (!cer->response_page_path.empty()) return serve_error_page(*cer, obj->status);
+            if (cer->response_code) override_status_ = cer->response_code;
+        }
+    }
+    status_ = override_status_ ? override_status_ : obj->status;
+    result_ = status_ >= 400 ? CacheResult::error : result;
+    auto &st = rt_.stats();
+    st.hits.fetch_add(1, std::memory_order_relaxed);
+    if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
+    append_request_fields(result_, cache::current_age_ms(obj->times, rt_.now()) / 1000);
+
+    BufferSlice head(obj->head, obj->head->data(), obj->head->size());
+    if (status_ != obj->status) {
+        std::string text(obj->head->view());
+        replace_status_line(text, status_);
+        head_buf_ = to_buffer(text);
+        head = BufferSlice(head_buf_, head_buf_->data(), head_buf_->size());
+    }
+    bool no_body = head_only_ || status_ == 204 || status_ == 304;
+    constexpr size_t batch = 16;
+    BufferSlice slices[batch];
+    size_t next = 0, total = no_body ? 0 : obj->body.size();
+    ResponseWrite w;
+    w.head = &head;
+    w.fields = fields_text_;
+    w.status = status_;
+    w.content_length = obj->body_size;
+    w.length_in_head = true;
+    w.no_body = no_body;
+    do {
+        size_t n = 0;
+        for (; n < batch && next < total; ++n, ++next) {
+            const Ref<Buffer> &b = obj->body[next];
+            slices[n] = BufferSlice(b, b->data(), b->size());
+        }
+        w.body = slices;
+        w.body_count = n;
+        w.last = next >= total;
+        sink_.write_response(w);
+        w.head = nullptr;
+        w.fields = {};
+    } while (next < total);
+    head_sent_ = true;
+    viewer_done_ = true;
+    maybe_finish();
+}
+
+void Transaction::respond_generated(uint16_t status, std::string_view message,
+                                    std::string_view location) {
+    status_ = status;
+    result_ = status >= 400 ? CacheResult::error : CacheResult::none;
+    if (status >= 500) rt_.stats().errors.fetch_add(1, std::memory_order_relaxed);
+    std::string body;
+    if (!message.empty()) {
+        char code[8];
+        snprintf(code, sizeof code, "%u", status);
+        std::string title = std::string(code) + " " + std::string(core::reason_phrase(status));
+        body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" +
+               title + "</h1><p>" + std::string(message) +
+               "</p><p>Request ID: " + std::string(request_id()) + "</p></body></html>\n";
+    }
+    head_text_.clear();
+    http::HeadWriter w(head_text_);
+    w.status_line(status, {});
+    char date[http::http_date_length];
+    w.field("Date", std::string_view(date, http::format_http_date(rt_.now(), date)));
+    if (!body.empty()) w.field("Content-Type", "text/html; charset=utf-8");
+    if (!location.empty()) w.field("Location", location);
+    w.field("Via", via_value);
+    append_request_fields(result_, std::nullopt);
+    head_buf_ = Buffer::create(head_text_.size() + body.size());
+    head_buf_->append(head_text_.data(), head_text_.size());
+    head_buf_->append(body.data(), body.size());
+    BufferSlice head(head_buf_, head_buf_->data(), head_text_.size());
+    BufferSlice content(head_buf_, head_buf_->data() + head_text_.size(), body.size());
+    ResponseWrite rw;
+    rw.head = &head;
+    rw.fields = fields_text_;
+    rw.status = status;
+    rw.content_length = body.size();
+    rw.no_body = head_only_;
+    rw.body = head_only_ || body.empty() ? nullptr : &content;
+    rw.body_count = rw.body ? 1 : 0;
+    rw.last = true;
+    sink_.write_response(rw);
+    head_sent_ = true;
+    viewer_done_ = true;
+    maybe_finish();
+}
+
+void Transaction::write_viewer_head(const BufferSlice &head, std::optional<uint64_t> length,
+                                    bool length_in_head, bool no_body, bool last) {
+    ResponseWrite w;
+    w.head = &head;
+    w.fields = fields_text_;
+    w.status = status_;
+    w.content_length = length;
+    w.length_in_head = length_in_head;
+    w.no_body = no_body;
+    w.last = last;
+    sink_.write_response(w);
+    head_sent_ = true;
+}
+
+void Transaction::append_request_fields(CacheResult result, std::optional<int64_t> age_s) {
+    fields_text_.clear();
+    http::HeadWriter w(fields_text_);
+    if (age_s) w.field("Age", uint64_t(*age_s < 0 ? 0 : *age_s));
+    if (result != CacheResult::none) w.field("X-Cache", x_cache_value(result));
+    w.field("X-Request-Id", request_id());
+}
+
+void Transaction::maybe_finish() {
+    if (!active_ || fetch_ || !viewer_done_) return;
+    active_ = false;
+    log_completion();
+    sink_.transaction_finished();
+}
+
+void Transaction::log_completion() {
+    const core::Logger &log = rt_.log();
+    if (!log.enabled(core::LogLevel::debug) || !viewer_req_) return;
+    log.log(core::LogLevel::debug, request_id(), "%s %s -> %u %s%s%s",
+            viewer_req_->method_text.c_str(), viewer_req_->target.c_str(), status_,
+            result_ == CacheResult::none ? "-" : x_cache_value(result_).data(),
+            not_cached_reason_ ? " not cached: " : "",
+            not_cached_reason_ ? not_cached_reason_ : "");
+}
+
+void Transaction::cancel() {
+    if (fetch_) {
+        origin::Fetch *f = std::exchange(fetch_, nullptr);
+        f->cancel();
+    }
+    writer_.reset();
+    active_ = false;
+}
+
+} // namespace perch::edge

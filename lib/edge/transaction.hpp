@@ -1,0 +1,119 @@
+// One viewer request through the edge, in CloudFront's phases: viewer_request (normalise,
+// request id), viewer_policy (methods, protocol), cache_key, cache_lookup (Hit / stale /
+// Miss / Bypass), origin_request, origin_response (cacheability, TTL, tee into the store as
+// bytes stream), viewer_response (Age, Via, X-Cache, custom error responses) and log.
+//
+// A ViewerConnection owns one Transaction and reuses it for each request (reset() keeps the
+// buffers' capacity, so a warm connection allocates nothing on a cache hit). Call order:
+// start(), then on_request_body*() / on_request_body_end() as the body arrives; the
+// transaction calls sink.transaction_finished() exactly once, or the owner calls cancel().
+#pragma once
+
+#include "cache/store.hpp"
+#include "core/clock.hpp"
+#include "core/http_message.hpp"
+#include "edge/config.hpp"
+#include "edge/viewer_sink.hpp"
+#include "origin/connector.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace perch::edge {
+
+class Runtime;
+
+enum class CacheResult : uint8_t { none, hit, refresh_hit, miss, error };
+
+class Transaction final : private origin::FetchHandler {
+public:
+    Transaction(Runtime &rt, ViewerSink &sink);
+    ~Transaction();
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+
+    // Begins a request. `req` stays valid and unchanged until the transaction finishes.
+    void start(const core::RequestHead &req, bool has_body, std::optional<uint64_t> body_length);
+    void on_request_body(const core::BufferSlice &chunk);
+    void on_request_body_end();
+    void on_viewer_drained();
+    // The viewer went away: stop everything, no more sink calls.
+    void cancel();
+    // Clears per-request state after the transaction finished or was cancelled.
+    void reset() noexcept;
+
+    bool active() const noexcept { return active_; }
+    std::string_view request_id() const noexcept { return {id_, id_len_}; }
+    // Whether the request body is still wanted (a body sent to an answered request is not).
+    bool wants_body() const noexcept { return fetch_ != nullptr && forwarding_body_; }
+
+private:
+    // Phases.
+    void viewer_request();
+    bool viewer_policy();
+    void lookup_and_route();
+    void fetch_from_origin(bool revalidate);
+    void serve_object(const core::Ref<cache::CachedObject> &obj, CacheResult result);
+    void serve_error_page(const CustomErrorResponse &cer, uint16_t original_status);
+    void respond_generated(uint16_t status, std::string_view message,
+                           std::string_view location = {});
+    void respond_origin_failure(const core::Error &e);
+    void maybe_finish();
+
+    // origin::FetchHandler
+    void on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) override;
+    void on_origin_body(const core::BufferSlice &chunk) override;
+    void on_origin_complete() override;
+    void on_origin_error(const core::Error &error) override;
+    void on_origin_body_drained() override;
+
+    void handle_not_modified(core::ResponseHead &head);
+    void write_viewer_head(const core::BufferSlice &head, std::optional<uint64_t> length,
+                           bool length_in_head, bool no_body, bool last);
+    void append_request_fields(CacheResult result, std::optional<int64_t> age_s);
+    std::string_view host() const noexcept;
+    void log_completion();
+
+    Runtime &rt_;
+    ViewerSink &sink_;
+    const core::RequestHead *viewer_req_ = nullptr; // as the viewer sent it
+    const core::RequestHead *req_ = nullptr;        // being served (the error page's request)
+    const CacheBehavior *behavior_ = nullptr;
+    char id_[24];
+    size_t id_len_ = 0;
+    std::string path_; // after default root object rewriting
+    cache::CacheKey key_;
+    core::Ref<cache::CachedObject> stale_;
+    core::RequestHead origin_req_;
+    core::RequestHead page_req_; // the request for a custom error page
+    origin::Fetch *fetch_ = nullptr;
+    std::unique_ptr<cache::CacheWriter> writer_;
+    std::string head_text_;   // a response head being built
+    std::string fields_text_; // per-response fields (Age, X-Cache, request id)
+    core::Ref<core::Buffer> head_buf_;
+    std::string etag_, last_modified_; // validators of the response being stored
+    std::optional<uint64_t> body_length_; // viewer request body length
+    core::UnixMillis request_time_ = 0, response_time_ = 0;
+    cache::StoredTimes times_;
+    std::optional<uint64_t> origin_length_;
+    uint64_t origin_received_ = 0;
+    uint16_t status_ = 0;          // status sent to the viewer
+    uint16_t origin_status_ = 0;   // status the origin answered
+    uint16_t override_status_ = 0; // custom error response code for the page being served
+    const CustomErrorResponse *pending_page_ = nullptr; // error page to serve after draining
+    CacheResult result_ = CacheResult::none;
+    const char *not_cached_reason_ = nullptr;
+    bool active_ = false;
+    bool cacheable_ = false;
+    bool revalidating_ = false;
+    bool head_sent_ = false;
+    bool viewer_body_ = false;  // origin body bytes go to the viewer
+    bool head_only_ = false;    // the viewer asked HEAD
+    bool paused_ = false;
+    bool forwarding_body_ = false;
+    bool body_done_ = false;
+    bool viewer_done_ = false;
+};
+
+} // namespace perch::edge

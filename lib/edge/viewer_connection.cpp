@@ -1,0 +1,386 @@
+#include "edge/viewer_connection.hpp"
+
+#include "core/ascii.hpp"
+#include "edge/runtime.hpp"
+#include "http/head_writer.hpp"
+
+namespace perch::edge {
+
+using core::Buffer;
+using core::BufferSlice;
+using core::Ref;
+
+namespace {
+// Unsent response bytes above which the next pipelined request waits.
+constexpr size_t pipeline_high_water = 1 << 20;
+
+http::RequestLimits limits_of(const Runtime &rt) {
+    const ViewerLimits &l = rt.distribution().config().perch.limits;
+    return http::RequestLimits{l.max_uri_bytes, l.max_header_bytes, l.max_body_bytes};
+}
+} // namespace
+
+// A write to the viewer: up to two text runs around up to 17 slices, all kept alive until done.
+class ViewerConnection::Write final : public io::Stream::WriteOp {
+public:
+    static constexpr size_t max_slices = 18;
+    explicit Write(ViewerConnection &c) : conn(c) {}
+
+    void on_write_done(int status) override { conn.on_write_done(this, status); }
+    void clear() {
+        for (size_t i = 0; i < nslices; ++i)
+            slices[i] = BufferSlice();
+        nslices = 0;
+        pre.clear();
+        post.clear();
+    }
+
+    ViewerConnection &conn;
+    const BufferSlice *head = nullptr; // only during assembly
+    BufferSlice slices[max_slices];
+    size_t nslices = 0;
+    std::string pre, post;
+    uv_buf_t bufs[max_slices + 3];
+};
+
+ViewerConnection::ViewerConnection(Runtime &rt, io::Stream *stream, bool https)
+    : rt_(rt), stream_(stream), parser_(*this, limits_of(rt)), txn_(rt, *this),
+      deadline_(&ViewerConnection::on_timeout, this), https_(https) {
+    rt_.live().add();
+    stream_->set_handler(this);
+    char addr[64];
+    if (stream_->peer_address(addr, sizeof addr) == 0) client_ = addr;
+}
+
+ViewerConnection::~ViewerConnection() {
+    for (Write *w : free_writes_)
+        delete w;
+    rt_.live().drop();
+}
+
+void ViewerConnection::start() {
+    rt_.connection_opened(this);
+    timeout_ = Timeout::header;
+    rt_.deadlines().arm(deadline_, rt_.distribution().config().perch.limits.header_timeout_ms);
+    stream_->start_read();
+}
+
+void ViewerConnection::drain() {
+    close_after_response_ = true;
+    if (!txn_.active() && !parser_.in_message() && writes_in_flight_ == 0) close_now();
+}
+
+void ViewerConnection::close_now() {
+    if (closing_) return;
+    closing_ = true;
+    deadline_.disarm();
+    txn_.cancel();
+    leftover_ = BufferSlice();
+    stream_->close();
+}
+
+void ViewerConnection::on_stream_closed() {
+    rt_.connection_closed(this);
+    delete this;
+}
+
+// --- reading ---------------------------------------------------------------------------------
+
+void ViewerConnection::on_stream_data(const Ref<Buffer> &buf, const uint8_t *data, size_t len) {
+    if (closing_) return;
+    in_pump_ = true;
+    parse(buf, data, len);
+    in_pump_ = false;
+    pump();
+}
+
+void ViewerConnection::parse(const Ref<Buffer> &buf, const uint8_t *data, size_t len) {
+    while (len > 0 && !closing_) {
+        size_t used = parser_.execute(buf, data, len);
+        data += used;
+        len -= used;
+        if (const auto &f = parser_.failure()) return reject(f->status, f->reason);
+        if (parser_.paused()) {
+            // A whole request is in; what follows waits until it is answered.
+            if (len > 0) leftover_ = BufferSlice(buf, data, len);
+            stream_->stop_read();
+            break;
+        }
+    }
+    rearm();
+}
+
+void ViewerConnection::on_stream_end(int) {
+    if (closing_) return;
+    if (txn_.active() || writes_in_flight_ > 0) {
+        if (parser_.in_message()) {
+            // The viewer stopped sending mid-request: the request cannot be completed.
+            close_now();
+            return;
+        }
+        // Half-closed after a complete request: answer it, then close.
+        close_after_response_ = true;
+        return;
+    }
+    parser_.finish();
+    if (parser_.failure() && parser_.in_message()) return reject(400, "incomplete request");
+    close_now();
+}
+
+void ViewerConnection::on_request_head(core::RequestHead &head) {
+    timeout_ = Timeout::none;
+    deadline_.disarm();
+    response_started_ = false;
+    chunked_ = false;
+    txn_done_ = false;
+    if (rt_.draining()) close_after_response_ = true;
+    txn_.start(head, parser_.has_body(), parser_.content_length());
+    // Expect: 100-continue (RFC 9110 §10.1.1): invite the body once the edge will use it.
+    if (head.version_minor >= 1 && parser_.has_body() && txn_.wants_body() && !response_started_) {
+        if (auto e = head.headers.get("expect"); e && core::iequals(*e, "100-continue")) {
+            Write *w = take_write();
+            w->pre = "HTTP/1.1 100 Continue\r\n\r\n";
+            send(w);
+        }
+    }
+}
+
+void ViewerConnection::on_request_body(const BufferSlice &chunk) {
+    if (txn_.active()) txn_.on_request_body(chunk);
+}
+
+void ViewerConnection::on_request_complete() {
+    if (txn_.active()) txn_.on_request_body_end();
+}
+
+void ViewerConnection::pause_request_body() {
+    body_paused_ = true;
+    stream_->stop_read();
+}
+
+void ViewerConnection::resume_request_body() {
+    if (!body_paused_ || closing_) return;
+    body_paused_ = false;
+    if (!parser_.paused()) stream_->start_read();
+}
+
+// --- moving between requests -------------------------------------------------------------------
+
+void ViewerConnection::transaction_finished() {
+    txn_done_ = true;
+    pump();
+}
+
+void ViewerConnection::pump() {
+    if (in_pump_ || closing_) return;
+    in_pump_ = true;
+    while (!closing_) {
+        if (txn_.active()) break;
+        if (txn_done_) {
+            if (!finish_request()) break;
+        } else if (parser_.in_message()) {
+            break; // a request is still arriving
+        }
+        if (!leftover_.len) {
+            if (!body_paused_) stream_->start_read();
+            break;
+        }
+        BufferSlice next = std::move(leftover_);
+        leftover_ = BufferSlice();
+        parse(next.buf, next.ptr, next.len);
+    }
+    in_pump_ = false;
+    rearm();
+}
+
+bool ViewerConnection::finish_request() {
+    // A request whose body was not read to its end leaves the stream unusable.
+    if ((parser_.in_message() && parser_.has_body()) || !parser_.keep_alive())
+        close_after_response_ = true;
+    if (close_after_response_) {
+        if (writes_in_flight_ == 0) close_now();
+        return false;
+    }
+    if (stream_->write_queue_bytes() > pipeline_high_water) return false; // on_write_done retries
+    txn_done_ = false;
+    txn_.reset();
+    parser_.resume();
+    return true;
+}
+
+// --- writing ---------------------------------------------------------------------------------
+
+ViewerConnection::Write *ViewerConnection::take_write() {
+    if (free_writes_.empty()) return new Write(*this);
+    Write *w = free_writes_.back();
+    free_writes_.pop_back();
+    return w;
+}
+
+void ViewerConnection::write_response(const ResponseWrite &rw) {
+    if (closing_) return;
+    Write *w = take_write();
+    if (rw.head) {
+        response_started_ = true;
+        const core::RequestHead &req = parser_.head();
+        bool http10 = req.version_minor == 0;
+        // Keep-alive needs the request's body to be read to its end: none, already in, or
+        // still being forwarded to the origin.
+        bool body_settled = !parser_.has_body() || !parser_.in_message() || txn_.wants_body();
+        bool keep = parser_.keep_alive() && !close_after_response_ && !rt_.draining() &&
+                    body_settled;
+        w->pre.assign(rw.fields);
+        http::HeadWriter hw(w->pre);
+        chunked_ = false;
+        if (rw.no_body) {
+            if (rw.content_length && !rw.length_in_head && rw.status != 204 && rw.status != 304)
+                hw.field("Content-Length", *rw.content_length);
+        } else if (rw.content_length) {
+            if (!rw.length_in_head) hw.field("Content-Length", *rw.content_length);
+        } else if (!http10) {
+            chunked_ = true;
+            hw.field("Transfer-Encoding", "chunked");
+        } else {
+            keep = false; // HTTP/1.0 without a length: the body ends with the connection
+        }
+        if (!keep) {
+            close_after_response_ = true;
+            hw.field("Connection", "close");
+        } else if (http10) {
+            hw.field("Connection", "keep-alive");
+        }
+        hw.end();
+        w->head = rw.head;
+    }
+    size_t body_bytes = 0;
+    for (size_t i = 0; i < rw.body_count; ++i)
+        body_bytes += rw.body[i].len;
+    if (chunked_ && body_bytes) {
+        char hdr[20];
+        w->pre.append(hdr, http::format_chunk_header(body_bytes, hdr));
+        w->post = "\r\n";
+    }
+    if (chunked_ && rw.last) w->post += "0\r\n\r\n";
+    for (size_t i = 0; i < rw.body_count; ++i)
+        if (rw.body[i].len) w->slices[w->nslices++] = rw.body[i];
+    if (send(w) == 0 && rw.last) {
+        // Response complete: a close-delimited one ends with the connection.
+        timeout_ = Timeout::none;
+    }
+}
+
+int ViewerConnection::send(Write *w) {
+    size_t n = 0, bytes = 0;
+    auto add = [&](const void *p, size_t len) {
+        if (!len) return;
+        w->bufs[n++] = uv_buf_init(const_cast<char *>(static_cast<const char *>(p)), unsigned(len));
+        bytes += len;
+    };
+    if (w->head) add(w->head->ptr, w->head->len);
+    w->head = nullptr;
+    add(w->pre.data(), w->pre.size());
+    for (size_t i = 0; i < w->nslices; ++i)
+        add(w->slices[i].ptr, w->slices[i].len);
+    add(w->post.data(), w->post.size());
+    if (n == 0) {
+        w->clear();
+        free_writes_.push_back(w);
+        return 0;
+    }
+    int rc = stream_->write(w->bufs, unsigned(n), w);
+    if (rc != 0) {
+        w->clear();
+        free_writes_.push_back(w);
+        close_now();
+        return rc;
+    }
+    writes_in_flight_++;
+    rt_.stats().bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+    rearm();
+    return 0;
+}
+
+void ViewerConnection::on_write_done(Write *w, int status) {
+    writes_in_flight_--;
+    w->clear();
+    free_writes_.push_back(w);
+    if (closing_) return;
+    if (status != 0) {
+        close_now(); // the viewer is gone
+        return;
+    }
+    if (txn_.active()) txn_.on_viewer_drained();
+    if (writes_in_flight_ == 0 && close_after_response_ && !txn_.active() &&
+        (txn_done_ || !parser_.in_message())) {
+        close_now();
+        return;
+    }
+    pump();
+}
+
+size_t ViewerConnection::pending_write_bytes() const noexcept {
+    return stream_->write_queue_bytes();
+}
+
+void ViewerConnection::reject(uint16_t status, const char *reason) {
+    rt_.log().log(core::LogLevel::info, txn_.request_id(), "rejected request from %s: %u %s",
+                  client_.c_str(), status, reason);
+    if (txn_.active()) txn_.cancel();
+    close_after_response_ = true;
+    leftover_ = BufferSlice();
+    stream_->stop_read();
+    if (response_started_) {
+        close_now(); // a response is already on the wire: cut it
+        return;
+    }
+    response_started_ = true;
+    std::string body =
+        std::to_string(status) + " " + std::string(core::reason_phrase(status)) + "\n";
+    Write *w = take_write();
+    http::HeadWriter hw(w->pre);
+    hw.status_line(status, {});
+    hw.field("Content-Type", "text/plain; charset=utf-8");
+    hw.field("Content-Length", body.size());
+    hw.field("Connection", "close");
+    hw.end();
+    w->pre += body;
+    txn_done_ = true;
+    if (send(w) == 0 && writes_in_flight_ == 0) close_now();
+}
+
+// --- timeouts --------------------------------------------------------------------------------
+
+void ViewerConnection::rearm() {
+    if (closing_) return;
+    const ViewerLimits &l = rt_.distribution().config().perch.limits;
+    if (writes_in_flight_ > 0 ||
+        (parser_.in_message() && !parser_.in_head() && txn_.wants_body())) {
+        // Sending a response, or receiving a body: each sign of life restarts the clock.
+        timeout_ = Timeout::activity;
+        rt_.deadlines().arm(deadline_, l.idle_timeout_ms);
+    } else if (parser_.in_head()) {
+        // The whole head must arrive within header_timeout (no reset per byte: slowloris).
+        if (timeout_ != Timeout::header) {
+            timeout_ = Timeout::header;
+            rt_.deadlines().arm(deadline_, l.header_timeout_ms);
+        }
+    } else if (txn_.active()) {
+        timeout_ = Timeout::none; // waiting on the origin, which has its own timeouts
+        deadline_.disarm();
+    } else if (timeout_ != Timeout::idle && timeout_ != Timeout::header) {
+        timeout_ = Timeout::idle;
+        rt_.deadlines().arm(deadline_, l.idle_timeout_ms);
+    }
+}
+
+void ViewerConnection::on_timeout(void *p) {
+    auto *c = static_cast<ViewerConnection *>(p);
+    if (c->closing_) return;
+    if (c->parser_.in_head() && !c->response_started_) {
+        c->reject(408, "request head timeout");
+        return;
+    }
+    c->close_now();
+}
+
+} // namespace perch::edge

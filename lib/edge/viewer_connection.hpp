@@ -1,0 +1,89 @@
+// One viewer connection of the built-in HTTP/1.1 server: reads and parses requests (limits,
+// keep-alive, pipelining answered in order, Expect: 100-continue), runs one Transaction at a
+// time, frames responses (Content-Length, chunked, or close-delimited for HTTP/1.0), and
+// enforces the header, idle and send timeouts. Malformed requests get 400 (or 413, 414, 431,
+// 505) and the connection is closed.
+//
+// The connection frees itself after its stream has closed.
+#pragma once
+
+#include "edge/transaction.hpp"
+#include "edge/viewer_sink.hpp"
+#include "http/request_parser.hpp"
+#include "io/deadline_list.hpp"
+#include "io/stream.hpp"
+
+#include <string>
+#include <vector>
+
+namespace perch::edge {
+
+class Runtime;
+
+class ViewerConnection final : private io::Stream::Handler,
+                               private http::RequestParser::Handler,
+                               private ViewerSink {
+public:
+    ViewerConnection(Runtime &rt, io::Stream *stream, bool https);
+    void start();
+    // Graceful shutdown: close now if idle, else after the response in progress.
+    void drain();
+    void close_now();
+
+private:
+    class Write;
+    enum class Timeout : uint8_t { none, header, activity, idle };
+
+    ~ViewerConnection();
+
+    // io::Stream::Handler
+    void on_stream_data(const core::Ref<core::Buffer> &buf, const uint8_t *data,
+                        size_t len) override;
+    void on_stream_end(int status) override;
+    void on_stream_closed() override;
+    // http::RequestParser::Handler
+    void on_request_head(core::RequestHead &head) override;
+    void on_request_body(const core::BufferSlice &chunk) override;
+    void on_request_complete() override;
+    // ViewerSink
+    void write_response(const ResponseWrite &w) override;
+    void abort_response() override { close_now(); }
+    size_t pending_write_bytes() const noexcept override;
+    void pause_request_body() override;
+    void resume_request_body() override;
+    void transaction_finished() override;
+    bool viewer_is_https() const noexcept override { return https_; }
+    std::string_view client_address() const noexcept override { return client_; }
+
+    void parse(const core::Ref<core::Buffer> &buf, const uint8_t *data, size_t len);
+    // Moves on to the next request when the current one is done; loops over pipelined ones.
+    void pump();
+    bool finish_request();
+    void reject(uint16_t status, const char *reason);
+    void on_write_done(Write *w, int status);
+    int send(Write *w);
+    Write *take_write();
+    void rearm();
+    static void on_timeout(void *self);
+
+    Runtime &rt_;
+    io::Stream *stream_;
+    http::RequestParser parser_;
+    Transaction txn_;
+    io::Deadline deadline_;
+    std::vector<Write *> free_writes_;
+    core::BufferSlice leftover_; // bytes of pipelined requests not parsed yet
+    std::string client_;
+    size_t writes_in_flight_ = 0;
+    Timeout timeout_ = Timeout::none;
+    bool https_;
+    bool txn_done_ = false;
+    bool in_pump_ = false;
+    bool chunked_ = false;         // current response framing
+    bool response_started_ = false;
+    bool close_after_response_ = false;
+    bool body_paused_ = false;
+    bool closing_ = false;
+};
+
+} // namespace perch::edge

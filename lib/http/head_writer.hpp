@@ -1,0 +1,59 @@
+// Serializing HTTP/1.1 heads: status and request lines, fields, chunk framing.
+#pragma once
+
+#include "core/http_message.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace perch::http {
+
+// Appends text to a std::string the caller reuses (clear() keeps capacity).
+class HeadWriter {
+public:
+    explicit HeadWriter(std::string &out) : out_(out) {}
+
+    void status_line(uint16_t status, std::string_view reason) {
+        char code[4] = {char('0' + status / 100 % 10), char('0' + status / 10 % 10),
+                        char('0' + status % 10), ' '};
+        out_ += "HTTP/1.1 ";
+        out_.append(code, 4);
+        out_ += reason.empty() ? core::reason_phrase(status) : reason;
+        out_ += "\r\n";
+    }
+    void request_line(std::string_view method, std::string_view target) {
+        out_ += method;
+        out_ += ' ';
+        out_ += target;
+        out_ += " HTTP/1.1\r\n";
+    }
+    void field(std::string_view name, std::string_view value) {
+        out_ += name;
+        out_ += ": ";
+        out_ += value;
+        out_ += "\r\n";
+    }
+    void field(std::string_view name, uint64_t value) {
+        char digits[24];
+        int n = snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(value));
+        field(name, std::string_view(digits, size_t(n)));
+    }
+    void end() { out_ += "\r\n"; }
+
+private:
+    std::string &out_;
+};
+
+// Writes "<hex size>\r\n" into out (at least 20 bytes); returns its length.
+inline size_t format_chunk_header(uint64_t size, char *out) {
+    return size_t(snprintf(out, 20, "%llx\r\n", static_cast<unsigned long long>(size)));
+}
+
+// Hop-by-hop fields (RFC 9110 §7.6.1) and framing fields a proxy regenerates.
+bool is_hop_by_hop(std::string_view name) noexcept;
+// Whether `name` is listed in any Connection field of `headers` (those are hop-by-hop too).
+bool listed_in_connection(const core::HeaderMap &headers, std::string_view name) noexcept;
+
+} // namespace perch::http

@@ -1,0 +1,174 @@
+#include "http/request_parser.hpp"
+
+#include <cstring>
+
+namespace perch::http {
+
+namespace {
+RequestParser &self(llhttp_t *p) { return *static_cast<RequestParser *>(p->data); }
+} // namespace
+
+const llhttp_settings_t RequestParser::settings_ = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &RequestParser::on_message_begin;
+    s.on_method = &RequestParser::on_method;
+    s.on_url = &RequestParser::on_url;
+    s.on_header_field = &RequestParser::on_header_field;
+    s.on_header_value = &RequestParser::on_header_value;
+    s.on_header_value_complete = &RequestParser::on_header_value_complete;
+    s.on_headers_complete = &RequestParser::on_headers_complete;
+    s.on_body = &RequestParser::on_body;
+    s.on_message_complete = &RequestParser::on_message_complete;
+    return s;
+}();
+
+RequestParser::RequestParser(Handler &handler, const RequestLimits &limits)
+    : handler_(handler), limits_(limits) {
+    llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+    parser_.data = this;
+}
+
+size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t *data,
+                              size_t len) {
+    if (failure_ || paused_ || len == 0) return 0;
+    current_buf_ = &buf;
+    const char *start = reinterpret_cast<const char *>(data);
+    llhttp_errno_t err = llhttp_execute(&parser_, start, len);
+    current_buf_ = nullptr;
+    if (err == HPE_OK) return len;
+    const char *pos = llhttp_get_error_pos(&parser_);
+    size_t consumed = pos ? size_t(pos - start) : len;
+    if (err == HPE_PAUSED) {
+        paused_ = true;
+        return consumed;
+    }
+    if (!failure_) {
+        // llhttp rejected the bytes: malformed syntax, or ambiguous framing such as both
+        // Content-Length and Transfer-Encoding, or differing duplicate Content-Lengths.
+        fail(400, llhttp_errno_name(err));
+    }
+    return consumed;
+}
+
+void RequestParser::finish() {
+    if (failure_ || paused_) return;
+    llhttp_errno_t err = llhttp_finish(&parser_);
+    if (err != HPE_OK && err != HPE_PAUSED && in_message_ && !failure_) fail(400, "incomplete request");
+}
+
+void RequestParser::resume() noexcept {
+    if (!paused_) return;
+    paused_ = false;
+    llhttp_resume(&parser_);
+}
+
+int RequestParser::fail(uint16_t status, const char *reason) {
+    if (!failure_) failure_ = Failure{status, reason};
+    return HPE_USER;
+}
+
+bool RequestParser::over_header_limit(size_t more) {
+    head_bytes_ += more;
+    return head_bytes_ > limits_.max_header_bytes;
+}
+
+int RequestParser::on_message_begin(llhttp_t *p) {
+    RequestParser &s = self(p);
+    s.head_.clear();
+    s.head_bytes_ = 0;
+    s.body_received_ = 0;
+    s.content_length_.reset();
+    s.has_body_ = false;
+    s.in_field_name_ = false;
+    s.in_head_ = true;
+    s.in_message_ = true;
+    return 0;
+}
+
+int RequestParser::on_method(llhttp_t *p, const char *at, size_t len) {
+    RequestParser &s = self(p);
+    if (s.over_header_limit(len)) return s.fail(431, "request head too large");
+    s.head_.method_text.append(at, len);
+    return 0;
+}
+
+int RequestParser::on_url(llhttp_t *p, const char *at, size_t len) {
+    RequestParser &s = self(p);
+    if (s.head_.target.size() + len > s.limits_.max_uri_bytes) return s.fail(414, "URI too long");
+    if (s.over_header_limit(len)) return s.fail(431, "request head too large");
+    s.head_.target.append(at, len);
+    return 0;
+}
+
+int RequestParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
+    RequestParser &s = self(p);
+    if (s.over_header_limit(len)) return s.fail(431, "request header fields too large");
+    if (!s.in_field_name_) {
+        s.head_.headers.begin_field();
+        s.in_field_name_ = true;
+    }
+    s.head_.headers.append_name({at, len});
+    return 0;
+}
+
+int RequestParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
+    RequestParser &s = self(p);
+    if (s.over_header_limit(len)) return s.fail(431, "request header fields too large");
+    s.in_field_name_ = false;
+    s.head_.headers.append_value({at, len});
+    return 0;
+}
+
+int RequestParser::on_header_value_complete(llhttp_t *p) {
+    RequestParser &s = self(p);
+    s.in_field_name_ = false;
+    s.head_.headers.trim_last_value();
+    return 0;
+}
+
+int RequestParser::on_headers_complete(llhttp_t *p) {
+    RequestParser &s = self(p);
+    s.in_head_ = false;
+    s.head_.version_major = p->http_major;
+    s.head_.version_minor = p->http_minor;
+    if (p->http_major != 1) return s.fail(505, "HTTP version not supported");
+    s.head_.method = core::method_from_name(s.head_.method_text);
+    if (s.head_.method == core::Method::connect) return s.fail(405, "CONNECT is not supported");
+    if (p->upgrade) {
+        // Upgrade (WebSocket, h2c) is not supported yet: answer as a plain request, ignoring
+        // the Upgrade field (RFC 9110 §7.8 lets a server ignore it).
+        p->upgrade = 0;
+    }
+    bool chunked = (p->flags & F_CHUNKED) != 0;
+    if (p->flags & F_CONTENT_LENGTH) {
+        s.content_length_ = p->content_length;
+        if (p->content_length > s.limits_.max_body_bytes) return s.fail(413, "body too large");
+        s.has_body_ = p->content_length > 0;
+    } else if (chunked) {
+        s.has_body_ = true;
+    }
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    s.handler_.on_request_head(s.head_);
+    return s.failure_ ? HPE_USER : 0;
+}
+
+int RequestParser::on_body(llhttp_t *p, const char *at, size_t len) {
+    RequestParser &s = self(p);
+    s.body_received_ += len;
+    if (s.body_received_ > s.limits_.max_body_bytes) return s.fail(413, "body too large");
+    const auto *bytes = reinterpret_cast<const uint8_t *>(at);
+    s.handler_.on_request_body(core::BufferSlice(*s.current_buf_, bytes, len));
+    return 0;
+}
+
+int RequestParser::on_message_complete(llhttp_t *p) {
+    RequestParser &s = self(p);
+    s.in_message_ = false;
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    s.handler_.on_request_complete();
+    // Pause so that the next pipelined request waits until this one is answered.
+    return HPE_PAUSED;
+}
+
+} // namespace perch::http

@@ -1,0 +1,154 @@
+#include "http/response_parser.hpp"
+
+namespace perch::http {
+
+namespace {
+ResponseParser &self(llhttp_t *p) { return *static_cast<ResponseParser *>(p->data); }
+} // namespace
+
+const llhttp_settings_t ResponseParser::settings_ = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &ResponseParser::on_message_begin;
+    s.on_status = &ResponseParser::on_status;
+    s.on_header_field = &ResponseParser::on_header_field;
+    s.on_header_value = &ResponseParser::on_header_value;
+    s.on_header_value_complete = &ResponseParser::on_header_value_complete;
+    s.on_headers_complete = &ResponseParser::on_headers_complete;
+    s.on_body = &ResponseParser::on_body;
+    s.on_message_complete = &ResponseParser::on_message_complete;
+    return s;
+}();
+
+ResponseParser::ResponseParser(Handler &handler, uint32_t max_header_bytes)
+    : handler_(handler), max_header_bytes_(max_header_bytes) {
+    llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+    parser_.data = this;
+}
+
+void ResponseParser::reset(bool head_request) noexcept {
+    llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+    parser_.data = this;
+    head_request_ = head_request;
+    failure_ = nullptr;
+    got_head_ = complete_ = keep_alive_ = close_delimited_ = false;
+    content_length_.reset();
+}
+
+size_t ResponseParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t *data,
+                               size_t len) {
+    if (failure_ || complete_ || len == 0) return 0;
+    current_buf_ = &buf;
+    const char *start = reinterpret_cast<const char *>(data);
+    llhttp_errno_t err = llhttp_execute(&parser_, start, len);
+    current_buf_ = nullptr;
+    if (err == HPE_OK) return len;
+    const char *pos = llhttp_get_error_pos(&parser_);
+    if (err != HPE_PAUSED && !failure_) failure_ = llhttp_errno_name(err);
+    return pos ? size_t(pos - start) : len;
+}
+
+void ResponseParser::finish() {
+    if (failure_ || complete_) return;
+    llhttp_errno_t err = llhttp_finish(&parser_);
+    if ((err != HPE_OK && err != HPE_PAUSED) || !complete_) {
+        if (!failure_) failure_ = got_head_ ? "origin closed the connection mid-body"
+                                            : "origin closed the connection before responding";
+    }
+}
+
+int ResponseParser::on_message_begin(llhttp_t *p) {
+    ResponseParser &s = self(p);
+    s.head_.clear();
+    s.head_bytes_ = 0;
+    s.in_field_name_ = false;
+    s.informational_ = false;
+    return 0;
+}
+
+int ResponseParser::on_status(llhttp_t *p, const char *at, size_t len) {
+    ResponseParser &s = self(p);
+    s.head_bytes_ += len;
+    if (s.head_bytes_ > s.max_header_bytes_) {
+        s.failure_ = "response head too large";
+        return HPE_USER;
+    }
+    s.head_.reason.append(at, len);
+    return 0;
+}
+
+int ResponseParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
+    ResponseParser &s = self(p);
+    s.head_bytes_ += len;
+    if (s.head_bytes_ > s.max_header_bytes_) {
+        s.failure_ = "response head too large";
+        return HPE_USER;
+    }
+    if (!s.in_field_name_) {
+        s.head_.headers.begin_field();
+        s.in_field_name_ = true;
+    }
+    s.head_.headers.append_name({at, len});
+    return 0;
+}
+
+int ResponseParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
+    ResponseParser &s = self(p);
+    s.head_bytes_ += len;
+    if (s.head_bytes_ > s.max_header_bytes_) {
+        s.failure_ = "response head too large";
+        return HPE_USER;
+    }
+    s.in_field_name_ = false;
+    s.head_.headers.append_value({at, len});
+    return 0;
+}
+
+int ResponseParser::on_header_value_complete(llhttp_t *p) {
+    ResponseParser &s = self(p);
+    s.in_field_name_ = false;
+    s.head_.headers.trim_last_value();
+    return 0;
+}
+
+int ResponseParser::on_headers_complete(llhttp_t *p) {
+    ResponseParser &s = self(p);
+    s.head_.status = static_cast<uint16_t>(p->status_code);
+    s.head_.version_major = p->http_major;
+    s.head_.version_minor = p->http_minor;
+    if (p->status_code >= 100 && p->status_code < 200) {
+        if (p->status_code == 101) {
+            s.failure_ = "unexpected protocol switch";
+            return HPE_USER;
+        }
+        s.informational_ = true; // 100 Continue, 103 Early Hints: wait for the final response
+        return 0;
+    }
+    s.got_head_ = true;
+    bool no_body = s.head_request_ || p->status_code == 204 || p->status_code == 304;
+    if (!no_body) {
+        if (p->flags & F_CONTENT_LENGTH) s.content_length_ = p->content_length;
+        else if (!(p->flags & F_CHUNKED)) s.close_delimited_ = true;
+    }
+    s.handler_.on_response_head(s.head_);
+    if (s.failure_) return HPE_USER;
+    return no_body ? 1 : 0;
+}
+
+int ResponseParser::on_body(llhttp_t *p, const char *at, size_t len) {
+    ResponseParser &s = self(p);
+    const auto *bytes = reinterpret_cast<const uint8_t *>(at);
+    s.handler_.on_response_body(core::BufferSlice(*s.current_buf_, bytes, len));
+    return s.failure_ ? HPE_USER : 0;
+}
+
+int ResponseParser::on_message_complete(llhttp_t *p) {
+    ResponseParser &s = self(p);
+    if (s.informational_) return 0;
+    s.complete_ = true;
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0 && !s.close_delimited_;
+    s.handler_.on_response_complete();
+    return HPE_PAUSED; // anything after the response is not ours to parse
+}
+
+} // namespace perch::http

@@ -1,0 +1,214 @@
+#include "io/tls_stream.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace perch::io {
+
+using core::Buffer;
+using core::Ref;
+
+// Ciphertext on its way to the network; completes the caller's op (if any) when written.
+class TlsStream::CipherWrite final : public Stream::WriteOp {
+public:
+    CipherWrite(Ref<Buffer> data, WriteOp *outer) : data_(std::move(data)), outer_(outer) {}
+    void on_write_done(int status) override {
+        if (outer_) outer_->on_write_done(status);
+        delete this;
+    }
+    Ref<Buffer> data_;
+    WriteOp *outer_;
+};
+
+TlsStream::TlsStream(Stream *inner, SSL *ssl, BufferPool &pool, Deadlines &deadlines)
+    : inner_(inner), ssl_(ssl), pool_(pool), deadlines_(deadlines),
+      drain_(&TlsStream::on_drain_deadline, this) {
+    net_in_ = BIO_new(BIO_s_mem());
+    net_out_ = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl_, net_in_, net_out_); // ssl_ owns both BIOs
+    inner_->set_handler(this);
+}
+
+TlsStream::~TlsStream() { SSL_free(ssl_); }
+
+TlsStream *TlsStream::wrap_server(Stream *inner, const TlsServerContext &ctx, BufferPool &pool,
+                                  Deadlines &deadlines) {
+    SSL *ssl = SSL_new(ctx.ctx());
+    SSL_set_accept_state(ssl);
+    return new TlsStream(inner, ssl, pool, deadlines);
+}
+
+TlsStream *TlsStream::wrap_client(Stream *inner, const TlsClientContext &ctx,
+                                  const std::string &server_name, BufferPool &pool,
+                                  Deadlines &deadlines) {
+    SSL *ssl = SSL_new(ctx.ctx());
+    SSL_set_connect_state(ssl);
+    SSL_set_tlsext_host_name(ssl, server_name.c_str());
+    if (ctx.verify_peer()) SSL_set1_host(ssl, server_name.c_str());
+    static const uint8_t alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_set_alpn_protos(ssl, alpn, sizeof alpn);
+    auto *t = new TlsStream(inner, ssl, pool, deadlines);
+    // The client speaks first: start the handshake now (the ClientHello is queued on TCP).
+    t->inner_->start_read();
+    t->pump();
+    return t;
+}
+
+int TlsStream::start_read() {
+    if (closing_) return UV_EINVAL;
+    reading_ = true;
+    int rc = inner_->start_read();
+    // Plaintext may already be decrypted and waiting: deliver it on the next loop turn.
+    if (handshake_done_ && (SSL_pending(ssl_) > 0 || BIO_pending(net_in_) > 0))
+        deadlines_.arm(drain_, 0);
+    return rc;
+}
+
+void TlsStream::stop_read() {
+    reading_ = false;
+    drain_.disarm();
+    // During the handshake the inner stream keeps reading: the handshake needs the bytes.
+    if (handshake_done_) inner_->stop_read();
+}
+
+void TlsStream::on_drain_deadline(void *self) { static_cast<TlsStream *>(self)->pump(); }
+
+void TlsStream::on_stream_data(const Ref<Buffer> &, const uint8_t *data, size_t len) {
+    if (closing_) return;
+    BIO_write(net_in_, data, int(len));
+    pump();
+}
+
+void TlsStream::pump() {
+    if (closing_ || ended_) return;
+    if (!handshake_done_) {
+        int r = SSL_do_handshake(ssl_);
+        if (r != 1) {
+            int err = SSL_get_error(ssl_, r);
+            flush_cipher(nullptr);
+            if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) fail(UV_EPROTO);
+            return;
+        }
+        handshake_done_ = true;
+        flush_cipher(nullptr);
+        if (!reading_) inner_->stop_read();
+        while (!queued_.empty()) {
+            Queued q = std::move(queued_.front());
+            queued_.pop_front();
+            size_t n = 0;
+            for (auto &b : q.bufs) n += b.len;
+            queued_bytes_ -= n;
+            if (encrypt_and_send(q.bufs.data(), unsigned(q.bufs.size()), q.op) != 0)
+                q.op->on_write_done(UV_EPIPE);
+            if (closing_) return;
+        }
+    }
+    while (reading_ && !closing_) {
+        Ref<Buffer> buf = pool_.take();
+        int n = SSL_read(ssl_, buf->data(), int(buf->capacity()));
+        if (n > 0) {
+            buf->grow(size_t(n));
+            if (handler_) handler_->on_stream_data(buf, buf->data(), size_t(n));
+            pool_.give_back(std::move(buf));
+            continue;
+        }
+        pool_.give_back(std::move(buf));
+        int err = SSL_get_error(ssl_, n);
+        flush_cipher(nullptr); // post-handshake messages (tickets, key updates, alerts)
+        if (err == SSL_ERROR_WANT_READ) return;
+        if (err == SSL_ERROR_ZERO_RETURN) {
+            ended_ = true;
+            inner_->stop_read();
+            if (handler_) handler_->on_stream_end(UV_EOF);
+            return;
+        }
+        fail(UV_EPROTO);
+        return;
+    }
+}
+
+void TlsStream::fail(int status) {
+    ERR_clear_error();
+    if (ended_) return;
+    ended_ = true;
+    inner_->stop_read();
+    if (handler_) handler_->on_stream_end(status);
+}
+
+int TlsStream::flush_cipher(WriteOp *op) {
+    size_t pending = BIO_pending(net_out_);
+    if (pending == 0) {
+        if (op) {
+            // Nothing to send (empty write): complete through an empty inner write to keep
+            // the asynchronous contract.
+            auto *w = new CipherWrite(nullptr, op);
+            uv_buf_t none = uv_buf_init(nullptr, 0);
+            int rc = inner_->write(&none, 1, w);
+            if (rc != 0) delete w;
+            return rc;
+        }
+        return 0;
+    }
+    Ref<Buffer> data = Buffer::create(pending);
+    int n = BIO_read(net_out_, data->data(), int(pending));
+    data->grow(size_t(n > 0 ? n : 0));
+    auto *w = new CipherWrite(data, op);
+    uv_buf_t b = uv_buf_init(reinterpret_cast<char *>(data->data()), unsigned(data->size()));
+    int rc = inner_->write(&b, 1, w);
+    if (rc != 0) {
+        w->outer_ = nullptr;
+        delete w;
+    }
+    return rc;
+}
+
+int TlsStream::encrypt_and_send(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
+    for (unsigned i = 0; i < count; ++i) {
+        if (bufs[i].len == 0) continue;
+        int n = SSL_write(ssl_, bufs[i].base, int(bufs[i].len));
+        if (n <= 0) {
+            ERR_clear_error();
+            return UV_EPROTO;
+        }
+    }
+    return flush_cipher(op);
+}
+
+int TlsStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
+    if (closing_ || ended_) return UV_EPIPE;
+    if (!handshake_done_) {
+        Queued q{std::vector<uv_buf_t>(bufs, bufs + count), op};
+        for (auto &b : q.bufs) queued_bytes_ += b.len;
+        queued_.push_back(std::move(q));
+        return 0;
+    }
+    return encrypt_and_send(bufs, count, op);
+}
+
+void TlsStream::close() {
+    if (closing_) return;
+    closing_ = true;
+    drain_.disarm();
+    // close_notify, unless the peer is not reading (it would only sit in the queue).
+    if (handshake_done_ && !ended_ && inner_->write_queue_bytes() == 0) {
+        SSL_shutdown(ssl_);
+        flush_cipher(nullptr);
+    }
+    inner_->close();
+}
+
+void TlsStream::on_stream_end(int status) {
+    if (closing_) return;
+    fail(status == UV_EOF && !handshake_done_ ? UV_ECONNRESET : status);
+}
+
+void TlsStream::on_stream_closed() {
+    // Writes queued before the handshake never reached the inner stream.
+    for (auto &q : queued_) q.op->on_write_done(UV_ECANCELED);
+    queued_.clear();
+    if (handler_) handler_->on_stream_closed();
+    delete this;
+}
+
+} // namespace perch::io
