@@ -29,7 +29,9 @@ enum : uint32_t {
     dead_tag = 0xdeaddead,
 };
 
-inline perch_status to_status(core::Code c) noexcept { return static_cast<perch_status>(c); }
+inline perch_status to_status(core::Code c) noexcept {
+    return static_cast<perch_status>(c);
+}
 
 // Runs f (returning perch_status) with exceptions mapped to statuses.
 template <class F> perch_status guarded(F &&f) noexcept {
@@ -78,17 +80,23 @@ struct perch_runtime {
     void *log_user = nullptr;
     perch_runtime_shutdown_cb shutdown_cb = nullptr;
     void *shutdown_user = nullptr;
-    int callback_depth = 0;   // > 0 while a host callback runs
-    bool driving = false;     // inside perch_runtime_run/step
+    int callback_depth = 0; // > 0 while a host callback runs
+    bool driving = false;   // inside perch_runtime_run/step
     bool destroy_requested = false;
-    bool closed = false;      // the edge::Runtime has freed itself
+    bool closed = false; // the edge::Runtime has freed itself
 };
 
 namespace perch::capi {
 
-inline bool valid(const perch_config *c) noexcept { return c && c->tag == config_tag; }
-inline bool valid(const perch_cache *c) noexcept { return c && c->tag == cache_tag; }
-inline bool valid(const perch_runtime *r) noexcept { return r && r->tag == runtime_tag && !r->destroy_requested; }
+inline bool valid(const perch_config *c) noexcept {
+    return c && c->tag == config_tag;
+}
+inline bool valid(const perch_cache *c) noexcept {
+    return c && c->tag == cache_tag;
+}
+inline bool valid(const perch_runtime *r) noexcept {
+    return r && r->tag == runtime_tag && !r->destroy_requested;
+}
 
 // Copies the prefix of `src` that the caller's struct (of caller_size bytes) has room for.
 template <class T> void copy_prefix(T *dst, const T &src, uint32_t caller_size) noexcept {

@@ -41,7 +41,8 @@ void on_runtime_closed(void *user) {
 
 // Own loop: run until every handle has closed, then close the loop and free the handle.
 void finish_own_loop(perch_runtime *r) {
-    while (!r->closed) uv_run(r->loop, UV_RUN_ONCE);
+    while (!r->closed)
+        uv_run(r->loop, UV_RUN_ONCE);
     uv_run(r->loop, UV_RUN_NOWAIT); // close callbacks of handles closed last
     uv_loop_close(r->loop);
     free_handle(r);
@@ -110,9 +111,9 @@ PERCH_API perch_status perch_runtime_create(perch_config *cfg, const perch_runti
         r->log = o.log;
         r->log_user = o.log_user;
         int32_t level = o.log_level ? o.log_level : PERCH_LOG_WARN;
-        core::Logger logger = o.log ? core::Logger(&log_sink, r, core::LogLevel(level))
-                                    : core::Logger(&core::Logger::stderr_sink, nullptr,
-                                                   core::LogLevel(level));
+        core::Logger logger =
+            o.log ? core::Logger(&log_sink, r, core::LogLevel(level))
+                  : core::Logger(&core::Logger::stderr_sink, nullptr, core::LogLevel(level));
         r->rt = new edge::Runtime(r->loop, cfg->deployment, r->cache->store, logger);
         *out = r;
         return PERCH_OK;

@@ -3,9 +3,13 @@
 
 extern "C" {
 
-PERCH_API uint32_t perch_version(void) { return PERCH_VERSION_HEX; }
+PERCH_API uint32_t perch_version(void) {
+    return PERCH_VERSION_HEX;
+}
 
-PERCH_API const char *perch_version_string(void) { return "0.1.0"; }
+PERCH_API const char *perch_version_string(void) {
+    return "0.1.0";
+}
 
 PERCH_API const char *perch_strerror(perch_status status) {
     return perch::core::code_message(static_cast<perch::core::Code>(status));

@@ -66,7 +66,8 @@ static int response_complete(void) {
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     (void)h;
     (void)suggested;
-    *buf = uv_buf_init(g_response + g_response_len, (unsigned)(sizeof g_response - 1 - g_response_len));
+    *buf = uv_buf_init(g_response + g_response_len,
+                       (unsigned)(sizeof g_response - 1 - g_response_len));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {

@@ -47,10 +47,14 @@ static uv_mutex_t g_log_mutex;
 
 static const char *level_name(int32_t level) {
     switch (level) {
-    case PERCH_LOG_ERROR: return "error";
-    case PERCH_LOG_WARN: return "warn";
-    case PERCH_LOG_INFO: return "info";
-    default: return "debug";
+    case PERCH_LOG_ERROR:
+        return "error";
+    case PERCH_LOG_WARN:
+        return "warn";
+    case PERCH_LOG_INFO:
+        return "info";
+    default:
+        return "debug";
     }
 }
 
@@ -71,7 +75,9 @@ static void log_line(void *user, int32_t level, const char *id, size_t id_len, c
     uv_mutex_unlock(&g_log_mutex);
 }
 
-static void say(int32_t level, const char *msg) { log_line(NULL, level, NULL, 0, msg, strlen(msg)); }
+static void say(int32_t level, const char *msg) {
+    log_line(NULL, level, NULL, 0, msg, strlen(msg));
+}
 
 /* ---- worker threads ----------------------------------------------------------------------- */
 
@@ -164,7 +170,8 @@ static void on_stats_timer(uv_timer_t *t) {
 static void stop_workers(void) {
     g_stopping = 1;
     uv_timer_stop(&g_stats_timer);
-    for (uint32_t i = 0; i < g_worker_count; ++i) uv_async_send(&g_workers[i].stop);
+    for (uint32_t i = 0; i < g_worker_count; ++i)
+        uv_async_send(&g_workers[i].stop);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -217,16 +224,20 @@ int main(int argc, char **argv) {
     int check_only = 0;
     long stats_interval = 10;
     for (int i = 1; i < argc; ++i) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc) config_path = argv[++i];
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config_path = argv[++i];
         else if (!strcmp(argv[i], "--check-config") && i + 1 < argc) {
             config_path = argv[++i];
             check_only = 1;
-        } else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) g_log_level = parse_level(argv[++i]);
-        else if (!strcmp(argv[i], "--stats-interval") && i + 1 < argc) stats_interval = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
+            g_log_level = parse_level(argv[++i]);
+        else if (!strcmp(argv[i], "--stats-interval") && i + 1 < argc)
+            stats_interval = atol(argv[++i]);
         else if (!strcmp(argv[i], "--version")) {
             printf("perch-proxy %s\n", perch_version_string());
             return 0;
-        } else usage();
+        } else
+            usage();
     }
     if (!config_path) usage();
     uv_mutex_init(&g_log_mutex);
@@ -282,7 +293,8 @@ int main(int argc, char **argv) {
     }
     if (failed) uv_timer_init(loop, &g_stats_timer);
     uv_run(loop, UV_RUN_DEFAULT);
-    for (uint32_t i = 0; i < g_worker_count; ++i) uv_thread_join(&g_workers[i].thread);
+    for (uint32_t i = 0; i < g_worker_count; ++i)
+        uv_thread_join(&g_workers[i].thread);
     uv_loop_close(loop);
     free(g_workers);
     perch_cache_unref(g_cache);

@@ -14,9 +14,9 @@
 namespace perch::cache {
 
 struct CacheKey {
-    std::string text;          // the whole key (compared on lookup: no false hits on collision)
-    XXH128_hash_t hash{0, 0};  // XXH3-128 of text
-    std::string path;          // the URL path, for invalidation
+    std::string text;         // the whole key (compared on lookup: no false hits on collision)
+    XXH128_hash_t hash{0, 0}; // XXH3-128 of text
+    std::string path;         // the URL path, for invalidation
 
     void finalize() noexcept { hash = XXH3_128bits(text.data(), text.size()); }
 };
@@ -33,9 +33,9 @@ public:
     std::vector<core::Ref<core::Buffer>> body; // each chunk's size() bytes, in order
     uint64_t body_size = 0;
     StoredTimes times;
-    std::string etag;          // validators, for revalidation
+    std::string etag; // validators, for revalidation
     std::string last_modified;
-    uint64_t charge = 0;       // bytes counted against the store's budget
+    uint64_t charge = 0; // bytes counted against the store's budget
 
     // Store bookkeeping (guarded by the owning shard's lock).
     CachedObject *lru_prev = nullptr;

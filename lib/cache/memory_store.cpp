@@ -27,7 +27,9 @@ public:
         if (reserved_) store_.unreserve(reserved_);
     }
 
-    bool init() { return charge(MemoryStore::object_overhead + obj_->key.size() + obj_->path.size()); }
+    bool init() {
+        return charge(MemoryStore::object_overhead + obj_->key.size() + obj_->path.size());
+    }
 
     bool append(const uint8_t *data, size_t len) override {
         if (failed_) return false;
@@ -46,7 +48,8 @@ public:
 
     Ref<CachedObject> commit(Ref<Buffer> head, uint16_t status, const StoredTimes &times,
                              std::string etag, std::string last_modified) override {
-        if (failed_ || !charge(head->capacity() + etag.size() + last_modified.size())) return nullptr;
+        if (failed_ || !charge(head->capacity() + etag.size() + last_modified.size()))
+            return nullptr;
         obj_->head = std::move(head);
         obj_->status = status;
         obj_->times = times;
@@ -95,7 +98,8 @@ MemoryStore::MemoryStore(const MemoryStoreOptions &opts)
 
 MemoryStore::~MemoryStore() {
     for (Shard &s : shards_) {
-        for (auto &[h, o] : s.map) o->release();
+        for (auto &[h, o] : s.map)
+            o->release();
         s.map.clear();
     }
 }
@@ -115,7 +119,7 @@ Ref<CachedObject> MemoryStore::lookup(const CacheKey &key) {
 }
 
 std::unique_ptr<CacheWriter> MemoryStore::begin_insert(const CacheKey &key,
-                                                      std::optional<uint64_t> expected_size) {
+                                                       std::optional<uint64_t> expected_size) {
     if (expected_size && *expected_size > max_object_) return nullptr;
     auto w = std::make_unique<Writer>(*this, key, expected_size);
     if (!w->init()) return nullptr;
@@ -231,10 +235,14 @@ StoreStats MemoryStore::stats() const {
 
 void MemoryStore::lru_unlink(Shard &s, CachedObject *o) noexcept {
     if (!o->linked) return;
-    if (o->lru_prev) o->lru_prev->lru_next = o->lru_next;
-    else s.lru_head = o->lru_next;
-    if (o->lru_next) o->lru_next->lru_prev = o->lru_prev;
-    else s.lru_tail = o->lru_prev;
+    if (o->lru_prev)
+        o->lru_prev->lru_next = o->lru_next;
+    else
+        s.lru_head = o->lru_next;
+    if (o->lru_next)
+        o->lru_next->lru_prev = o->lru_prev;
+    else
+        s.lru_tail = o->lru_prev;
     o->lru_prev = o->lru_next = nullptr;
     o->linked = false;
 }

@@ -27,7 +27,8 @@ public:
     core::Ref<CachedObject> lookup(const CacheKey &key) override;
     std::unique_ptr<CacheWriter> begin_insert(const CacheKey &key,
                                               std::optional<uint64_t> expected_size) override;
-    void refresh(const core::Ref<CachedObject> &previous, core::Ref<CachedObject> refreshed) override;
+    void refresh(const core::Ref<CachedObject> &previous,
+                 core::Ref<CachedObject> refreshed) override;
     uint64_t invalidate(std::string_view path, bool prefix) override;
     StoreStats stats() const override;
 
@@ -40,7 +41,7 @@ private:
     struct Shard {
         std::mutex mu;
         std::unordered_map<uint64_t, CachedObject *> map; // XXH128 low64 -> object (owned ref)
-        CachedObject *lru_head = nullptr; // most recently used
+        CachedObject *lru_head = nullptr;                 // most recently used
         CachedObject *lru_tail = nullptr;
     };
 

@@ -15,7 +15,7 @@ namespace perch::cache {
 
 struct StoreStats {
     uint64_t entries = 0;
-    uint64_t bytes_used = 0;    // committed objects plus reservations of in-flight inserts
+    uint64_t bytes_used = 0; // committed objects plus reservations of in-flight inserts
     uint64_t bytes_budget = 0;
     uint64_t evictions = 0;
     uint64_t inserts = 0;

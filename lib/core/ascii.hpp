@@ -8,7 +8,9 @@
 
 namespace perch::core {
 
-constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+}
 
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
@@ -22,8 +24,10 @@ constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcep
 }
 
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -44,8 +48,10 @@ template <class Fn> void for_each_list_element(std::string_view s, Fn &&fn) {
     for (size_t i = 0; i <= s.size(); ++i) {
         if (i < s.size()) {
             char c = s[i];
-            if (c == '"') quoted = !quoted;
-            else if (c == '\\' && quoted && i + 1 < s.size()) ++i;
+            if (c == '"')
+                quoted = !quoted;
+            else if (c == '\\' && quoted && i + 1 < s.size())
+                ++i;
             if (c != ',' || quoted) continue;
         }
         auto el = trim_ows(s.substr(start, i - start));

@@ -31,7 +31,8 @@ std::optional<std::string_view> HeaderMap::get(std::string_view name) const noex
 
 size_t HeaderMap::count(std::string_view name) const noexcept {
     size_t n = 0;
-    for (size_t i = 0; i < fields_.size(); ++i) n += iequals(this->name(i), name);
+    for (size_t i = 0; i < fields_.size(); ++i)
+        n += iequals(this->name(i), name);
     return n;
 }
 

@@ -6,10 +6,14 @@ namespace perch::core {
 
 const char *log_level_name(LogLevel l) noexcept {
     switch (l) {
-    case LogLevel::error: return "error";
-    case LogLevel::warn: return "warn";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+        return "error";
+    case LogLevel::warn:
+        return "warn";
+    case LogLevel::info:
+        return "info";
+    case LogLevel::debug:
+        return "debug";
     }
     return "?";
 }

@@ -77,7 +77,7 @@ private:
     bool failed_ = false;
 };
 
-const char *code_name(Code c);     // "PERCH_E_IO"
-const char *code_message(Code c);  // "I/O error"
+const char *code_name(Code c);    // "PERCH_E_IO"
+const char *code_message(Code c); // "I/O error"
 
 } // namespace perch::core

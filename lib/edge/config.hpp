@@ -25,10 +25,10 @@ struct MethodSet {
 };
 
 struct ListenAddress {
-    bool tls = false;  // https://
-    std::string host;  // "127.0.0.1", "::1", "0.0.0.0"
+    bool tls = false; // https://
+    std::string host; // "127.0.0.1", "::1", "0.0.0.0"
     uint16_t port = 0;
-    std::string text;  // as written, for messages
+    std::string text; // as written, for messages
 };
 
 // Viewer-side limits and timeouts (root perch.limits).
@@ -48,7 +48,7 @@ struct TlsFiles {
 
 // Root "perch": process settings.
 struct ProcessSettings {
-    std::vector<ListenAddress> listen;         // default: http://127.0.0.1:8080
+    std::vector<ListenAddress> listen;          // default: http://127.0.0.1:8080
     uint64_t cache_memory_bytes = 256ull << 20; // perch.cache.memory ("256MiB")
     uint32_t workers = 0;                       // 0: one per core
     ViewerLimits limits;

@@ -21,7 +21,8 @@ uint16_t tls_version(std::string_view name) {
 std::string summarize(const Config &c) {
     std::string out;
     auto line = [&](const std::string &l) { out += l + "\n"; };
-    for (const ListenAddress &a : c.perch.listen) line("listen " + a.text);
+    for (const ListenAddress &a : c.perch.listen)
+        line("listen " + a.text);
     for (const Origin &o : c.distribution.origins) {
         std::string what;
         if (!o.directory.empty()) {
@@ -41,7 +42,8 @@ std::string summarize(const Config &c) {
              std::to_string(b.ttl.min_ttl) + "/" + std::to_string(b.ttl.default_ttl) + "/" +
              std::to_string(b.ttl.max_ttl) + " s)");
     };
-    for (const CacheBehavior &b : c.distribution.ordered_cache_behaviors) behavior(b, b.path_pattern);
+    for (const CacheBehavior &b : c.distribution.ordered_cache_behaviors)
+        behavior(b, b.path_pattern);
     behavior(c.distribution.default_cache_behavior, "default");
     for (const CustomErrorResponse &e : c.distribution.custom_error_responses)
         line("error " + std::to_string(e.error_code) + " -> " +

@@ -1,5 +1,5 @@
-// A distribution ready to serve (deployed): the parsed Config plus what is derived from it once (TLS
-// contexts, origin lookups). Immutable and refcounted: one instance is shared by every runtime
+// A distribution ready to serve (deployed): the parsed Config plus what is derived from it once
+// (TLS contexts, origin lookups). Immutable and refcounted: one instance is shared by every runtime
 // (thread) of a process; a new config means a new Deployment.
 #pragma once
 

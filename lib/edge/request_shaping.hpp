@@ -31,9 +31,9 @@ struct OriginRequestInput {
     std::string_view client_ip; // appended to X-Forwarded-For
     const CacheBehavior *behavior = nullptr;
     const Origin *origin = nullptr;
-    uint16_t origin_port = 0;   // for the Host field when not the scheme's default
+    uint16_t origin_port = 0; // for the Host field when not the scheme's default
     bool origin_https = false;
-    bool for_cache = false;     // the response may be stored: fetch the whole object as GET
+    bool for_cache = false; // the response may be stored: fetch the whole object as GET
 };
 
 // Builds the request sent to the origin into `out` (method, target with origin_path, fields).

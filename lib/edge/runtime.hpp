@@ -31,11 +31,11 @@ class ViewerListener;
 // Monotonic counters, written by the runtime's thread, readable from any thread.
 struct RuntimeStats {
     std::atomic<uint64_t> requests{0};
-    std::atomic<uint64_t> hits{0};         // Hit and RefreshHit
+    std::atomic<uint64_t> hits{0}; // Hit and RefreshHit
     std::atomic<uint64_t> refresh_hits{0};
     std::atomic<uint64_t> misses{0};
-    std::atomic<uint64_t> errors{0};       // responses with status >= 500 made by the edge
-    std::atomic<uint64_t> bytes_out{0};    // bytes written to viewers (heads and bodies)
+    std::atomic<uint64_t> errors{0};    // responses with status >= 500 made by the edge
+    std::atomic<uint64_t> bytes_out{0}; // bytes written to viewers (heads and bodies)
     std::atomic<uint64_t> connections_accepted{0};
     std::atomic<uint64_t> connections_active{0};
     std::atomic<uint64_t> origin_fetches{0};

@@ -92,7 +92,7 @@ private:
     std::string head_text_;   // a response head being built
     std::string fields_text_; // per-response fields (Age, X-Cache, request id)
     core::Ref<core::Buffer> head_buf_;
-    std::string etag_, last_modified_; // validators of the response being stored
+    std::string etag_, last_modified_;    // validators of the response being stored
     std::optional<uint64_t> body_length_; // viewer request body length
     core::UnixMillis request_time_ = 0, response_time_ = 0;
     cache::StoredTimes times_;
@@ -108,8 +108,8 @@ private:
     bool cacheable_ = false;
     bool revalidating_ = false;
     bool head_sent_ = false;
-    bool viewer_body_ = false;  // origin body bytes go to the viewer
-    bool head_only_ = false;    // the viewer asked HEAD
+    bool viewer_body_ = false; // origin body bytes go to the viewer
+    bool head_only_ = false;   // the viewer asked HEAD
     bool paused_ = false;
     bool forwarding_body_ = false;
     bool body_done_ = false;

@@ -227,8 +227,8 @@ void ViewerConnection::write_response(const ResponseWrite &rw) {
         // Keep-alive needs the request's body to be read to its end: none, already in, or
         // still being forwarded to the origin.
         bool body_settled = !parser_.has_body() || !parser_.in_message() || txn_.wants_body();
-        bool keep = parser_.keep_alive() && !close_after_response_ && !rt_.draining() &&
-                    body_settled;
+        bool keep =
+            parser_.keep_alive() && !close_after_response_ && !rt_.draining() && body_settled;
         w->pre.assign(rw.fields);
         http::HeadWriter hw(w->pre);
         chunked_ = false;

@@ -79,7 +79,7 @@ private:
     bool https_;
     bool txn_done_ = false;
     bool in_pump_ = false;
-    bool chunked_ = false;         // current response framing
+    bool chunked_ = false; // current response framing
     bool response_started_ = false;
     bool close_after_response_ = false;
     bool body_paused_ = false;

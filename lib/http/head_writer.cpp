@@ -5,10 +5,16 @@
 namespace perch::http {
 
 bool is_hop_by_hop(std::string_view name) noexcept {
-    static constexpr std::string_view fields[] = {
-        "connection", "keep-alive",  "proxy-connection", "te",
-        "trailer",    "upgrade",     "transfer-encoding", "content-length",
-        "proxy-authenticate", "proxy-authorization"};
+    static constexpr std::string_view fields[] = {"connection",
+                                                  "keep-alive",
+                                                  "proxy-connection",
+                                                  "te",
+                                                  "trailer",
+                                                  "upgrade",
+                                                  "transfer-encoding",
+                                                  "content-length",
+                                                  "proxy-authenticate",
+                                                  "proxy-authorization"};
     for (auto f : fields)
         if (core::iequals(name, f)) return true;
     return false;

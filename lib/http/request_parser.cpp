@@ -5,7 +5,9 @@
 namespace perch::http {
 
 namespace {
-RequestParser &self(llhttp_t *p) { return *static_cast<RequestParser *>(p->data); }
+RequestParser &self(llhttp_t *p) {
+    return *static_cast<RequestParser *>(p->data);
+}
 } // namespace
 
 const llhttp_settings_t RequestParser::settings_ = [] {
@@ -29,8 +31,7 @@ RequestParser::RequestParser(Handler &handler, const RequestLimits &limits)
     parser_.data = this;
 }
 
-size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t *data,
-                              size_t len) {
+size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t *data, size_t len) {
     if (failure_ || paused_ || len == 0) return 0;
     current_buf_ = &buf;
     const char *start = reinterpret_cast<const char *>(data);
@@ -54,7 +55,8 @@ size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t 
 void RequestParser::finish() {
     if (failure_ || paused_) return;
     llhttp_errno_t err = llhttp_finish(&parser_);
-    if (err != HPE_OK && err != HPE_PAUSED && in_message_ && !failure_) fail(400, "incomplete request");
+    if (err != HPE_OK && err != HPE_PAUSED && in_message_ && !failure_)
+        fail(400, "incomplete request");
 }
 
 void RequestParser::resume() noexcept {

@@ -3,7 +3,9 @@
 namespace perch::http {
 
 namespace {
-ResponseParser &self(llhttp_t *p) { return *static_cast<ResponseParser *>(p->data); }
+ResponseParser &self(llhttp_t *p) {
+    return *static_cast<ResponseParser *>(p->data);
+}
 } // namespace
 
 const llhttp_settings_t ResponseParser::settings_ = [] {
@@ -52,8 +54,9 @@ void ResponseParser::finish() {
     if (failure_ || complete_) return;
     llhttp_errno_t err = llhttp_finish(&parser_);
     if ((err != HPE_OK && err != HPE_PAUSED) || !complete_) {
-        if (!failure_) failure_ = got_head_ ? "origin closed the connection mid-body"
-                                            : "origin closed the connection before responding";
+        if (!failure_)
+            failure_ = got_head_ ? "origin closed the connection mid-body"
+                                 : "origin closed the connection before responding";
     }
 }
 
@@ -127,8 +130,10 @@ int ResponseParser::on_headers_complete(llhttp_t *p) {
     s.got_head_ = true;
     bool no_body = s.head_request_ || p->status_code == 204 || p->status_code == 304;
     if (!no_body) {
-        if (p->flags & F_CONTENT_LENGTH) s.content_length_ = p->content_length;
-        else if (!(p->flags & F_CHUNKED)) s.close_delimited_ = true;
+        if (p->flags & F_CONTENT_LENGTH)
+            s.content_length_ = p->content_length;
+        else if (!(p->flags & F_CHUNKED))
+            s.close_delimited_ = true;
     }
     s.handler_.on_response_head(s.head_);
     if (s.failure_) return HPE_USER;

@@ -2,7 +2,9 @@
 
 namespace perch::io {
 
-Deadline::~Deadline() { disarm(); }
+Deadline::~Deadline() {
+    disarm();
+}
 
 void Deadline::disarm() noexcept {
     if (list_) list_->remove(*this);
@@ -16,10 +18,13 @@ DeadlineList::DeadlineList(uv_loop_t *loop, uint64_t duration_ms)
     uv_unref(reinterpret_cast<uv_handle_t *>(timer_));
 }
 
-DeadlineList::~DeadlineList() { close(); }
+DeadlineList::~DeadlineList() {
+    close();
+}
 
 void DeadlineList::close() noexcept {
-    while (head_) remove(*head_);
+    while (head_)
+        remove(*head_);
     if (!timer_) return;
     uv_timer_t *t = timer_;
     timer_ = nullptr;
@@ -33,17 +38,23 @@ void DeadlineList::arm(Deadline &d) noexcept {
     d.list_ = this;
     d.prev_ = tail_;
     d.next_ = nullptr;
-    if (tail_) tail_->next_ = &d;
-    else head_ = &d;
+    if (tail_)
+        tail_->next_ = &d;
+    else
+        head_ = &d;
     tail_ = &d;
     if (head_ == &d) schedule();
 }
 
 void DeadlineList::remove(Deadline &d) noexcept {
-    if (d.prev_) d.prev_->next_ = d.next_;
-    else head_ = d.next_;
-    if (d.next_) d.next_->prev_ = d.prev_;
-    else tail_ = d.prev_;
+    if (d.prev_)
+        d.prev_->next_ = d.next_;
+    else
+        head_ = d.next_;
+    if (d.next_)
+        d.next_->prev_ = d.prev_;
+    else
+        tail_ = d.prev_;
     d.prev_ = d.next_ = nullptr;
     d.list_ = nullptr;
     // The timer stays armed for a now-removed head; on_timer finds nothing due and reschedules.
@@ -83,7 +94,8 @@ DeadlineList &Deadlines::list(uint64_t duration_ms) {
 }
 
 void Deadlines::close() noexcept {
-    for (auto &l : lists_) l->close();
+    for (auto &l : lists_)
+        l->close();
     lists_.clear();
 }
 

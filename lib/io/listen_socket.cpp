@@ -28,8 +28,7 @@ core::Result<sockaddr_storage> listen_address(const std::string &host, uint16_t 
         v6->sin6_port = htons(port);
         return ss;
     }
-    return Error::make(Code::invalid_argument, Source::config,
-                       "not a numeric address: " + host);
+    return Error::make(Code::invalid_argument, Source::config, "not a numeric address: " + host);
 }
 
 core::Result<int> open_listen_socket(const sockaddr_storage &addr, int backlog) {

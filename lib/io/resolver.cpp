@@ -20,8 +20,10 @@ public:
 namespace {
 
 void set_port(sockaddr_storage &ss, uint16_t port) {
-    if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in &>(ss).sin_port = htons(port);
-    else reinterpret_cast<sockaddr_in6 &>(ss).sin6_port = htons(port);
+    if (ss.ss_family == AF_INET)
+        reinterpret_cast<sockaddr_in &>(ss).sin_port = htons(port);
+    else
+        reinterpret_cast<sockaddr_in6 &>(ss).sin6_port = htons(port);
 }
 
 bool numeric(const std::string &host, uint16_t port, std::vector<sockaddr_storage> &out) {
@@ -30,9 +32,12 @@ bool numeric(const std::string &host, uint16_t port, std::vector<sockaddr_storag
     auto *v6 = reinterpret_cast<sockaddr_in6 *>(&ss);
     std::string h = host;
     if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) ss.ss_family = AF_INET;
-    else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) ss.ss_family = AF_INET6;
-    else return false;
+    if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1)
+        ss.ss_family = AF_INET;
+    else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1)
+        ss.ss_family = AF_INET6;
+    else
+        return false;
     set_port(ss, port);
     out.assign(1, ss);
     return true;
@@ -41,7 +46,8 @@ bool numeric(const std::string &host, uint16_t port, std::vector<sockaddr_storag
 } // namespace
 
 Resolver::~Resolver() {
-    for (Lookup *l : pending_) cancel(l);
+    for (Lookup *l : pending_)
+        cancel(l);
 }
 
 Resolver::Lookup *Resolver::resolve(const std::string &host, uint16_t port, Done done, void *user) {
@@ -53,7 +59,8 @@ Resolver::Lookup *Resolver::resolve(const std::string &host, uint16_t port, Done
     auto it = cache_.find(host);
     if (it != cache_.end() && it->second.expires > uv_now(loop_)) {
         addrs = it->second.addrs;
-        for (auto &a : addrs) set_port(a, port);
+        for (auto &a : addrs)
+            set_port(a, port);
         done(user, 0, addrs);
         return nullptr;
     }
@@ -107,7 +114,8 @@ void Resolver::on_resolved(uv_getaddrinfo_t *req, int status, addrinfo *res) {
         p.erase(std::remove(p.begin(), p.end(), l), p.end());
         if (status == 0) r->cache_[l->host] = Cached{addrs, uv_now(r->loop_) + r->cache_ms_};
     }
-    for (auto &a : addrs) set_port(a, l->port);
+    for (auto &a : addrs)
+        set_port(a, l->port);
     if (l->done) l->done(l->user, status, addrs);
     delete l;
 }

@@ -16,7 +16,8 @@ namespace perch::io {
 
 class Resolver {
 public:
-    explicit Resolver(uv_loop_t *loop, uint64_t cache_ms = 30000) : loop_(loop), cache_ms_(cache_ms) {}
+    explicit Resolver(uv_loop_t *loop, uint64_t cache_ms = 30000)
+        : loop_(loop), cache_ms_(cache_ms) {}
     ~Resolver();
 
     class Lookup; // an in-flight resolution; cancel() it if the caller goes away

@@ -20,13 +20,14 @@ std::string tls_error_string() {
 
 namespace {
 
-int select_http11(SSL *, const uint8_t **out, uint8_t *out_len, const uint8_t *in,
-                  unsigned in_len, void *) {
+int select_http11(SSL *, const uint8_t **out, uint8_t *out_len, const uint8_t *in, unsigned in_len,
+                  void *) {
     // Only HTTP/1.1 is served; agree to it if offered, otherwise continue without ALPN.
     for (unsigned i = 0; i < in_len;) {
         unsigned n = in[i];
         if (i + 1 + n > in_len) break;
-        if (n == 8 && std::string_view(reinterpret_cast<const char *>(in + i + 1), 8) == "http/1.1") {
+        if (n == 8 &&
+            std::string_view(reinterpret_cast<const char *>(in + i + 1), 8) == "http/1.1") {
             *out = in + i + 1;
             *out_len = 8;
             return SSL_TLSEXT_ERR_OK;
@@ -60,7 +61,9 @@ TlsServerContext::create(const std::string &chain_file, const std::string &key_f
     return c;
 }
 
-TlsServerContext::~TlsServerContext() { SSL_CTX_free(ctx_); }
+TlsServerContext::~TlsServerContext() {
+    SSL_CTX_free(ctx_);
+}
 
 core::Result<std::shared_ptr<TlsClientContext>>
 TlsClientContext::create(const TlsClientOptions &opts) {
@@ -73,8 +76,8 @@ TlsClientContext::create(const TlsClientOptions &opts) {
     if (opts.verify_peer) {
         if (SSL_CTX_load_verify_locations(c->ctx_, opts.ca_file.c_str(), nullptr) != 1)
             return Error::make(Code::tls, Source::config,
-                               opts.ca_file + ": cannot load CA certificates: " +
-                                   tls_error_string());
+                               opts.ca_file +
+                                   ": cannot load CA certificates: " + tls_error_string());
         SSL_CTX_set_verify(c->ctx_, SSL_VERIFY_PEER, nullptr);
     } else {
         SSL_CTX_set_verify(c->ctx_, SSL_VERIFY_NONE, nullptr);
@@ -83,6 +86,8 @@ TlsClientContext::create(const TlsClientOptions &opts) {
     return c;
 }
 
-TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
+TlsClientContext::~TlsClientContext() {
+    SSL_CTX_free(ctx_);
+}
 
 } // namespace perch::io

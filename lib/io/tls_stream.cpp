@@ -30,7 +30,9 @@ TlsStream::TlsStream(Stream *inner, SSL *ssl, BufferPool &pool, Deadlines &deadl
     inner_->set_handler(this);
 }
 
-TlsStream::~TlsStream() { SSL_free(ssl_); }
+TlsStream::~TlsStream() {
+    SSL_free(ssl_);
+}
 
 TlsStream *TlsStream::wrap_server(Stream *inner, const TlsServerContext &ctx, BufferPool &pool,
                                   Deadlines &deadlines) {
@@ -72,7 +74,9 @@ void TlsStream::stop_read() {
     if (handshake_done_) inner_->stop_read();
 }
 
-void TlsStream::on_drain_deadline(void *self) { static_cast<TlsStream *>(self)->pump(); }
+void TlsStream::on_drain_deadline(void *self) {
+    static_cast<TlsStream *>(self)->pump();
+}
 
 void TlsStream::on_stream_data(const Ref<Buffer> &, const uint8_t *data, size_t len) {
     if (closing_) return;
@@ -97,7 +101,8 @@ void TlsStream::pump() {
             Queued q = std::move(queued_.front());
             queued_.pop_front();
             size_t n = 0;
-            for (auto &b : q.bufs) n += b.len;
+            for (auto &b : q.bufs)
+                n += b.len;
             queued_bytes_ -= n;
             if (encrypt_and_send(q.bufs.data(), unsigned(q.bufs.size()), q.op) != 0)
                 q.op->on_write_done(UV_EPIPE);
@@ -179,7 +184,8 @@ int TlsStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
     if (closing_ || ended_) return UV_EPIPE;
     if (!handshake_done_) {
         Queued q{std::vector<uv_buf_t>(bufs, bufs + count), op};
-        for (auto &b : q.bufs) queued_bytes_ += b.len;
+        for (auto &b : q.bufs)
+            queued_bytes_ += b.len;
         queued_.push_back(std::move(q));
         return 0;
     }
@@ -205,7 +211,8 @@ void TlsStream::on_stream_end(int status) {
 
 void TlsStream::on_stream_closed() {
     // Writes queued before the handshake never reached the inner stream.
-    for (auto &q : queued_) q.op->on_write_done(UV_ECANCELED);
+    for (auto &q : queued_)
+        q.op->on_write_done(UV_ECANCELED);
     queued_.clear();
     if (handler_) handler_->on_stream_closed();
     delete this;

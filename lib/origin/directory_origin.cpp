@@ -15,20 +15,34 @@ std::string_view media_type_for(std::string_view name) noexcept {
     static constexpr struct {
         std::string_view ext, type;
     } types[] = {
-        {"html", "text/html; charset=utf-8"},  {"htm", "text/html; charset=utf-8"},
-        {"css", "text/css; charset=utf-8"},    {"js", "text/javascript; charset=utf-8"},
-        {"mjs", "text/javascript; charset=utf-8"}, {"json", "application/json"},
-        {"txt", "text/plain; charset=utf-8"},  {"xml", "application/xml"},
-        {"svg", "image/svg+xml"},              {"png", "image/png"},
-        {"jpg", "image/jpeg"},                 {"jpeg", "image/jpeg"},
-        {"gif", "image/gif"},                  {"webp", "image/webp"},
-        {"avif", "image/avif"},                {"ico", "image/x-icon"},
-        {"woff", "font/woff"},                 {"woff2", "font/woff2"},
-        {"ttf", "font/ttf"},                   {"pdf", "application/pdf"},
-        {"wasm", "application/wasm"},          {"mp4", "video/mp4"},
-        {"webm", "video/webm"},                {"mp3", "audio/mpeg"},
-        {"m3u8", "application/vnd.apple.mpegurl"}, {"ts", "video/mp2t"},
-        {"mpd", "application/dash+xml"},       {"m4s", "video/iso.segment"},
+        {"html", "text/html; charset=utf-8"},
+        {"htm", "text/html; charset=utf-8"},
+        {"css", "text/css; charset=utf-8"},
+        {"js", "text/javascript; charset=utf-8"},
+        {"mjs", "text/javascript; charset=utf-8"},
+        {"json", "application/json"},
+        {"txt", "text/plain; charset=utf-8"},
+        {"xml", "application/xml"},
+        {"svg", "image/svg+xml"},
+        {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},
+        {"webp", "image/webp"},
+        {"avif", "image/avif"},
+        {"ico", "image/x-icon"},
+        {"woff", "font/woff"},
+        {"woff2", "font/woff2"},
+        {"ttf", "font/ttf"},
+        {"pdf", "application/pdf"},
+        {"wasm", "application/wasm"},
+        {"mp4", "video/mp4"},
+        {"webm", "video/webm"},
+        {"mp3", "audio/mpeg"},
+        {"m3u8", "application/vnd.apple.mpegurl"},
+        {"ts", "video/mp2t"},
+        {"mpd", "application/dash+xml"},
+        {"m4s", "video/iso.segment"},
     };
     auto slash = name.rfind('/');
     auto dot = name.rfind('.');
@@ -135,7 +149,8 @@ private:
 
     void open_failed(int status) {
         if (!handler_) return close_file();
-        if (status == UV_EACCES || status == UV_EPERM) return respond_simple(403, "Forbidden\n", {});
+        if (status == UV_EACCES || status == UV_EPERM)
+            return respond_simple(403, "Forbidden\n", {});
         if (status == UV_ENOENT || status == UV_ENOTDIR || status == UV_ENAMETOOLONG ||
             status == UV_ELOOP)
             return respond_simple(404, "Not Found\n", {});
@@ -168,8 +183,8 @@ private:
             int64_t(st.st_mtim.tv_sec) * 1000 + int64_t(st.st_mtim.tv_nsec) / 1000000;
         head.headers.add("Last-Modified",
                          std::string_view(date, http::format_http_date(mtime_ms, date)));
-        head.headers.add("Date", std::string_view(date, http::format_http_date(
-                                                           core::wall_clock_ms(), date)));
+        head.headers.add(
+            "Date", std::string_view(date, http::format_http_date(core::wall_clock_ms(), date)));
         char etag[48];
         int n = snprintf(etag, sizeof etag, "\"%llx-%llx\"",
                          static_cast<unsigned long long>(st.st_mtim.tv_sec),
@@ -249,8 +264,9 @@ private:
 
     void fail(std::string why) {
         FetchHandler *h = std::exchange(handler_, nullptr);
-        if (h) h->on_origin_error(core::Error::make(core::Code::origin_protocol,
-                                                    core::Source::origin, std::move(why)));
+        if (h)
+            h->on_origin_error(core::Error::make(core::Code::origin_protocol, core::Source::origin,
+                                                 std::move(why)));
         close_file();
     }
 
@@ -284,7 +300,8 @@ private:
 
 DirectoryOrigin::DirectoryOrigin(const LoopServices &services, std::string root)
     : svc_(services), root_(std::move(root)) {
-    while (!root_.empty() && root_.back() == '/') root_.pop_back();
+    while (!root_.empty() && root_.back() == '/')
+        root_.pop_back();
 }
 
 DirectoryOrigin::~DirectoryOrigin() = default;

@@ -34,8 +34,8 @@ public:
                 bufs_.push_back(uv_buf_init(s.data(), unsigned(s.size())));
             } else {
                 auto &b = slices_[bi++];
-                bufs_.push_back(uv_buf_init(const_cast<char *>(reinterpret_cast<const char *>(b.ptr)),
-                                            unsigned(b.len)));
+                bufs_.push_back(uv_buf_init(
+                    const_cast<char *>(reinterpret_cast<const char *>(b.ptr)), unsigned(b.len)));
             }
             bytes_ += bufs_.back().len;
         }
@@ -134,9 +134,12 @@ public:
         http::HeadWriter w(head_bytes_);
         w.request_line(h.method_text.empty() ? core::method_name(h.method) : h.method_text,
                        h.target);
-        for (size_t i = 0; i < h.headers.size(); ++i) w.field(h.headers.name(i), h.headers.value(i));
-        if (req.body_length) w.field("Content-Length", *req.body_length);
-        else if (chunked_) w.field("Transfer-Encoding", "chunked");
+        for (size_t i = 0; i < h.headers.size(); ++i)
+            w.field(h.headers.name(i), h.headers.value(i));
+        if (req.body_length)
+            w.field("Content-Length", *req.body_length);
+        else if (chunked_)
+            w.field("Transfer-Encoding", "chunked");
         w.end();
     }
 
@@ -223,7 +226,8 @@ Fetch *HttpOrigin::fetch(const OriginRequest &request, FetchHandler &handler) {
 void HttpOrigin::close_idle() {
     auto idle = std::move(idle_);
     idle_.clear();
-    for (Connection *c : idle) c->close();
+    for (Connection *c : idle)
+        c->close();
 }
 
 HttpOrigin::Connection *HttpOrigin::take_idle(bool tls) {
@@ -263,8 +267,10 @@ void HttpOrigin::Connection::close() {
     closing_ = true;
     deadline_.disarm();
     if (origin_) origin_->forget(this);
-    if (stream_) stream_->close(); // on_stream_closed frees this
-    else delete this;
+    if (stream_)
+        stream_->close(); // on_stream_closed frees this
+    else
+        delete this;
 }
 
 void HttpOrigin::Connection::on_deadline(void *p) {
@@ -275,8 +281,8 @@ void HttpOrigin::Connection::on_deadline(void *p) {
     }
     if (HttpFetch *f = c->fetch_) {
         c->fetch_ = nullptr;
-        f->fail(origin_error(Code::origin_timeout, c->got_bytes_ ? "origin read timeout"
-                                                                 : "origin response timeout"));
+        f->fail(origin_error(Code::origin_timeout,
+                             c->got_bytes_ ? "origin read timeout" : "origin response timeout"));
     }
     c->close();
 }
@@ -416,8 +422,10 @@ void HttpOrigin::HttpFetch::on_deferred(void *p) {
         f->fail(std::move(e));
         return;
     }
-    if (f->conn_ && !f->head_sent_) f->connected(f->conn_);
-    else if (!f->conn_) f->connect_next();
+    if (f->conn_ && !f->head_sent_)
+        f->connected(f->conn_);
+    else if (!f->conn_)
+        f->connect_next();
 }
 
 void HttpOrigin::HttpFetch::on_resolved(void *p, int status,
@@ -425,9 +433,10 @@ void HttpOrigin::HttpFetch::on_resolved(void *p, int status,
     auto *f = static_cast<HttpFetch *>(p);
     f->lookup_ = nullptr;
     if (status != 0) {
-        f->deferred_error_ = origin_error(
-            Code::origin_connect, std::string("cannot resolve ") + f->origin_.opts_.host + ": " +
-                                      uv_strerror(status), true);
+        f->deferred_error_ = origin_error(Code::origin_connect,
+                                          std::string("cannot resolve ") + f->origin_.opts_.host +
+                                              ": " + uv_strerror(status),
+                                          true);
         f->origin_.svc_.deadlines->arm(f->defer_, 0);
         return;
     }
@@ -495,8 +504,10 @@ void HttpOrigin::HttpFetch::connected(Connection *c) {
     conn_ = c;
     c->begin_response(this, head_request_);
     send_head();
-    if (paused_) c->stream_->stop_read();
-    else c->stream_->start_read();
+    if (paused_)
+        c->stream_->stop_read();
+    else
+        c->stream_->start_read();
 }
 
 void HttpOrigin::HttpFetch::send_head() {
@@ -550,7 +561,8 @@ void HttpOrigin::HttpFetch::end_body() {
 }
 
 void HttpOrigin::HttpFetch::flush_body() {
-    for (auto &s : pending_body_) write_chunk(s);
+    for (auto &s : pending_body_)
+        write_chunk(s);
     pending_body_.clear();
     queued_ = 0;
     if (body_ended_ && chunked_) {

@@ -20,7 +20,7 @@ class TlsClientContext;
 namespace perch::origin {
 
 struct HttpOriginOptions {
-    std::string host;              // domain_name
+    std::string host; // domain_name
     uint16_t http_port = 80;
     uint16_t https_port = 443;
     enum class Protocol { http, https, match_viewer } protocol = Protocol::http;
