@@ -1,0 +1,242 @@
+"""Caching through perch-proxy in front of Debian's nginx: Hit/Miss, Age, TTL rules,
+behaviors, query strings, HEAD, error caching, revalidation."""
+import time
+
+from perchtest import behavior, http_origin
+
+NGINX_LOCATIONS = r"""
+location /max60/ { add_header Cache-Control "public, max-age=60"; }
+location /smaxage/ { add_header Cache-Control "max-age=1, s-maxage=60"; }
+location /nostore/ { add_header Cache-Control "no-store"; }
+location /private/ { add_header Cache-Control "private, max-age=60"; }
+location /short/ { add_header Cache-Control "max-age=1"; etag on; }
+location /plain/ { }
+location /api/ { add_header Cache-Control "max-age=60"; }
+"""
+
+FILES = {
+    "/index.html": "home page\n",
+    "/max60/a.txt": "a\n",
+    "/max60/b.txt": "b\n",
+    "/max60/big.bin": bytes(range(256)) * 8192,  # 2 MiB
+    "/smaxage/s.txt": "s\n",
+    "/nostore/n.txt": "n\n",
+    "/private/p.txt": "p\n",
+    "/short/e.txt": "e\n",
+    "/plain/x.txt": "x\n",
+    "/api/v.txt": "v\n",
+}
+
+
+def distribution(origin_port, **extra):
+    d = {
+        "default_root_object": "index.html",
+        "origin": [http_origin("web", origin_port)],
+        "default_cache_behavior": behavior("web"),
+    }
+    d.update(extra)
+    return {"distribution": d}
+
+
+def start(tmp, nginx_origins, proxies, **extra):
+    origin = nginx_origins(tmp, NGINX_LOCATIONS, FILES)
+    proxy = proxies(tmp, distribution(origin.port, **extra))
+    return origin, proxy
+
+
+def test_second_request_is_a_hit_with_age_and_the_origin_is_asked_once(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    s1, h1, b1 = proxy.get("/max60/a.txt")
+    s2, h2, b2 = proxy.get("/max60/a.txt")
+    assert (s1, b1) == (200, b"a\n") and (s2, b2) == (200, b"a\n")
+    assert h1["x-cache"] == "Miss from perch"
+    assert h2["x-cache"] == "Hit from perch"
+    assert "age" in h2 and int(h2["age"]) >= 0
+    assert h2["via"].endswith("1.1 perch")
+    assert h1["x-request-id"] != h2["x-request-id"]
+    assert h2["content-length"] == "2"
+    assert origin.requests("/max60/a.txt") == 1
+
+
+def test_default_root_object_answers_the_root(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    status, headers, body = proxy.get("/")
+    assert (status, body) == (200, b"home page\n")
+    assert origin.requests("/index.html") == 1
+
+
+def test_a_large_object_streams_whole_and_is_then_served_from_the_cache(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    expected = FILES["/max60/big.bin"]
+    s1, h1, b1 = proxy.get("/max60/big.bin")
+    s2, h2, b2 = proxy.get("/max60/big.bin")
+    assert b1 == expected and b2 == expected
+    assert h2["x-cache"] == "Hit from perch"
+    assert origin.requests("/max60/big.bin") == 1
+
+
+def test_no_store_and_private_responses_are_not_cached_with_min_ttl_zero(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    for path in ("/nostore/n.txt", "/private/p.txt"):
+        assert proxy.get(path)[1]["x-cache"] == "Miss from perch"
+        assert proxy.get(path)[1]["x-cache"] == "Miss from perch"
+        assert origin.requests(path) == 2
+
+
+def test_min_ttl_above_zero_stores_a_no_store_response(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies,
+                          default_cache_behavior=behavior("web", min_ttl=30, default_ttl=60))
+    proxy.get("/nostore/n.txt")
+    assert proxy.get("/nostore/n.txt")[1]["x-cache"] == "Hit from perch"
+    assert origin.requests("/nostore/n.txt") == 1
+
+
+def conditional_requests(origin, path):
+    with open(f"{origin.dir}/access.log") as f:
+        return sum(1 for l in f if f'"GET {path} HTTP/1.1" 304' in l)
+
+
+def test_without_cache_control_the_default_ttl_applies_and_zero_means_revalidate(tmp, nginx_origins, proxies):
+    # As CloudFront does, a TTL of 0 still stores the object but revalidates it every time.
+    origin, proxy = start(tmp, nginx_origins, proxies,
+                          default_cache_behavior=behavior("web", default_ttl=0, max_ttl=60),
+                          ordered_cache_behavior=[dict(behavior("web", default_ttl=60),
+                                                       path_pattern="/plain/*")])
+    proxy.get("/plain/x.txt")
+    assert proxy.get("/plain/x.txt")[1]["x-cache"] == "Hit from perch"
+    proxy.get("/index.html")
+    assert proxy.get("/index.html")[1]["x-cache"] == "RefreshHit from perch"
+    assert conditional_requests(origin, "/index.html") == 1
+
+
+def test_max_ttl_caps_the_origin_max_age(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies,
+                          default_cache_behavior=behavior("web", default_ttl=1, max_ttl=1))
+    proxy.get("/max60/a.txt")
+    assert proxy.get("/max60/a.txt")[1]["x-cache"] == "Hit from perch"
+    time.sleep(1.2)
+    assert proxy.get("/max60/a.txt")[1]["x-cache"] == "RefreshHit from perch"
+    assert origin.requests("/max60/a.txt") == 2
+    assert conditional_requests(origin, "/max60/a.txt") == 1
+
+
+def test_s_maxage_beats_max_age_for_the_edge(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    proxy.get("/smaxage/s.txt")
+    time.sleep(1.2)  # past max-age=1, within s-maxage=60
+    assert proxy.get("/smaxage/s.txt")[1]["x-cache"] == "Hit from perch"
+    assert origin.requests("/smaxage/s.txt") == 1
+
+
+def test_a_stale_object_with_an_etag_is_revalidated_and_becomes_a_refresh_hit(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    proxy.get("/short/e.txt")
+    time.sleep(1.2)
+    status, headers, body = proxy.get("/short/e.txt")
+    assert (status, body) == (200, b"e\n")
+    assert headers["x-cache"] == "RefreshHit from perch"
+    assert origin.requests("/short/e.txt") == 2
+    with open(f"{origin.dir}/access.log") as f:
+        assert '"GET /short/e.txt HTTP/1.1" 304' in f.read()
+    # Refreshed: fresh again for max-age.
+    assert proxy.get("/short/e.txt")[1]["x-cache"] == "Hit from perch"
+
+
+def test_head_is_answered_from_a_stored_get_without_a_body(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    proxy.get("/max60/b.txt")
+    status, headers, body = proxy.request("HEAD", "/max60/b.txt")
+    assert (status, body) == (200, b"")
+    assert headers["x-cache"] == "Hit from perch"
+    assert headers["content-length"] == "2"
+    assert origin.requests("/max60/b.txt") == 1
+
+
+def test_a_head_miss_fetches_the_object_so_a_later_get_is_a_hit(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    status, headers, body = proxy.request("HEAD", "/max60/a.txt")
+    assert (status, body, headers["content-length"]) == (200, b"", "2")
+    s, h, b = proxy.get("/max60/a.txt")
+    assert (b, h["x-cache"]) == (b"a\n", "Hit from perch")
+
+
+def test_query_strings_are_ignored_unless_forwarded(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    proxy.get("/max60/a.txt?v=1")
+    assert proxy.get("/max60/a.txt?v=2")[1]["x-cache"] == "Hit from perch"
+    with open(f"{origin.dir}/access.log") as f:
+        assert "?v=" not in f.read()  # not forwarded either
+
+
+def test_query_string_cache_keys_put_only_the_listed_parameters_in_the_key(tmp, nginx_origins, proxies):
+    fv = {"query_string": True, "query_string_cache_keys": ["v"], "cookies": {"forward": "none"}}
+    origin, proxy = start(tmp, nginx_origins, proxies,
+                          default_cache_behavior=behavior("web", forwarded_values=fv))
+    assert proxy.get("/max60/a.txt?v=1&x=1")[1]["x-cache"] == "Miss from perch"
+    assert proxy.get("/max60/a.txt?v=1&x=2")[1]["x-cache"] == "Hit from perch"
+    assert proxy.get("/max60/a.txt?v=2&x=1")[1]["x-cache"] == "Miss from perch"
+    with open(f"{origin.dir}/access.log") as f:
+        assert "/max60/a.txt?v=1&x=1" in f.read()  # every parameter is forwarded
+
+
+def test_ordered_behaviors_match_path_patterns_first_match_wins(tmp, nginx_origins, proxies):
+    ordered = [
+        dict(behavior("web", min_ttl=0, default_ttl=0, max_ttl=0), path_pattern="/api/*"),
+        dict(behavior("web", default_ttl=60), path_pattern="/api/v*"),  # shadowed by the first
+        dict(behavior("web", default_ttl=60), path_pattern="*.txt"),
+    ]
+    origin, proxy = start(tmp, nginx_origins, proxies, ordered_cache_behavior=ordered)
+    proxy.get("/api/v.txt")
+    # max_ttl 0 (the first match) beats the origin's max-age=60: revalidated every time.
+    assert proxy.get("/api/v.txt")[1]["x-cache"] == "RefreshHit from perch"
+    assert conditional_requests(origin, "/api/v.txt") == 1
+    proxy.get("/plain/x.txt")
+    assert proxy.get("/plain/x.txt")[1]["x-cache"] == "Hit from perch"  # "*.txt", ttl 60
+
+
+def test_methods_outside_allowed_methods_get_403(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    status, headers, body = proxy.request("POST", "/max60/a.txt", body=b"x")
+    assert status == 403
+    assert headers["x-cache"] == "Error from perch"
+    assert origin.requests() == 0
+
+
+def test_404_is_cached_for_ten_seconds_by_default(tmp, nginx_origins, proxies):
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    s1, h1, _ = proxy.get("/missing.txt")
+    s2, h2, _ = proxy.get("/missing.txt")
+    assert (s1, s2) == (404, 404)
+    assert h1["x-cache"] == h2["x-cache"] == "Error from perch"
+    assert origin.requests("/missing.txt") == 1
+
+
+def test_custom_error_response_serves_the_page_with_the_response_code(tmp, nginx_origins, proxies):
+    files = dict(FILES)
+    origin = nginx_origins(tmp, NGINX_LOCATIONS, dict(files, **{"/errors/404.html": "custom 404\n"}))
+    cer = [{"error_code": 404, "response_code": 200, "response_page_path": "/errors/404.html",
+            "error_caching_min_ttl": 60}]
+    proxy = proxies(tmp, distribution(origin.port, custom_error_response=cer))
+    status, headers, body = proxy.get("/nothing-here")
+    assert (status, body) == (200, b"custom 404\n")
+    status, headers, body = proxy.get("/nothing-here")
+    assert (status, body) == (200, b"custom 404\n")
+    assert origin.requests("/nothing-here") == 1      # the 404 was cached
+    assert origin.requests("/errors/404.html") == 1   # and so was the page
+
+
+def test_custom_error_response_code_without_a_page_replaces_the_status(tmp, nginx_origins, proxies):
+    origin = nginx_origins(tmp, NGINX_LOCATIONS, FILES)
+    cer = [{"error_code": 404, "error_caching_min_ttl": 0}]
+    proxy = proxies(tmp, distribution(origin.port, custom_error_response=cer))
+    assert proxy.get("/nope")[0] == 404
+    proxy.get("/nope")
+    assert origin.requests("/nope") == 2  # error_caching_min_ttl 0: not cached
+
+
+def test_workers_share_one_cache(tmp, nginx_origins, proxies):
+    origin = nginx_origins(tmp, NGINX_LOCATIONS, FILES)
+    proxy = proxies(tmp, distribution(origin.port), workers=2)
+    results = [proxy.get("/max60/a.txt")[1]["x-cache"] for _ in range(20)]  # new connection each
+    assert results.count("Miss from perch") == 1
+    assert origin.requests("/max60/a.txt") == 1

@@ -1,0 +1,131 @@
+"""A failing origin (perch's scripted fault origin, a real process): nothing truncated is
+cached, errors map to 502/504, the pool reuses connections, bodies stream."""
+import json
+import time
+
+import pytest
+
+from perchtest import behavior, free_port, http_origin, parse_responses, raw_exchange
+
+
+def config(port, **origin_extra):
+    o = http_origin("o", port, **origin_extra)
+    return {"distribution": {"origin": [o], "default_cache_behavior": behavior("o", default_ttl=60)}}
+
+
+def test_a_truncated_origin_body_is_never_cached_and_the_viewer_sees_it_cut(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    for _ in range(2):
+        data = raw_exchange(proxy.port, b"GET /truncate/5000 HTTP/1.1\r\nHost: a\r\n\r\n")
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert b"Content-Length: 10000" in head
+        assert len(body) < 10000  # cut short, never padded or completed
+    assert fault_origin.requests("/truncate/5000") == 2  # not served from the cache
+
+
+def test_a_refused_connection_gives_502(tmp, proxies):
+    proxy = proxies(tmp, config(free_port(), connection_attempts=1))
+    status, headers, body = proxy.get("/x")
+    assert status == 502
+    assert headers["x-cache"] == "Error from perch"
+    assert b"Request ID" in body
+
+
+def test_an_origin_that_does_not_answer_gives_504_after_origin_read_timeout(tmp, fault_origin, proxies):
+    c = config(fault_origin.port)
+    c["distribution"]["origin"][0]["custom_origin_config"]["origin_read_timeout"] = 1
+    proxy = proxies(tmp, c)
+    start = time.monotonic()
+    status, headers, _ = proxy.get("/hang")
+    assert status == 504
+    assert 0.9 <= time.monotonic() - start < 5
+
+
+def test_custom_error_response_applies_to_a_502_made_by_the_edge(tmp, nginx_origins, proxies):
+    pages = nginx_origins(tmp, "", {"/oops.html": "sorry\n"})
+    dead = free_port()
+    c = {"distribution": {
+        "origin": [http_origin("dead", dead, connection_attempts=1), http_origin("pages", pages.port)],
+        "default_cache_behavior": behavior("dead"),
+        "ordered_cache_behavior": [dict(behavior("pages"), path_pattern="/oops.html")],
+        "custom_error_response": [{"error_code": 502, "response_code": 503,
+                                   "response_page_path": "/oops.html"}]}}
+    proxy = proxies(tmp, c)
+    status, headers, body = proxy.get("/anything")
+    assert (status, body) == (503, b"sorry\n")
+
+
+def test_origin_connections_are_kept_alive_and_reused(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    before = fault_origin.stats()["connections"]
+    for i in range(10):
+        assert proxy.get(f"/reuse{i}")[0] == 200
+    # One connection from the edge, plus the one this stats call itself opens.
+    assert fault_origin.stats()["connections"] - before == 2
+
+
+def test_a_chunked_origin_body_is_stored_with_a_content_length(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    s1, h1, b1 = proxy.get("/chunked/250000")
+    s2, h2, b2 = proxy.get("/chunked/250000")
+    assert b1 == b2 == b"c" * 250000
+    assert h1.get("transfer-encoding") == "chunked"
+    assert h2["content-length"] == "250000" and h2["x-cache"] == "Hit from perch"
+    assert fault_origin.requests("/chunked/250000") == 1
+
+
+def test_a_close_delimited_origin_body_is_relayed_and_stored(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    s1, _, b1 = proxy.get("/close-delimited/70000")
+    s2, h2, b2 = proxy.get("/close-delimited/70000")
+    assert b1 == b2 == b"d" * 70000
+    assert h2["x-cache"] == "Hit from perch"
+
+
+def test_the_origin_sees_host_rewritten_and_no_cookies_or_authorization_on_get(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    status, _, body = proxy.request("GET", "/echo-h", headers={
+        "Host": "viewer.example", "Cookie": "a=1", "Authorization": "Bearer x",
+        "Accept-Encoding": "br, gzip;q=0.5", "User-Agent": "t"})
+    seen = {k.lower(): v for k, v in json.loads(body)["headers"]}
+    assert seen["host"] == f"127.0.0.1:{fault_origin.port}"
+    assert "cookie" not in seen and "authorization" not in seen
+    assert seen["accept-encoding"] == "gzip"
+    assert seen["user-agent"] == "t"
+
+
+def test_set_cookie_is_not_stored_or_relayed_when_cookies_are_not_forwarded(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    s, h, _ = proxy.get("/sc?h=Set-Cookie:session=secret")
+    assert "set-cookie" not in h
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_a_viewer_that_stops_reading_pauses_the_origin_and_memory_stays_bounded(tmp, fault_origin, proxies):
+    import socket
+    proxy = proxies(tmp, config(fault_origin.port))
+    size = 64 * 1000 * 1000
+    before = rss_kib(proxy.proc.pid)
+    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
+    s.sendall(b"GET /chunked/%d?h=Cache-Control:no-store HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" % size)
+    time.sleep(1.0)  # not reading: socket buffers fill, the edge must pause the origin
+    held = rss_kib(proxy.proc.pid) - before
+    received = 0
+    tail = b""
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        received += len(d)
+        tail = (tail + d)[-16:]
+    s.close()
+    assert held < 16 * 1024, f"the edge buffered {held} KiB for a viewer that was not reading"
+    assert tail.endswith(b"c\r\n0\r\n\r\n")  # the chunked body ended properly
+    assert received > size

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""An HTTP/1.1 origin whose answers the tests script through the request path: echoes,
+delays, hangs, truncated bodies, chosen statuses and headers. It counts requests per path
+and connections, readable at /__stats. Run: fault_origin.py PORT (prints "ready" when
+listening). It is a real process on a loopback port, for failures Debian's nginx cannot be
+made to produce on demand.
+
+Paths:
+  /echo...                  200, JSON of the request (method, target, headers, body)
+  /status/CODE              that status; headers from ?h=Name:Value (repeatable)
+  /slow/MS...               answer after MS milliseconds
+  /hang...                  read the request, never answer
+  /truncate/N               Content-Length 2N, send N bytes, close
+  /chunked/N                N bytes in chunks of 1000, chunked encoding
+  /close-delimited/N        N bytes, no length, close
+  /etag...                  ETag "v1" + Cache-Control from ?cc=; 304 on If-None-Match "v1"
+  anything else             200 "hello <path>", headers from ?h=
+"""
+import json
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+lock = threading.Lock()
+stats = {"requests": {}, "connections": 0, "conditional": 0}
+
+
+def count(path):
+    with lock:
+        stats["requests"][path] = stats["requests"].get(path, 0) + 1
+
+
+def read_request(f):
+    line = f.readline()
+    if not line:
+        return None
+    method, target, _ = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers = []
+    while True:
+        h = f.readline().decode("latin-1").rstrip("\r\n")
+        if not h:
+            break
+        name, _, value = h.partition(":")
+        headers.append((name.strip(), value.strip()))
+    hmap = {k.lower(): v for k, v in headers}
+    body = b""
+    if "content-length" in hmap:
+        body = f.read(int(hmap["content-length"]))
+    elif hmap.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int(f.readline().split(b";")[0], 16)
+            if size == 0:
+                while f.readline() not in (b"\r\n", b""):
+                    pass
+                break
+            body += f.read(size)
+            f.read(2)
+    return method, target, headers, hmap, body
+
+
+def respond(conn, status, headers, body=b"", head_only=False):
+    reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}.get(status, "Status")
+    out = f"HTTP/1.1 {status} {reason}\r\n"
+    if not any(k.lower() == "content-length" for k, _ in headers) and status not in (204, 304):
+        headers = headers + [("Content-Length", str(len(body)))]
+    for k, v in headers:
+        out += f"{k}: {v}\r\n"
+    conn.sendall(out.encode("latin-1") + b"\r\n" + (b"" if head_only else body))
+
+
+def handle(conn):
+    with lock:
+        stats["connections"] += 1
+    f = conn.makefile("rb")
+    try:
+        while True:
+            req = read_request(f)
+            if req is None:
+                return
+            method, target, headers, hmap, body = req
+            url = urllib.parse.urlsplit(target)
+            path = url.path
+            query = urllib.parse.parse_qs(url.query)
+            extra = [tuple(h.split(":", 1)) for h in query.get("h", [])]
+            head_only = method == "HEAD"
+            if path == "/__stats":
+                with lock:
+                    respond(conn, 200, [("Content-Type", "application/json")],
+                            json.dumps(stats).encode())
+                continue
+            count(path)
+            if path.startswith("/echo"):
+                data = {"method": method, "target": target, "headers": headers,
+                        "body": body.decode("latin-1")}
+                respond(conn, 200, [("Content-Type", "application/json")] + extra,
+                        json.dumps(data).encode(), head_only)
+            elif path.startswith("/status/"):
+                code = int(path.split("/")[2])
+                respond(conn, code, extra, f"status {code}\n".encode(), head_only)
+            elif path.startswith("/slow/"):
+                time.sleep(int(path.split("/")[2]) / 1000)
+                respond(conn, 200, extra, b"slow\n", head_only)
+            elif path.startswith("/hang"):
+                time.sleep(3600)
+            elif path.startswith("/truncate/"):
+                n = int(path.split("/")[2])
+                conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {2 * n}\r\n"
+                             "Cache-Control: max-age=600\r\n\r\n".encode() + b"x" * n)
+                return
+            elif path.startswith("/chunked/"):
+                n = int(path.split("/")[2])
+                out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                out += "".join(f"{k}: {v}\r\n" for k, v in extra).encode() + b"\r\n"
+                full, rest = divmod(n, 1000)
+                piece = b"3e8\r\n" + b"c" * 1000 + b"\r\n"
+                tail = (f"{rest:x}\r\n".encode() + b"c" * rest + b"\r\n") if rest else b""
+                conn.sendall(out)
+                for _ in range(full // 100):
+                    conn.sendall(piece * 100)
+                conn.sendall(piece * (full % 100) + tail + b"0\r\n\r\n")
+            elif path.startswith("/close-delimited/"):
+                n = int(path.split("/")[2])
+                hdr = "".join(f"{k}: {v}\r\n" for k, v in extra)
+                conn.sendall(f"HTTP/1.1 200 OK\r\nConnection: close\r\n{hdr}\r\n".encode() + b"d" * n)
+                return
+            elif path.startswith("/etag"):
+                cc = query.get("cc", ["max-age=1"])[0]
+                if hmap.get("if-none-match") == '"v1"':
+                    with lock:
+                        stats["conditional"] += 1
+                    respond(conn, 304, [("ETag", '"v1"'), ("Cache-Control", cc)])
+                else:
+                    respond(conn, 200, [("ETag", '"v1"'), ("Cache-Control", cc)] + extra,
+                            b"etag body\n", head_only)
+            else:
+                respond(conn, 200, [("Content-Type", "text/plain")] + extra,
+                        f"hello {path}\n".encode(), head_only)
+            if hmap.get("connection", "").lower() == "close":
+                return
+    except (ConnectionError, OSError, ValueError):
+        return
+    finally:
+        conn.close()
+
+
+def main():
+    port = int(sys.argv[1])
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(128)
+    print("ready", flush=True)
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
