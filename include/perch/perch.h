@@ -109,6 +109,7 @@ PERCH_API perch_status perch_config_load_json(perch_config *config, const char *
 
 /* Like perch_config_load_json() with the contents of a file; relative paths in it are
  * resolved against the file's directory. path is NUL-terminated.
+ * Thread: any, but not concurrently with other calls on this handle. Returns: PERCH_OK.
  * Errors: as perch_config_load_json(), plus PERCH_E_IO (the file cannot be read). */
 PERCH_API perch_status perch_config_load_file(perch_config *config, const char *path);
 
@@ -238,8 +239,8 @@ PERCH_API perch_status perch_runtime_create(perch_config *config,
  * Thread: the runtime's. Errors: none. */
 PERCH_API void perch_runtime_destroy(perch_runtime *runtime);
 
-/* The message of the last failed call on this runtime, or "". Ownership: the runtime's,
- * valid until the next call on it. Returns: never NULL. */
+/* The message of the last failed call on this runtime, or "". Thread: the runtime's.
+ * Ownership: the runtime's, valid until the next call on it. Returns: never NULL. */
 PERCH_API const char *perch_runtime_last_error(const perch_runtime *runtime);
 
 /* Starts the built-in HTTP/1.1 server on url ("http://127.0.0.1:8080", "https://[::1]:8443";
@@ -253,7 +254,8 @@ PERCH_API perch_status perch_runtime_listen(perch_runtime *runtime, const char *
                                             size_t url_len, uint16_t *bound_port);
 
 /* Listens on every perch.listen address of the config. Stops at the first failure (earlier
- * listeners stay open). Errors: as perch_runtime_listen(). */
+ * listeners stay open). Thread: the runtime's. Returns: PERCH_OK.
+ * Errors: as perch_runtime_listen(). */
 PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *runtime);
 
 typedef void (*perch_runtime_shutdown_cb)(perch_runtime *runtime, void *user);

@@ -1,0 +1,171 @@
+"""perch-proxy as a process: config checking, graceful stop, TLS on both sides."""
+import os
+import signal
+import ssl
+import subprocess
+import threading
+import time
+import http.client
+
+import pytest
+
+from perchtest import PROXY_BIN, behavior, free_port, http_origin, wait_for_port
+
+
+def write(tmp, name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_check_config_accepts_the_demo_and_describes_it():
+    demo = os.path.join(os.path.dirname(PROXY_BIN), "..", "..", "..", "examples", "proxy", "demo.json")
+    r = subprocess.run([PROXY_BIN, "--check-config", demo], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "origin site: directory" in r.stdout
+    assert "listen http://127.0.0.1:8080" in r.stdout
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"distribution": {}}', "distribution.origin: missing"),
+    ('{"distribution": {"origin": [{"origin_id": "o"}], "bogus": 1}}', "distribution.bogus: unknown key"),
+    ('{"distribution": ', "document: line"),
+    ('{"perch": {}}', "distribution: missing"),
+])
+def test_a_bad_config_exits_2_naming_the_json_path(tmp, text, message):
+    path = write(tmp, "bad.json", text)
+    for mode in ("--check-config", "--config"):
+        r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2
+        assert message in r.stderr
+
+
+def test_a_listen_address_in_use_fails_to_start_with_a_clear_error(tmp, fault_origin):
+    import socket
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    cfg = ('{"distribution": {"origin": [%s], "default_cache_behavior": %s}, "perch": {"listen": '
+           '["http://127.0.0.1:%d"], "workers": 1}}' % (
+               __import__("json").dumps(http_origin("o", fault_origin.port)),
+               __import__("json").dumps(behavior("o")), port))
+    # SO_REUSEPORT lets a second socket bind only if the first also set it: this one did not.
+    r = subprocess.run([PROXY_BIN, "--config", write(tmp, "c.json", cfg)], capture_output=True,
+                       text=True, timeout=10)
+    busy.close()
+    assert r.returncode == 1
+    assert "Address already in use" in r.stderr or "address already in use" in r.stderr
+
+
+def test_sigterm_lets_an_in_flight_response_finish_then_exits_0(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                                           "default_cache_behavior": behavior("o")}})
+    result = {}
+
+    def slow():
+        result["r"] = proxy.get("/slow/800")
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.3)
+    proxy.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    # New connections are refused while the old one finishes.
+    with pytest.raises(OSError):
+        http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=2).request("GET", "/x")
+    t.join(10)
+    assert result["r"][0] == 200 and result["r"][2] == b"slow\n"
+    assert proxy.proc.wait(10) == 0
+
+
+def test_sigint_on_an_idle_proxy_exits_0_quickly(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                                           "default_cache_behavior": behavior("o")}}, workers=2)
+    proxy.get("/x")
+    start = time.monotonic()
+    proxy.proc.send_signal(signal.SIGINT)
+    assert proxy.proc.wait(10) == 0
+    assert time.monotonic() - start < 3
+
+
+def make_ca_and_cert(tmp, name="localhost"):
+    """A private CA and a certificate for 127.0.0.1/localhost signed by it (openssl CLI)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=perch test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+        "-subj", f"/CN={name}")
+    write(tmp, "ext.cnf", f"subjectAltName=DNS:{name},IP:127.0.0.1\n")
+    run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", "ext.cnf")
+    return (os.path.join(tmp, "ca.pem"), os.path.join(tmp, f"{name}.pem"),
+            os.path.join(tmp, f"{name}.key"))
+
+
+def test_https_listener_serves_a_real_tls_client(tmp, fault_origin, proxies):
+    ca, cert, key = make_ca_and_cert(tmp)
+    port = free_port()
+    proxy = proxies(tmp, {
+        "distribution": {"origin": [http_origin("o", fault_origin.port)],
+                         "default_cache_behavior": behavior("o", default_ttl=60),
+                         "viewer_certificate": {"cloudfront_default_certificate": True,
+                                                "minimum_protocol_version": "TLSv1.2_2021"}},
+        "perch": {"listen": [f"https://127.0.0.1:{port}"],
+                  "tls": {"certificate_chain_file": cert, "private_key_file": key}}})
+    ctx = ssl.create_default_context(cafile=ca)
+    for expected in ("Miss from perch", "Hit from perch"):
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        c.request("GET", "/tls")
+        r = c.getresponse()
+        assert (r.status, r.read()) == (200, b"hello /tls\n")
+        assert r.getheader("X-Cache") == expected
+        c.close()
+    # curl, a second real client, with keep-alive over two requests
+    out = subprocess.run(["curl", "-sS", "--cacert", ca, f"https://127.0.0.1:{port}/tls",
+                          f"https://127.0.0.1:{port}/tls2", "-o", "/dev/null", "-o", "/dev/null",
+                          "-w", "%{http_code} %{num_connects}\n"],
+                         capture_output=True, text=True, timeout=20)
+    assert out.stdout.split("\n")[:2] == ["200 1", "200 0"]
+
+
+def test_tls_below_the_minimum_protocol_version_is_refused(tmp, fault_origin, proxies):
+    ca, cert, key = make_ca_and_cert(tmp)
+    port = free_port()
+    proxies(tmp, {
+        "distribution": {"origin": [http_origin("o", fault_origin.port)],
+                         "default_cache_behavior": behavior("o"),
+                         "viewer_certificate": {"minimum_protocol_version": "TLSv1.2_2021"}},
+        "perch": {"listen": [f"https://127.0.0.1:{port}"],
+                  "tls": {"certificate_chain_file": cert, "private_key_file": key}}})
+    r = subprocess.run(["curl", "-sS", "--cacert", ca, "--tlsv1.1", "--tls-max", "1.1",
+                        f"https://127.0.0.1:{port}/"], capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+
+
+def test_an_https_origin_is_verified_against_its_ca(tmp, nginx_origins, proxies):
+    ca, cert, key = make_ca_and_cert(tmp)
+    origin = nginx_origins(tmp, f"""
+        listen 127.0.0.1:@TLSPORT@ ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        location / {{ add_header Cache-Control "max-age=60"; }}
+    """.replace("@TLSPORT@", str(tls_port := free_port())), {"/s.txt": "secure\n"})
+    wait_for_port(tls_port)
+    o = {"origin_id": "tls", "domain_name": "localhost",
+         "custom_origin_config": {"http_port": 80, "https_port": tls_port,
+                                  "origin_protocol_policy": "https-only",
+                                  "origin_ssl_protocols": ["TLSv1.2"]},
+         "perch": {"tls_ca_file": ca}}
+    proxy = proxies(tmp, {"distribution": {"origin": [o], "default_cache_behavior": behavior("tls")}})
+    assert proxy.get("/s.txt")[:3:2] == (200, b"secure\n")
+    assert proxy.get("/s.txt")[1]["x-cache"] == "Hit from perch"
+
+    # The same origin without its CA: the certificate does not verify, so 502.
+    o2 = dict(o, perch={})
+    proxy2 = proxies(tmp, {"distribution": {"origin": [o2], "default_cache_behavior": behavior("tls")}},
+                     name="untrusting")
+    status, headers, _ = proxy2.get("/s.txt")
+    assert status == 502
