@@ -14,8 +14,6 @@ DeadlineList::DeadlineList(uv_loop_t *loop, uint64_t duration_ms)
     : loop_(loop), timer_(new uv_timer_t), duration_ms_(duration_ms) {
     uv_timer_init(loop_, timer_);
     timer_->data = this;
-    // A timeout must not keep the loop alive on its own.
-    uv_unref(reinterpret_cast<uv_handle_t *>(timer_));
 }
 
 DeadlineList::~DeadlineList() {
@@ -57,7 +55,9 @@ void DeadlineList::remove(Deadline &d) noexcept {
         tail_ = d.prev_;
     d.prev_ = d.next_ = nullptr;
     d.list_ = nullptr;
-    // The timer stays armed for a now-removed head; on_timer finds nothing due and reschedules.
+    // An armed timer keeps the loop alive, so it runs only while something is due. With
+    // deadlines left, it may fire early for a removed head; on_timer then reschedules.
+    if (!head_ && timer_) uv_timer_stop(timer_);
 }
 
 void DeadlineList::schedule() noexcept {
