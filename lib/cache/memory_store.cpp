@@ -74,6 +74,9 @@ private:
         } else {
             size_t last = obj_->body.empty() ? 0 : obj_->body.back()->capacity();
             cap = std::clamp(std::max(wanted, last * 2), min_chunk, max_chunk);
+            // Never reserve beyond what the object may still grow by.
+            if (obj_->body_size >= store_.max_object_) return false;
+            cap = size_t(std::min<uint64_t>(cap, store_.max_object_ - obj_->body_size));
         }
         if (!charge(cap + sizeof(Buffer))) return false;
         obj_->body.push_back(Buffer::create(cap));

@@ -23,6 +23,21 @@ constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcep
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// tchar (RFC 9110 §5.6.2): what field names and methods are made of.
+constexpr bool is_tchar(char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    for (char t : std::string_view("!#$%&'*+-.^_`|~"))
+        if (c == t) return true;
+    return false;
+}
+
+// Whether every byte of s is a tchar (a fragment of a token; emptiness is the caller's test).
+constexpr bool is_token(std::string_view s) noexcept {
+    for (char c : s)
+        if (!is_tchar(c)) return false;
+    return true;
+}
+
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
         s.remove_prefix(1);

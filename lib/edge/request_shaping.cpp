@@ -87,13 +87,17 @@ std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noex
     bool gzip = false;
     headers.for_each("accept-encoding", [&](std::string_view v) {
         core::for_each_list_element(v, [&](std::string_view coding) {
-            std::string_view name = core::trim_ows(coding.substr(0, coding.find(';')));
-            if (!iequals(name, "gzip")) return;
-            // "gzip;q=0" refuses gzip.
-            auto q = coding.find("q=");
-            if (q != std::string_view::npos) {
-                std::string_view qv = core::trim_ows(coding.substr(q + 2));
-                if (!qv.empty() && qv.find_first_not_of("0.") == std::string_view::npos) return;
+            size_t semi = coding.find(';');
+            if (!iequals(core::trim_ows(coding.substr(0, semi)), "gzip")) return;
+            // "gzip;q=0" refuses gzip; parameter names are case-insensitive (RFC 9110 §12.4.2).
+            while (semi != std::string_view::npos) {
+                coding.remove_prefix(semi + 1);
+                semi = coding.find(';');
+                std::string_view param = core::trim_ows(coding.substr(0, semi));
+                if (core::istarts_with(param, "q=")) {
+                    std::string_view q = core::trim_ows(param.substr(2));
+                    if (!q.empty() && q.find_first_not_of("0.") == std::string_view::npos) return;
+                }
             }
             gzip = true;
         });
@@ -160,9 +164,10 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
     }
 
     // Host names the origin (CloudFront's default), with the port when not the default one.
-    if (forwards_header(b, "host")) {
-        if (auto h = v.headers.get("host")) out.headers.add("Host", *h);
-    } else {
+    auto viewer_host = v.headers.get("host");
+    if (forwards_header(b, "host") && viewer_host) {
+        out.headers.add("Host", *viewer_host);
+    } else { // HTTP/1.1 to the origin always carries a Host
         std::string host = o.domain_name;
         uint16_t dflt = in.origin_https ? 443 : 80;
         if (in.origin_port && in.origin_port != dflt) host += ":" + std::to_string(in.origin_port);

@@ -17,9 +17,10 @@ template <class Fn> void for_each_line(std::string_view text, Fn &&fn) {
     }
 }
 
-bool taken_from_304(std::string_view name) {
-    return !http::is_hop_by_hop(name) && !core::iequals(name, "age") &&
-           !core::iequals(name, "via") && !core::iequals(name, "content-range");
+bool taken_from_304(const core::HeaderMap &nm, std::string_view name) {
+    return !http::is_hop_by_hop(name) && !http::listed_in_connection(nm, name) &&
+           !core::iequals(name, "age") && !core::iequals(name, "via") &&
+           !core::iequals(name, "content-range");
 }
 
 } // namespace
@@ -63,13 +64,14 @@ std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm
         }
         size_t colon = line.find(':');
         std::string_view name = line.substr(0, colon);
-        if (colon != std::string_view::npos && taken_from_304(name) && nm.contains(name)) return;
+        if (colon != std::string_view::npos && taken_from_304(nm, name) && nm.contains(name))
+            return;
         out.append(line);
         out += "\r\n";
     });
     http::HeadWriter w(out);
     for (size_t i = 0; i < nm.size(); ++i)
-        if (taken_from_304(nm.name(i))) w.field(nm.name(i), nm.value(i));
+        if (taken_from_304(nm, nm.name(i))) w.field(nm.name(i), nm.value(i));
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "http/request_parser.hpp"
 
+#include "core/ascii.hpp"
+
 #include <cstring>
 
 namespace perch::http {
@@ -106,6 +108,9 @@ int RequestParser::on_url(llhttp_t *p, const char *at, size_t len) {
 int RequestParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
     if (s.over_header_limit(len)) return s.fail(431, "request header fields too large");
+    // A field name is a token: whitespace before the colon must be rejected (RFC 9112 §5.1).
+    if (!core::is_token({at, len})) return s.fail(400, "invalid header field name");
+    if (!s.in_head_) return 0; // a chunked trailer: counted, never merged into the head
     if (!s.in_field_name_) {
         s.head_.headers.begin_field();
         s.in_field_name_ = true;
@@ -118,14 +123,14 @@ int RequestParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
     if (s.over_header_limit(len)) return s.fail(431, "request header fields too large");
     s.in_field_name_ = false;
-    s.head_.headers.append_value({at, len});
+    if (s.in_head_) s.head_.headers.append_value({at, len});
     return 0;
 }
 
 int RequestParser::on_header_value_complete(llhttp_t *p) {
     RequestParser &s = self(p);
     s.in_field_name_ = false;
-    s.head_.headers.trim_last_value();
+    if (s.in_head_) s.head_.headers.trim_last_value();
     return 0;
 }
 

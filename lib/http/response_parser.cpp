@@ -1,5 +1,7 @@
 #include "http/response_parser.hpp"
 
+#include "core/ascii.hpp"
+
 namespace perch::http {
 
 namespace {
@@ -87,6 +89,11 @@ int ResponseParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
         s.failure_ = "response head too large";
         return HPE_USER;
     }
+    if (!core::is_token({at, len})) {
+        s.failure_ = "invalid header field name";
+        return HPE_USER;
+    }
+    if (s.got_head_) return 0; // a chunked trailer: never merged into the head
     if (!s.in_field_name_) {
         s.head_.headers.begin_field();
         s.in_field_name_ = true;
@@ -103,14 +110,14 @@ int ResponseParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
         return HPE_USER;
     }
     s.in_field_name_ = false;
-    s.head_.headers.append_value({at, len});
+    if (!s.got_head_) s.head_.headers.append_value({at, len});
     return 0;
 }
 
 int ResponseParser::on_header_value_complete(llhttp_t *p) {
     ResponseParser &s = self(p);
     s.in_field_name_ = false;
-    s.head_.headers.trim_last_value();
+    if (!s.got_head_) s.head_.headers.trim_last_value();
     return 0;
 }
 

@@ -1,1 +1,546 @@
-// being written
+#include "cache/memory_store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+using perch::cache::CachedObject;
+using perch::cache::CacheKey;
+using perch::cache::CacheStore;
+using perch::cache::CacheWriter;
+using perch::cache::MemoryStore;
+using perch::cache::MemoryStoreOptions;
+using perch::cache::StoredTimes;
+using perch::core::Buffer;
+using perch::core::Ref;
+
+namespace {
+
+const StoredTimes times{1'700'000'000'000, 0, 60'000};
+
+CacheKey make_key(std::string_view text, std::string_view path) {
+    CacheKey k;
+    k.text = text;
+    k.path = path;
+    k.finalize();
+    return k;
+}
+
+// Keys whose hashes put them all in one shard, so that LRU order is the store's only choice.
+CacheKey same_shard_key(int i) {
+    CacheKey k;
+    k.text = "example.com\x1f/o" + std::to_string(i);
+    k.path = "/o" + std::to_string(i);
+    k.hash = {uint64_t(1000 + i), 64 * 5 + 3}; // low64 distinct, high64 % 64 shared
+    return k;
+}
+
+Ref<Buffer> text_buffer(std::string_view text) {
+    Ref<Buffer> b = Buffer::create(text.size());
+    b->append(text.data(), text.size());
+    return b;
+}
+
+std::string head_for(std::string_view body) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+}
+
+std::string body_of(const CachedObject &o) {
+    std::string out;
+    for (const Ref<Buffer> &b : o.body)
+        out.append(b->view());
+    return out;
+}
+
+// Stores `body` for `key` (announcing its size unless told not to); null if refused.
+Ref<CachedObject> insert(CacheStore &store, const CacheKey &key, std::string_view body,
+                         bool announce = true) {
+    auto w =
+        store.begin_insert(key, announce ? std::optional<uint64_t>(body.size()) : std::nullopt);
+    if (!w) return nullptr;
+    if (!body.empty() && !w->append(reinterpret_cast<const uint8_t *>(body.data()), body.size()))
+        return nullptr;
+    return w->commit(text_buffer(head_for(body)), 200, times, "\"etag\"", "");
+}
+
+bool append(CacheWriter &w, std::string_view bytes) {
+    return w.append(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
+}
+
+MemoryStoreOptions options(uint64_t budget, uint64_t max_object = 0) {
+    MemoryStoreOptions o;
+    o.budget_bytes = budget;
+    o.max_object_bytes = max_object;
+    return o;
+}
+
+} // namespace
+
+TEST_CASE("cache/memory_store: an inserted object is found with the same bytes and head") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("example.com\x1f/index.html\x1f\x1fgzip", "/index.html");
+    const std::string body = "<html>hello</html>";
+    auto w = store.begin_insert(key, body.size());
+    REQUIRE(w);
+    CHECK(append(*w, body.substr(0, 6)));
+    CHECK(append(*w, body.substr(6)));
+    const std::string head = head_for(body);
+    Ref<CachedObject> committed =
+        w->commit(text_buffer(head), 203, times, "\"v1\"", "Tue, 01 Oct 2024 10:00:00 GMT");
+    REQUIRE(committed);
+
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found == committed);
+    CHECK(body_of(*found) == body);
+    CHECK(found->body_size == body.size());
+    CHECK(found->head->view() == head);
+    CHECK(found->status == 203);
+    CHECK(found->etag == "\"v1\"");
+    CHECK(found->last_modified == "Tue, 01 Oct 2024 10:00:00 GMT");
+    CHECK(found->times.response_time == times.response_time);
+    CHECK(found->times.ttl_ms == times.ttl_ms);
+    CHECK(found->key == key.text);
+    CHECK(found->path == "/index.html");
+
+    auto st = store.stats();
+    CHECK(st.entries == 1);
+    CHECK(st.inserts == 1);
+    CHECK(st.bytes_used == found->charge);
+    CHECK(st.bytes_used >= body.size() + head.size() + key.text.size());
+    CHECK(st.bytes_budget == 1 << 20);
+}
+
+TEST_CASE("cache/memory_store: a body of unknown length streamed in pieces is kept in order") {
+    MemoryStore store(options(16 << 20));
+    CacheKey key = make_key("k", "/big");
+    std::string body;
+    for (int i = 0; body.size() < 200'000; ++i)
+        body += "line " + std::to_string(i) + "\n";
+    auto w = store.begin_insert(key, std::nullopt);
+    REQUIRE(w);
+    for (size_t pos = 0; pos < body.size(); pos += 1000)
+        REQUIRE(append(*w, std::string_view(body).substr(pos, 1000)));
+    REQUIRE(w->commit(text_buffer(head_for(body)), 200, times, "", ""));
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found->body.size() > 1); // several chunks
+    CHECK(found->body_size == body.size());
+    CHECK(body_of(*found) == body);
+}
+
+TEST_CASE("cache/memory_store: an empty body is stored") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("empty", "/empty");
+    REQUIRE(insert(store, key, ""));
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found->body_size == 0);
+    CHECK(body_of(*found).empty());
+}
+
+TEST_CASE("cache/memory_store: a lookup for an unknown key misses") {
+    MemoryStore store(options(1 << 20));
+    REQUIRE(insert(store, make_key("a", "/a"), "A"));
+    CHECK(!store.lookup(make_key("b", "/b")));
+}
+
+TEST_CASE("cache/memory_store: a key with the same hash but different text never hits") {
+    MemoryStore store(options(1 << 20));
+    CacheKey a = make_key("example.com\x1f/a", "/a");
+    CacheKey b = make_key("example.com\x1f/b", "/b");
+    b.hash = a.hash; // a simulated XXH3-128 collision
+    REQUIRE(insert(store, a, "body of a"));
+    CHECK(!store.lookup(b));
+    REQUIRE(store.lookup(a));
+    CHECK(body_of(*store.lookup(a)) == "body of a");
+
+    // Storing the colliding key may displace a, but neither lookup may return the other's bytes.
+    REQUIRE(insert(store, b, "body of b"));
+    Ref<CachedObject> fa = store.lookup(a), fb = store.lookup(b);
+    REQUIRE(fb);
+    CHECK(body_of(*fb) == "body of b");
+    if (fa) CHECK(body_of(*fa) == "body of a");
+    CHECK(store.stats().entries == (fa ? 2u : 1u));
+}
+
+TEST_CASE("cache/memory_store: a key differing only in the high hash half misses") {
+    MemoryStore store(options(1 << 20));
+    CacheKey a = make_key("same text", "/p");
+    REQUIRE(insert(store, a, "x"));
+    CacheKey b = a;
+    b.hash.high64 += 64; // same shard, same low half
+    CHECK(!store.lookup(b));
+}
+
+TEST_CASE("cache/memory_store: commit replaces the older object and its readers keep old bytes") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/page");
+    REQUIRE(insert(store, key, "version one"));
+    Ref<CachedObject> old = store.lookup(key);
+    REQUIRE(old);
+    const uint8_t *old_bytes = old->body[0]->data();
+
+    Ref<CachedObject> fresh = insert(store, key, "version two, longer");
+    REQUIRE(fresh);
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found == fresh);
+    CHECK(body_of(*found) == "version two, longer");
+
+    // The reader's object is intact: same buffer, same bytes, same head.
+    CHECK(body_of(*old) == "version one");
+    CHECK(old->body[0]->data() == old_bytes);
+    CHECK(old->head->view() == head_for("version one"));
+
+    auto st = store.stats();
+    CHECK(st.entries == 1);
+    CHECK(st.inserts == 2);
+    CHECK(st.bytes_used == fresh->charge); // the replaced object is no longer charged
+}
+
+TEST_CASE("cache/memory_store: a writer destroyed without commit leaves nothing behind") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/abandoned");
+    {
+        auto w = store.begin_insert(key, std::nullopt);
+        REQUIRE(w);
+        CHECK(store.stats().bytes_used > 0); // the insert holds a reservation
+        CHECK(append(*w, std::string(50'000, 'z')));
+        CHECK(store.stats().bytes_used > 50'000);
+        CHECK(!store.lookup(key)); // not visible before commit
+    }
+    auto st = store.stats();
+    CHECK(!store.lookup(key));
+    CHECK(st.entries == 0);
+    CHECK(st.inserts == 0);
+    CHECK(st.bytes_used == 0);
+}
+
+TEST_CASE("cache/memory_store: an abandoned replacement keeps the stored object") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/keep");
+    Ref<CachedObject> kept = insert(store, key, "kept");
+    REQUIRE(kept);
+    {
+        auto w = store.begin_insert(key, 3);
+        REQUIRE(w);
+        CHECK(append(*w, "new"));
+    }
+    CHECK(store.lookup(key) == kept);
+    CHECK(store.stats().bytes_used == kept->charge);
+}
+
+TEST_CASE("cache/memory_store: an announced size above max_object_bytes is refused at once") {
+    MemoryStore store(options(1 << 20, 1000));
+    CacheKey key = make_key("k", "/big");
+    CHECK(!store.begin_insert(key, 1001));
+    CHECK(store.begin_insert(key, 1000));
+    CHECK(store.stats().bytes_used == 0);
+}
+
+TEST_CASE("cache/memory_store: max_object_bytes defaults to an eighth of the budget") {
+    MemoryStore store(options(80'000));
+    CacheKey key = make_key("k", "/big");
+    CHECK(!store.begin_insert(key, 10'001));
+    CHECK(store.begin_insert(key, 10'000));
+}
+
+TEST_CASE("cache/memory_store: appending beyond max_object_bytes fails and commit refuses") {
+    const uint64_t max_object = 64 * 1024;
+    MemoryStore store(options(16 << 20, max_object));
+    CacheKey key = make_key("k", "/too-big");
+    SUBCASE("length not announced") {
+        auto w = store.begin_insert(key, std::nullopt);
+        REQUIRE(w);
+        bool ok = true;
+        for (int i = 0; i < 64 && ok; ++i) // up to 2 * max_object in 2 KiB pieces
+            ok = append(*w, std::string(2048, 'x'));
+        CHECK(!ok);
+        CHECK(!append(*w, "more")); // a failed writer stays failed
+        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), 200, times, "", ""));
+    }
+    SUBCASE("length announced, then exceeded") {
+        auto w = store.begin_insert(key, max_object);
+        REQUIRE(w);
+        CHECK(append(*w, std::string(max_object, 'x')));
+        CHECK(!append(*w, std::string(max_object, 'y')));
+        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), 200, times, "", ""));
+    }
+    CHECK(!store.lookup(key));
+    auto st = store.stats();
+    CHECK(st.entries == 0);
+    CHECK(st.bytes_used == 0);
+}
+
+TEST_CASE("cache/memory_store: an object under max_object_bytes of unknown length is stored") {
+    // The body's size is what max_object_bytes limits, not the capacity of the chunks the
+    // store happened to allocate while the length was unknown.
+    struct Row {
+        uint64_t max_object;
+        size_t body_size, piece;
+    };
+    const Row rows[] = {
+        {64 * 1024, 60 * 1024, 4096}, // chunks of 16+32+64 KiB would exceed the limit
+        {64 * 1024, 64 * 1024 - 512, 64 * 1024 - 512},
+        {8 * 1024, 100, 100}, // smaller than the store's first chunk size
+        {8 * 1024, 8000, 1000},
+    };
+    for (const Row &row : rows) {
+        CAPTURE(row.max_object);
+        CAPTURE(row.body_size);
+        MemoryStore store(options(16 << 20, row.max_object));
+        CacheKey key = make_key("k", "/streamed");
+        const std::string body(row.body_size, 's');
+        auto w = store.begin_insert(key, std::nullopt);
+        REQUIRE(w);
+        size_t pos = 0;
+        for (; pos < body.size(); pos += row.piece)
+            if (!append(*w, std::string_view(body).substr(pos, row.piece))) break;
+        CHECK(pos >= body.size());
+        Ref<CachedObject> obj = w->commit(text_buffer(head_for(body)), 200, times, "", "");
+        CHECK(obj);
+        if (obj) CHECK(body_of(*obj) == body);
+    }
+}
+
+TEST_CASE("cache/memory_store: a full store evicts the least recently used object") {
+    // All keys share one shard: the store evicts from the inserting shard first.
+    const std::string body(1000, 'b');
+    uint64_t charge = 0;
+    {
+        MemoryStore probe(options(1 << 20));
+        charge = insert(probe, same_shard_key(0), body)->charge;
+    }
+    const uint64_t budget = 4 * charge + charge / 2; // room for four objects
+    MemoryStore store(options(budget, 4096));
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(insert(store, same_shard_key(i), body));
+        CHECK(store.stats().bytes_used <= budget);
+    }
+    CHECK(store.stats().entries == 4);
+    CHECK(store.stats().evictions == 0);
+
+    REQUIRE(store.lookup(same_shard_key(0))); // o0 becomes the most recently used
+
+    REQUIRE(insert(store, same_shard_key(4), body));
+    CHECK(store.stats().bytes_used <= budget);
+    CHECK(store.stats().evictions == 1);
+    CHECK(store.lookup(same_shard_key(0)));
+    CHECK(!store.lookup(same_shard_key(1))); // the least recently used went first
+
+    REQUIRE(insert(store, same_shard_key(5), body));
+    CHECK(store.stats().bytes_used <= budget);
+    CHECK(store.stats().evictions == 2);
+    CHECK(!store.lookup(same_shard_key(2)));
+    for (int i : {0, 3, 4, 5})
+        CHECK(store.lookup(same_shard_key(i)));
+    CHECK(store.stats().entries == 4);
+}
+
+TEST_CASE("cache/memory_store: bytes_used never exceeds the budget however many objects come") {
+    const uint64_t budget = 64 * 1024;
+    MemoryStore store(options(budget));
+    uint64_t committed = 0;
+    for (int i = 0; i < 200; ++i) {
+        CAPTURE(i);
+        std::string body(500 + (i * 37) % 3000, char('a' + i % 26));
+        CacheKey key = make_key("host\x1f/obj" + std::to_string(i), "/obj" + std::to_string(i));
+        Ref<CachedObject> obj = insert(store, key, body);
+        REQUIRE(obj);
+        ++committed;
+        auto st = store.stats();
+        CHECK(st.bytes_used <= budget);
+        CHECK(st.entries + st.evictions == committed);
+        Ref<CachedObject> found = store.lookup(key); // the newest object is always kept
+        REQUIRE(found);
+        CHECK(body_of(*found) == body);
+    }
+    CHECK(store.stats().evictions > 0);
+}
+
+TEST_CASE("cache/memory_store: invalidation removes an exact path or every path with a prefix") {
+    MemoryStore store(options(1 << 20));
+    const char *paths[] = {"/a", "/a/b", "/a/c/d", "/ab", "/b", "/b/a"};
+    for (const char *p : paths)
+        REQUIRE(insert(store, make_key(std::string("host\x1f") + p, p), p));
+    const uint64_t before = store.stats().bytes_used;
+
+    CHECK(store.invalidate("/a", false) == 1);
+    CHECK(!store.lookup(make_key("host\x1f/a", "/a")));
+    CHECK(store.lookup(make_key("host\x1f/a/b", "/a/b")));
+    CHECK(store.stats().invalidations == 1);
+    CHECK(store.stats().bytes_used < before);
+
+    CHECK(store.invalidate("/a/", true) == 2);
+    CHECK(!store.lookup(make_key("host\x1f/a/b", "/a/b")));
+    CHECK(!store.lookup(make_key("host\x1f/a/c/d", "/a/c/d")));
+    CHECK(store.lookup(make_key("host\x1f/ab", "/ab")));
+
+    CHECK(store.invalidate("/nothing", false) == 0);
+    CHECK(store.invalidate("/a/b", false) == 0); // already gone
+    CHECK(store.invalidate("/b", true) == 2);
+    CHECK(store.stats().invalidations == 5);
+    CHECK(store.stats().entries == 1);
+
+    CHECK(store.invalidate("/", true) == 1);
+    auto st = store.stats();
+    CHECK(st.entries == 0);
+    CHECK(st.bytes_used == 0);
+    CHECK(st.invalidations == 6);
+}
+
+TEST_CASE("cache/memory_store: invalidation removes every key of a path") {
+    MemoryStore store(options(1 << 20));
+    // One path stored under several keys (query strings, encodings).
+    REQUIRE(insert(store, make_key("h\x1f/p\x1f\x1f", "/p"), "plain"));
+    REQUIRE(insert(store, make_key("h\x1f/p\x1f\x1fgzip", "/p"), "gzip"));
+    REQUIRE(insert(store, make_key("h\x1f/p\x1fv=2\x1f", "/p"), "v2"));
+    CHECK(store.invalidate("/p", false) == 3);
+    CHECK(store.stats().entries == 0);
+}
+
+TEST_CASE("cache/memory_store: a reader keeps an invalidated object's bytes") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/gone");
+    REQUIRE(insert(store, key, "still readable"));
+    Ref<CachedObject> reader = store.lookup(key);
+    CHECK(store.invalidate("/gone", false) == 1);
+    CHECK(!store.lookup(key));
+    CHECK(body_of(*reader) == "still readable");
+}
+
+namespace {
+
+// A refreshed copy of `prev` as a revalidation makes it: new head and times, shared body.
+Ref<CachedObject> refreshed_copy(const CachedObject &prev, std::string_view head) {
+    Ref<CachedObject> r = Ref<CachedObject>::adopt(new CachedObject);
+    r->key = prev.key;
+    r->hash = prev.hash;
+    r->path = prev.path;
+    r->status = prev.status;
+    r->head = text_buffer(head);
+    r->body = prev.body;
+    r->body_size = prev.body_size;
+    r->times = {prev.times.response_time + 1000, 0, 120'000};
+    r->etag = prev.etag;
+    r->charge = prev.charge - prev.head->capacity() + r->head->capacity();
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("cache/memory_store: refresh replaces the object when it is still the stored one") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/r");
+    Ref<CachedObject> prev = insert(store, key, "shared body");
+    REQUIRE(prev);
+    const std::string new_head = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Refreshed: 1\r\n";
+    Ref<CachedObject> fresh = refreshed_copy(*prev, new_head);
+    store.refresh(prev, fresh);
+
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found == fresh);
+    CHECK(found->head->view() == new_head);
+    CHECK(found->times.ttl_ms == 120'000);
+    CHECK(found->body[0].get() == prev->body[0].get()); // the body is shared, not copied
+    CHECK(body_of(*found) == "shared body");
+    auto st = store.stats();
+    CHECK(st.entries == 1);
+    CHECK(st.bytes_used == fresh->charge);
+}
+
+TEST_CASE("cache/memory_store: refresh does nothing when the object was replaced meanwhile") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/r");
+    Ref<CachedObject> prev = insert(store, key, "old");
+    REQUIRE(prev);
+    Ref<CachedObject> newer = insert(store, key, "newer");
+    REQUIRE(newer);
+    store.refresh(prev, refreshed_copy(*prev, "HTTP/1.1 200 OK\r\n"));
+    CHECK(store.lookup(key) == newer);
+    auto st = store.stats();
+    CHECK(st.entries == 1);
+    CHECK(st.bytes_used == newer->charge);
+}
+
+TEST_CASE("cache/memory_store: refresh does nothing when the object was invalidated meanwhile") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/r");
+    Ref<CachedObject> prev = insert(store, key, "old");
+    REQUIRE(prev);
+    store.invalidate("/r", false);
+    store.refresh(prev, refreshed_copy(*prev, "HTTP/1.1 200 OK\r\n"));
+    CHECK(!store.lookup(key));
+    auto st = store.stats();
+    CHECK(st.entries == 0);
+    CHECK(st.bytes_used == 0);
+}
+
+TEST_CASE("cache/memory_store: concurrent inserts, lookups and invalidations stay consistent") {
+    constexpr int key_count = 16;
+    constexpr int thread_count = 4;
+    constexpr int iterations = 4000;
+    auto key_for = [](int i) {
+        return make_key("host\x1f/k" + std::to_string(i), "/k" + std::to_string(i));
+    };
+    // Each key's body is derived from the key, so a reader can tell a torn or mixed object.
+    auto body_for = [](int i, int version) {
+        return std::string(200 + 50 * (i % 5), char('a' + i)) + "#" + std::to_string(version);
+    };
+    auto body_matches = [](int i, const std::string &body) {
+        size_t hash = body.find('#');
+        return hash == size_t(200 + 50 * (i % 5)) && body.find_first_not_of(char('a' + i)) == hash;
+    };
+
+    for (uint64_t budget : {uint64_t(64) << 20, uint64_t(12) * 1024}) {
+        CAPTURE(budget);
+        MemoryStore store(options(budget, 4096));
+        std::atomic<int> bad_bodies{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < thread_count; ++t) {
+            threads.emplace_back([&, t] {
+                uint32_t rng = 2654435761u * uint32_t(t + 1);
+                for (int n = 0; n < iterations; ++n) {
+                    rng = rng * 1664525u + 1013904223u;
+                    int k = int(rng >> 8) % key_count;
+                    int op = int(rng >> 20) % 10;
+                    if (op < 4) {
+                        insert(store, key_for(k), body_for(k, n));
+                    } else if (op < 9) {
+                        if (Ref<CachedObject> o = store.lookup(key_for(k))) {
+                            if (!body_matches(k, body_of(*o)) || o->path != key_for(k).path)
+                                ++bad_bodies;
+                        }
+                    } else {
+                        store.invalidate(key_for(k).path, false);
+                    }
+                }
+            });
+        }
+        for (auto &th : threads)
+            th.join();
+
+        CHECK(bad_bodies == 0);
+        uint64_t found = 0, charged = 0;
+        for (int k = 0; k < key_count; ++k) {
+            if (Ref<CachedObject> o = store.lookup(key_for(k))) {
+                ++found;
+                charged += o->charge;
+            }
+        }
+        auto st = store.stats();
+        CHECK(st.entries == found);
+        CHECK(st.bytes_used == charged); // no reservation leaked
+        CHECK(st.bytes_used <= budget);
+        // Every object that left was evicted, invalidated or replaced (replacements uncounted).
+        CHECK(st.inserts >= st.entries + st.evictions + st.invalidations);
+    }
+}
