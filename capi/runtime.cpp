@@ -126,9 +126,12 @@ PERCH_API void perch_runtime_destroy(perch_runtime *r) {
         r->destroy_requested = true;
         r->log = nullptr;
         r->shutdown_cb = nullptr;
+        // With an external loop, close() may free the handle before it returns (when nothing
+        // was left open): decide everything before calling it.
+        bool run_down_here = r->loop_mode == PERCH_LOOP_OWN && !r->driving;
         r->rt->close(&on_runtime_closed, r);
         // An own loop is run down here, unless a run/step is on the stack: it finishes then.
-        if (r->loop_mode == PERCH_LOOP_OWN && !r->driving) finish_own_loop(r);
+        if (run_down_here) finish_own_loop(r);
     });
 }
 

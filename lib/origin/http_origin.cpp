@@ -266,7 +266,9 @@ void HttpOrigin::Connection::close() {
     if (closing_) return;
     closing_ = true;
     deadline_.disarm();
+    // Detach now: the origin may be destroyed before the close callback runs.
     if (origin_) origin_->forget(this);
+    origin_ = nullptr;
     if (stream_)
         stream_->close(); // on_stream_closed frees this
     else
@@ -372,8 +374,7 @@ void HttpOrigin::Connection::on_stream_end(int status) {
 
 void HttpOrigin::Connection::on_stream_closed() {
     stream_ = nullptr;
-    if (origin_) origin_->forget(this);
-    delete this;
+    delete this; // close() already detached it from the origin
 }
 
 void HttpOrigin::Connection::on_response_head(core::ResponseHead &head) {
