@@ -10,10 +10,7 @@ using capi::valid;
 extern "C" {
 
 PERCH_API void perch_cache_options_init(perch_cache_options *o, uint32_t struct_size) {
-    if (!o || struct_size < sizeof(uint32_t)) return;
-    perch_cache_options d{};
-    d.struct_size = struct_size;
-    std::memcpy(o, &d, struct_size < sizeof d ? struct_size : sizeof d);
+    capi::init_options(o, struct_size);
 }
 
 PERCH_API perch_status perch_cache_create(const perch_config *cfg, const perch_cache_options *opts,
@@ -39,15 +36,11 @@ PERCH_API perch_status perch_cache_create(const perch_config *cfg, const perch_c
 }
 
 PERCH_API void perch_cache_ref(perch_cache *c) {
-    if (valid(c)) c->refs.fetch_add(1, std::memory_order_relaxed);
+    capi::ref_handle(c);
 }
 
 PERCH_API void perch_cache_unref(perch_cache *c) {
-    if (!valid(c)) return;
-    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        c->tag = capi::dead_tag;
-        delete c;
-    }
+    capi::unref_handle(c);
 }
 
 PERCH_API perch_status perch_cache_get_stats(const perch_cache *c, perch_cache_stats *out) {

@@ -78,15 +78,11 @@ PERCH_API const char *perch_config_last_error(const perch_config *c) {
 }
 
 PERCH_API void perch_config_ref(perch_config *c) {
-    if (valid(c)) c->refs.fetch_add(1, std::memory_order_relaxed);
+    capi::ref_handle(c);
 }
 
 PERCH_API void perch_config_unref(perch_config *c) {
-    if (!valid(c)) return;
-    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        c->tag = capi::dead_tag;
-        delete c;
-    }
+    capi::unref_handle(c);
 }
 
 PERCH_API uint32_t perch_config_workers(const perch_config *c) {

@@ -106,6 +106,27 @@ template <class T> void copy_prefix(T *dst, const T &src, uint32_t caller_size) 
     dst->struct_size = keep;
 }
 
+// perch_<x>_options_init: zero (defaults) with struct_size set, for the prefix the caller has.
+template <class T> void init_options(T *o, uint32_t struct_size) noexcept {
+    if (!o || struct_size < sizeof(uint32_t)) return;
+    T defaults{};
+    defaults.struct_size = struct_size;
+    std::memcpy(static_cast<void *>(o), &defaults,
+                struct_size < sizeof(T) ? struct_size : sizeof(T));
+}
+
+// ref/unref of the shared handles (config, cache): the last unref poisons and frees.
+template <class H> void ref_handle(H *h) noexcept {
+    if (valid(h)) h->refs.fetch_add(1, std::memory_order_relaxed);
+}
+template <class H> void unref_handle(H *h) noexcept {
+    if (!valid(h)) return;
+    if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        h->tag = dead_tag;
+        delete h;
+    }
+}
+
 // Reads the prefix of the caller's options that this library knows; the rest stays default.
 template <class T> T read_prefix(const T *src, const T &defaults) noexcept {
     T out = defaults;

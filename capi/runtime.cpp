@@ -66,10 +66,7 @@ perch_status fail(perch_runtime *r, const core::Error &e) {
 extern "C" {
 
 PERCH_API void perch_runtime_options_init(perch_runtime_options *o, uint32_t struct_size) {
-    if (!o || struct_size < sizeof(uint32_t)) return;
-    perch_runtime_options d{};
-    d.struct_size = struct_size;
-    std::memcpy(o, &d, struct_size < sizeof d ? struct_size : sizeof d);
+    capi::init_options(o, struct_size);
 }
 
 PERCH_API perch_status perch_runtime_create(perch_config *cfg, const perch_runtime_options *opts,

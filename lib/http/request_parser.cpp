@@ -1,7 +1,5 @@
 #include "http/request_parser.hpp"
 
-#include "core/ascii.hpp"
-
 #include <cstring>
 
 namespace perch::http {
@@ -72,19 +70,25 @@ int RequestParser::fail(uint16_t status, const char *reason) {
     return HPE_USER;
 }
 
-bool RequestParser::over_header_limit(size_t more) {
-    head_bytes_ += more;
-    return head_bytes_ > limits_.max_header_bytes;
+int RequestParser::fail_fields(FieldCollector::Outcome o) {
+    switch (o) {
+    case FieldCollector::Outcome::ok:
+        return 0;
+    case FieldCollector::Outcome::too_large:
+        return fail(431, "request head too large");
+    case FieldCollector::Outcome::bad_name:
+        return fail(400, "invalid header field name");
+    }
+    return 0;
 }
 
 int RequestParser::on_message_begin(llhttp_t *p) {
     RequestParser &s = self(p);
     s.head_.clear();
-    s.head_bytes_ = 0;
+    s.fields_.start(s.head_.headers, s.limits_.max_header_bytes);
     s.body_received_ = 0;
     s.content_length_.reset();
     s.has_body_ = false;
-    s.in_field_name_ = false;
     s.in_head_ = true;
     s.in_message_ = true;
     return 0;
@@ -92,7 +96,7 @@ int RequestParser::on_message_begin(llhttp_t *p) {
 
 int RequestParser::on_method(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
-    if (s.over_header_limit(len)) return s.fail(431, "request head too large");
+    if (int rc = s.fail_fields(s.fields_.count(len))) return rc;
     s.head_.method_text.append(at, len);
     return 0;
 }
@@ -100,43 +104,30 @@ int RequestParser::on_method(llhttp_t *p, const char *at, size_t len) {
 int RequestParser::on_url(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
     if (s.head_.target.size() + len > s.limits_.max_uri_bytes) return s.fail(414, "URI too long");
-    if (s.over_header_limit(len)) return s.fail(431, "request head too large");
+    if (int rc = s.fail_fields(s.fields_.count(len))) return rc;
     s.head_.target.append(at, len);
     return 0;
 }
 
 int RequestParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
-    if (s.over_header_limit(len)) return s.fail(431, "request header fields too large");
-    // A field name is a token: whitespace before the colon must be rejected (RFC 9112 §5.1).
-    if (!core::is_token({at, len})) return s.fail(400, "invalid header field name");
-    if (!s.in_head_) return 0; // a chunked trailer: counted, never merged into the head
-    if (!s.in_field_name_) {
-        s.head_.headers.begin_field();
-        s.in_field_name_ = true;
-    }
-    s.head_.headers.append_name({at, len});
-    return 0;
+    return s.fail_fields(s.fields_.name({at, len}));
 }
 
 int RequestParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
-    if (s.over_header_limit(len)) return s.fail(431, "request header fields too large");
-    s.in_field_name_ = false;
-    if (s.in_head_) s.head_.headers.append_value({at, len});
-    return 0;
+    return s.fail_fields(s.fields_.value({at, len}));
 }
 
 int RequestParser::on_header_value_complete(llhttp_t *p) {
-    RequestParser &s = self(p);
-    s.in_field_name_ = false;
-    if (s.in_head_) s.head_.headers.trim_last_value();
+    self(p).fields_.value_done();
     return 0;
 }
 
 int RequestParser::on_headers_complete(llhttp_t *p) {
     RequestParser &s = self(p);
     s.in_head_ = false;
+    s.fields_.stop_storing();
     s.head_.version_major = p->http_major;
     s.head_.version_minor = p->http_minor;
     if (p->http_major != 1) return s.fail(505, "HTTP version not supported");

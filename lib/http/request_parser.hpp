@@ -11,6 +11,7 @@
 
 #include "core/buffer.hpp"
 #include "core/http_message.hpp"
+#include "http/field_collector.hpp"
 
 #include <cstdint>
 #include <llhttp.h>
@@ -77,19 +78,18 @@ private:
     static int on_body(llhttp_t *p, const char *at, size_t len);
     static int on_message_complete(llhttp_t *p);
     int fail(uint16_t status, const char *reason);
-    bool over_header_limit(size_t more);
+    int fail_fields(FieldCollector::Outcome o);
 
     static const llhttp_settings_t settings_;
     llhttp_t parser_;
     Handler &handler_;
     RequestLimits limits_;
     core::RequestHead head_;
+    FieldCollector fields_;
     const core::Ref<core::Buffer> *current_buf_ = nullptr;
     std::optional<Failure> failure_;
     std::optional<uint64_t> content_length_;
     uint64_t body_received_ = 0;
-    size_t head_bytes_ = 0;
-    bool in_field_name_ = false;
     bool in_head_ = false;
     bool in_message_ = false;
     bool paused_ = false;

@@ -1,7 +1,5 @@
 #include "http/response_parser.hpp"
 
-#include "core/ascii.hpp"
-
 namespace perch::http {
 
 namespace {
@@ -62,62 +60,47 @@ void ResponseParser::finish() {
     }
 }
 
+int ResponseParser::fail_fields(FieldCollector::Outcome o) {
+    switch (o) {
+    case FieldCollector::Outcome::ok:
+        return 0;
+    case FieldCollector::Outcome::too_large:
+        failure_ = "response head too large";
+        break;
+    case FieldCollector::Outcome::bad_name:
+        failure_ = "invalid header field name";
+        break;
+    }
+    return HPE_USER;
+}
+
 int ResponseParser::on_message_begin(llhttp_t *p) {
     ResponseParser &s = self(p);
     s.head_.clear();
-    s.head_bytes_ = 0;
-    s.in_field_name_ = false;
+    s.fields_.start(s.head_.headers, s.max_header_bytes_);
     s.informational_ = false;
     return 0;
 }
 
 int ResponseParser::on_status(llhttp_t *p, const char *at, size_t len) {
     ResponseParser &s = self(p);
-    s.head_bytes_ += len;
-    if (s.head_bytes_ > s.max_header_bytes_) {
-        s.failure_ = "response head too large";
-        return HPE_USER;
-    }
+    if (int rc = s.fail_fields(s.fields_.count(len))) return rc;
     s.head_.reason.append(at, len);
     return 0;
 }
 
 int ResponseParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
     ResponseParser &s = self(p);
-    s.head_bytes_ += len;
-    if (s.head_bytes_ > s.max_header_bytes_) {
-        s.failure_ = "response head too large";
-        return HPE_USER;
-    }
-    if (!core::is_token({at, len})) {
-        s.failure_ = "invalid header field name";
-        return HPE_USER;
-    }
-    if (s.got_head_) return 0; // a chunked trailer: never merged into the head
-    if (!s.in_field_name_) {
-        s.head_.headers.begin_field();
-        s.in_field_name_ = true;
-    }
-    s.head_.headers.append_name({at, len});
-    return 0;
+    return s.fail_fields(s.fields_.name({at, len}));
 }
 
 int ResponseParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
     ResponseParser &s = self(p);
-    s.head_bytes_ += len;
-    if (s.head_bytes_ > s.max_header_bytes_) {
-        s.failure_ = "response head too large";
-        return HPE_USER;
-    }
-    s.in_field_name_ = false;
-    if (!s.got_head_) s.head_.headers.append_value({at, len});
-    return 0;
+    return s.fail_fields(s.fields_.value({at, len}));
 }
 
 int ResponseParser::on_header_value_complete(llhttp_t *p) {
-    ResponseParser &s = self(p);
-    s.in_field_name_ = false;
-    if (!s.got_head_) s.head_.headers.trim_last_value();
+    self(p).fields_.value_done();
     return 0;
 }
 
@@ -135,6 +118,7 @@ int ResponseParser::on_headers_complete(llhttp_t *p) {
         return 0;
     }
     s.got_head_ = true;
+    s.fields_.stop_storing();
     bool no_body = s.head_request_ || p->status_code == 204 || p->status_code == 304;
     if (!no_body) {
         if (p->flags & F_CONTENT_LENGTH)

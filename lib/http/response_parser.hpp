@@ -9,6 +9,7 @@
 
 #include "core/buffer.hpp"
 #include "core/http_message.hpp"
+#include "http/field_collector.hpp"
 
 #include <cstdint>
 #include <llhttp.h>
@@ -59,18 +60,18 @@ private:
     static int on_headers_complete(llhttp_t *p);
     static int on_body(llhttp_t *p, const char *at, size_t len);
     static int on_message_complete(llhttp_t *p);
+    int fail_fields(FieldCollector::Outcome o);
 
     static const llhttp_settings_t settings_;
     llhttp_t parser_;
     Handler &handler_;
     uint32_t max_header_bytes_;
     core::ResponseHead head_;
+    FieldCollector fields_;
     const core::Ref<core::Buffer> *current_buf_ = nullptr;
     const char *failure_ = nullptr;
     std::optional<uint64_t> content_length_;
-    size_t head_bytes_ = 0;
     bool head_request_ = false;
-    bool in_field_name_ = false;
     bool informational_ = false;
     bool got_head_ = false;
     bool complete_ = false;

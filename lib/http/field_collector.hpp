@@ -1,0 +1,66 @@
+// Collects the header fields llhttp delivers in fragments into a HeaderMap, for both the
+// request and the response parser: every byte of the head counts against a limit, a field name
+// must be a token (RFC 9112 §5.1: no whitespace before the colon), and fields arriving after
+// the head was delivered (chunked trailers) are counted but never merged into it
+// (RFC 9110 §6.5.1).
+#pragma once
+
+#include "core/ascii.hpp"
+#include "core/header_map.hpp"
+
+#include <cstddef>
+#include <string_view>
+
+namespace perch::http {
+
+class FieldCollector {
+public:
+    enum class Outcome { ok, too_large, bad_name };
+
+    // Starts a new head whose fields go to `fields`, with at most `limit` bytes.
+    void start(core::HeaderMap &fields, size_t limit) noexcept {
+        fields_ = &fields;
+        limit_ = limit;
+        bytes_ = 0;
+        in_name_ = false;
+        storing_ = true;
+    }
+    // The head was delivered: later fields are trailers.
+    void stop_storing() noexcept { storing_ = false; }
+
+    // Counts head bytes that are not fields (method, target, reason phrase).
+    Outcome count(size_t n) noexcept {
+        bytes_ += n;
+        return bytes_ > limit_ ? Outcome::too_large : Outcome::ok;
+    }
+    Outcome name(std::string_view part) {
+        if (count(part.size()) != Outcome::ok) return Outcome::too_large;
+        if (!core::is_token(part)) return Outcome::bad_name;
+        if (!storing_) return Outcome::ok;
+        if (!in_name_) {
+            fields_->begin_field();
+            in_name_ = true;
+        }
+        fields_->append_name(part);
+        return Outcome::ok;
+    }
+    Outcome value(std::string_view part) {
+        if (count(part.size()) != Outcome::ok) return Outcome::too_large;
+        in_name_ = false;
+        if (storing_) fields_->append_value(part);
+        return Outcome::ok;
+    }
+    void value_done() noexcept {
+        in_name_ = false;
+        if (storing_) fields_->trim_last_value();
+    }
+
+private:
+    core::HeaderMap *fields_ = nullptr;
+    size_t limit_ = 0;
+    size_t bytes_ = 0;
+    bool in_name_ = false;
+    bool storing_ = true;
+};
+
+} // namespace perch::http
