@@ -170,7 +170,10 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
     } else { // HTTP/1.1 to the origin always carries a Host
         std::string host = o.domain_name;
         uint16_t dflt = in.origin_https ? 443 : 80;
-        if (in.origin_port && in.origin_port != dflt) host += ":" + std::to_string(in.origin_port);
+        if (in.origin_port && in.origin_port != dflt) {
+            host += ':'; // appended piecewise: GCC 12 -O3 misreports '":" + to_string' (PR 105651)
+            host += std::to_string(in.origin_port);
+        }
         out.headers.add("Host", host);
     }
 
