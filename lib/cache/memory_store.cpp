@@ -71,6 +71,12 @@ private:
         size_t cap;
         if (expected_ && obj_->body.empty() && *expected_ > 0) {
             cap = size_t(*expected_); // one allocation when the length is announced
+            if (cap >= file_backed_min) {
+                if (!charge(core::MemfdArena::round_to_pages(cap) + sizeof(Buffer))) return false;
+                Ref<Buffer> b = store_.file_backed_buffer(cap);
+                obj_->body.push_back(b ? std::move(b) : Buffer::create(cap));
+                return true;
+            }
         } else {
             size_t last = obj_->body.empty() ? 0 : obj_->body.back()->capacity();
             cap = std::clamp(std::max(wanted, last * 2), min_chunk, max_chunk);
@@ -105,6 +111,26 @@ MemoryStore::~MemoryStore() {
             o->release();
         s.map.clear();
     }
+}
+
+Ref<Buffer> MemoryStore::file_backed_buffer(size_t capacity) {
+    // Address space only: pages exist while bodies use them. A full arena is replaced; the
+    // old one lives on until its last body is freed.
+    constexpr uint64_t arena_size = 16ull << 30;
+    std::lock_guard lock(arena_mu_);
+    if (arena_unavailable_) return nullptr;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!arena_) {
+            arena_ = core::MemfdArena::create(std::max<uint64_t>(arena_size, capacity));
+            if (!arena_) {
+                arena_unavailable_ = true;
+                return nullptr;
+            }
+        }
+        if (Ref<Buffer> b = Buffer::create_in(*arena_, capacity)) return b;
+        arena_.reset();
+    }
+    return nullptr;
 }
 
 Ref<CachedObject> MemoryStore::lookup(const CacheKey &key) {

@@ -1,7 +1,8 @@
 // In-memory CacheStore: objects in 64 lock-sharded hash maps (keys hashed with XXH3-128), a
 // global byte budget counted with per-object overhead, and LRU eviction per shard (a full
 // store evicts from the inserting shard first, then the others in turn). No lock is held
-// across I/O or while copying body bytes.
+// across I/O or while copying body bytes. Bodies of at least file_backed_min bytes whose
+// length is announced live in a shared-memory arena, so that hits can go out with sendfile.
 #pragma once
 
 #include "cache/store.hpp"
@@ -34,6 +35,8 @@ public:
 
     // Overhead charged per object beyond key, path, head and body bytes.
     static constexpr uint64_t object_overhead = sizeof(CachedObject) + 64;
+    // Smallest body placed in the arena (below it, the page rounding would cost too much).
+    static constexpr uint64_t file_backed_min = 64 * 1024;
 
 private:
     class Writer;
@@ -51,6 +54,8 @@ private:
     // Evicts one object, trying `start` first; returns false if every shard is empty.
     bool evict_one(size_t start);
     core::Ref<CachedObject> publish(core::Ref<CachedObject> obj);
+    // A body buffer in the shared-memory arena, or null (no memfd support).
+    core::Ref<core::Buffer> file_backed_buffer(size_t capacity);
     static void lru_unlink(Shard &s, CachedObject *o) noexcept;
     static void lru_push_front(Shard &s, CachedObject *o) noexcept;
     // Removes `o` from shard `s` (locked); returns the store's reference to drop unlocked.
@@ -64,6 +69,9 @@ private:
     std::atomic<uint64_t> inserts_{0};
     std::atomic<uint64_t> invalidations_{0};
     std::atomic<size_t> evict_cursor_{0};
+    std::mutex arena_mu_;
+    core::Ref<core::MemfdArena> arena_; // the arena new bodies go to
+    bool arena_unavailable_ = false;
     std::array<Shard, shard_count> shards_;
 };
 

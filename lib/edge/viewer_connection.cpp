@@ -41,6 +41,7 @@ public:
     size_t nslices = 0;
     std::string pre, post;
     uv_buf_t bufs[max_slices + 3];
+    io::Stream::FileSpan files[max_slices + 3];
 };
 
 ViewerConnection::ViewerConnection(Runtime &rt, io::Stream *stream, bool https)
@@ -271,23 +272,28 @@ void ViewerConnection::write_response(const ResponseWrite &rw) {
 
 int ViewerConnection::send(Write *w) {
     size_t n = 0, bytes = 0;
-    auto add = [&](const void *p, size_t len) {
+    auto add = [&](const void *p, size_t len, io::Stream::FileSpan file) {
         if (!len) return;
-        w->bufs[n++] = uv_buf_init(const_cast<char *>(static_cast<const char *>(p)), unsigned(len));
+        w->bufs[n] = uv_buf_init(const_cast<char *>(static_cast<const char *>(p)), unsigned(len));
+        w->files[n++] = file;
         bytes += len;
     };
-    if (w->head) add(w->head->ptr, w->head->len);
+    if (w->head) add(w->head->ptr, w->head->len, {});
     w->head = nullptr;
-    add(w->pre.data(), w->pre.size());
-    for (size_t i = 0; i < w->nslices; ++i)
-        add(w->slices[i].ptr, w->slices[i].len);
-    add(w->post.data(), w->post.size());
+    add(w->pre.data(), w->pre.size(), {});
+    for (size_t i = 0; i < w->nslices; ++i) {
+        const BufferSlice &s = w->slices[i];
+        int fd = s.file_fd();
+        add(s.ptr, s.len, {fd, fd >= 0 ? s.file_offset() : 0});
+    }
+    add(w->post.data(), w->post.size(), {});
     if (n == 0) {
         w->clear();
         free_writes_.push_back(w);
         return 0;
     }
-    int rc = stream_->write(w->bufs, unsigned(n), w);
+    // Large cached bodies live in a shared-memory file: plain TCP sends them with sendfile.
+    int rc = stream_->write_with_files(w->bufs, w->files, unsigned(n), w);
     if (rc != 0) {
         w->clear();
         free_writes_.push_back(w);

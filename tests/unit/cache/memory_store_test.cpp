@@ -544,3 +544,39 @@ TEST_CASE("cache/memory_store: concurrent inserts, lookups and invalidations sta
         CHECK(st.inserts >= st.entries + st.evictions + st.invalidations);
     }
 }
+
+TEST_CASE("cache/memory_store: a large body of announced length lives in the shared-memory arena") {
+    MemoryStoreOptions o;
+    o.budget_bytes = 64 << 20;
+    MemoryStore store(o);
+    const std::string big(MemoryStore::file_backed_min + 1, 'b');
+    const std::string small(1000, 's');
+    for (const std::string *body : {&big, &small}) {
+        CacheKey key = make_key("example.com\x1f/" + std::to_string(body->size()), "/x");
+        auto w = store.begin_insert(key, body->size());
+        REQUIRE(w);
+        REQUIRE(w->append(reinterpret_cast<const uint8_t *>(body->data()), body->size()));
+        REQUIRE(w->commit(text_buffer(head_for(*body)), 200, times, "", ""));
+        Ref<CachedObject> got = store.lookup(key);
+        REQUIRE(got);
+        CHECK(body_of(*got) == *body);
+        REQUIRE(got->body.size() == 1);
+        if (body == &big)
+            CHECK(got->body[0]->file_fd() >= 0); // sendable with sendfile
+        else
+            CHECK(got->body[0]->file_fd() == -1); // page rounding not worth it
+    }
+}
+
+TEST_CASE("cache/memory_store: arena pages are charged to the budget rounded to whole pages") {
+    MemoryStoreOptions o;
+    o.budget_bytes = 64 << 20;
+    MemoryStore store(o);
+    const size_t size = MemoryStore::file_backed_min + 1;
+    CacheKey key = make_key("example.com\x1f/p", "/p");
+    auto w = store.begin_insert(key, size);
+    std::string body(size, 'p');
+    w->append(reinterpret_cast<const uint8_t *>(body.data()), size);
+    w->commit(text_buffer(head_for(body)), 200, times, "", "");
+    CHECK(store.stats().bytes_used >= perch::core::MemfdArena::round_to_pages(size));
+}
