@@ -78,6 +78,7 @@ void Transaction::start(const core::RequestHead &req, bool has_body,
     reset();
     active_ = true;
     req_ = viewer_req_ = &req;
+    now_ = rt_.now(); // one clock read serves lookup and Age on a hit
     id_len_ = rt_.next_request_id(id_);
     rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
     head_only_ = req.method == core::Method::head;
@@ -153,7 +154,7 @@ void Transaction::lookup_and_route() {
     if (cacheable_) {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
         if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_)) {
-            if (cache::is_fresh(obj->times, rt_.now())) return serve_object(obj, CacheResult::hit);
+            if (cache::is_fresh(obj->times, now_)) return serve_object(obj, CacheResult::hit);
             if (!obj->etag.empty() || !obj->last_modified.empty()) {
                 stale_ = std::move(obj);
                 return fetch_from_origin(true);
@@ -200,7 +201,7 @@ void Transaction::fetch_from_origin(bool revalidate) {
     r.body_length = forwarding_body_ ? body_length_ : std::nullopt;
     r.retryable = !forwarding_body_ && core::method_is_safe(origin_req_.method);
     r.viewer_https = sink_.viewer_is_https();
-    request_time_ = rt_.now();
+    request_time_ = now_ = rt_.now();
     rt_.stats().origin_fetches.fetch_add(1, std::memory_order_relaxed);
     fetch_ = rt_.connector(oi).fetch(r, *this);
     if (forwarding_body_ && body_done_) fetch_->end_body();
@@ -224,7 +225,7 @@ void Transaction::on_origin_body_drained() {
 // --- origin_response ------------------------------------------------------------------------
 
 void Transaction::on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) {
-    response_time_ = rt_.now();
+    response_time_ = now_ = rt_.now();
     origin_status_ = head.status;
     if (revalidating_) {
         if (head.status == 304) return handle_not_modified(head);
@@ -442,7 +443,7 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     auto &st = rt_.stats();
     st.hits.fetch_add(1, std::memory_order_relaxed);
     if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
-    append_request_fields(result_, cache::current_age_ms(obj->times, rt_.now()) / 1000);
+    append_request_fields(result_, cache::current_age_ms(obj->times, now_) / 1000);
 
     BufferSlice head(obj->head, obj->head->data(), obj->head->size());
     if (status_ != obj->status) {

@@ -94,6 +94,7 @@ private:
     core::Ref<core::Buffer> head_buf_;
     std::string etag_, last_modified_;    // validators of the response being stored
     std::optional<uint64_t> body_length_; // viewer request body length
+    core::UnixMillis now_ = 0;            // the request's clock reading, refreshed on origin events
     core::UnixMillis request_time_ = 0, response_time_ = 0;
     cache::StoredTimes times_;
     std::optional<uint64_t> origin_length_;

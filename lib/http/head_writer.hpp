@@ -3,8 +3,8 @@
 
 #include "core/http_message.hpp"
 
+#include <charconv>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -37,8 +37,8 @@ public:
     }
     void field(std::string_view name, uint64_t value) {
         char digits[24];
-        int n = snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(value));
-        field(name, std::string_view(digits, size_t(n)));
+        auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+        field(name, std::string_view(digits, size_t(end - digits)));
     }
     void end() { out_ += "\r\n"; }
 
@@ -48,7 +48,10 @@ private:
 
 // Writes "<hex size>\r\n" into out (at least 20 bytes); returns its length.
 inline size_t format_chunk_header(uint64_t size, char *out) {
-    return size_t(snprintf(out, 20, "%llx\r\n", static_cast<unsigned long long>(size)));
+    char *end = std::to_chars(out, out + 16, size, 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    return size_t(end - out);
 }
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) and framing fields a proxy regenerates.
