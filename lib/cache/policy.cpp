@@ -22,7 +22,8 @@
 // - 307 and 308 are cached only when the origin sends Cache-Control.
 //
 // What this module decides on top (the order of the checks is the order below):
-// 1. Method: only GET and HEAD ("method").
+// 1. Method: only GET, HEAD and OPTIONS ("method"). The edge asks about OPTIONS only when the
+//    behavior's cached_methods include it (CloudFront's opt-in), and keys it apart from GET.
 // 2. Status never stored here: 1xx, 206 (the range layer handles partial content), 304 (it
 //    refreshes a stored response instead), 416 (CloudFront), anything outside 100..599.
 // 3. Directives: CDN-Cache-Control (RFC 9213) when present with at least one directive is used
@@ -232,7 +233,8 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
                                const TtlSettings &ttl, core::UnixMillis request_time,
                                core::UnixMillis response_time,
                                std::optional<int64_t> error_caching_min_ttl) {
-    if (request.method != core::Method::get && request.method != core::Method::head)
+    if (request.method != core::Method::get && request.method != core::Method::head &&
+        request.method != core::Method::options)
         return refuse("method");
     const uint16_t status = response.status;
     if (never_stored_status(status)) return refuse(status_reason(status));

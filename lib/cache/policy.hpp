@@ -33,7 +33,8 @@ struct StorageDecision {
 //   status; such a response is stored for that many seconds regardless of its headers.
 //   (As CloudFront documents: at least that many; a longer s-maxage / max-age / Expires,
 //   capped at max_ttl, wins. Applies to 4xx/5xx only; 416 is never stored. See policy.cpp.)
-// CloudFront rules: with min_ttl == 0, no-store / no-cache / private prevent storing; with
+// Only GET, HEAD and OPTIONS responses are stored (OPTIONS: ask only when the behavior caches
+// it). CloudFront rules: with min_ttl == 0, no-store / no-cache / private prevent storing; with
 // min_ttl > 0 they are stored for min_ttl. s-maxage beats max-age beats Expires - Date; the
 // result is clamped to [min_ttl, max_ttl]; with none of them the TTL is default_ttl (raised to
 // min_ttl). CDN-Cache-Control (RFC 9213), when present, is used instead of Cache-Control.

@@ -2,8 +2,10 @@
 
 #include "core/ascii.hpp"
 #include "http/head_writer.hpp"
+#include "http/http_date.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace perch::edge {
 
@@ -83,6 +85,70 @@ void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::
     });
 }
 
+std::optional<std::string> normalize_path(std::string_view raw) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        c = core::ascii_lower(c);
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    auto unreserved = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~';
+    };
+    // 1. Escapes: decode the unreserved ones, upper-case the rest.
+    std::string decoded;
+    decoded.reserve(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c != '%') {
+            decoded += c;
+            continue;
+        }
+        if (i + 2 >= raw.size()) return std::nullopt;
+        int h = hex(raw[i + 1]), l = hex(raw[i + 2]);
+        if (h < 0 || l < 0) return std::nullopt;
+        char v = char(h * 16 + l);
+        if (v == '\0') return std::nullopt;
+        if (unreserved(v)) {
+            decoded += v;
+        } else {
+            static constexpr char digits[] = "0123456789ABCDEF";
+            decoded += '%';
+            decoded += digits[h];
+            decoded += digits[l];
+        }
+        i += 2;
+    }
+    // 2. Segments: merge empty ones, drop ".", pop for ".." (never above the root).
+    std::vector<std::string_view> segs;
+    std::string_view rest = decoded;
+    bool trailing_slash = false;
+    while (!rest.empty()) {
+        size_t slash = rest.find('/');
+        std::string_view seg = rest.substr(0, slash);
+        rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+        bool last = slash == std::string_view::npos;
+        if (seg == "..") {
+            if (!segs.empty()) segs.pop_back();
+            trailing_slash = last || rest.empty();
+        } else if (seg == "." || seg.empty()) {
+            trailing_slash = (last || rest.empty()) && !segs.empty();
+        } else {
+            segs.push_back(seg);
+            trailing_slash = !last && rest.empty();
+        }
+    }
+    std::string out;
+    out.reserve(decoded.size() + 1);
+    for (std::string_view seg : segs) {
+        out += '/';
+        out += seg;
+    }
+    if (out.empty() || trailing_slash) out += '/';
+    return out;
+}
+
 std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noexcept {
     bool gzip = false;
     headers.for_each("accept-encoding", [&](std::string_view v) {
@@ -140,6 +206,7 @@ void build_cache_key(const core::RequestHead &req, std::string_view host, std::s
              "cookie:";
         t += forwarded_cookies(req, b.forwarded_values);
     }
+    if (req.method == core::Method::options) t += "\x1f" "OPTIONS";
     key.path.assign(path);
     key.finalize();
 }
@@ -218,7 +285,7 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
 }
 
 void append_response_head(const core::ResponseHead &origin, uint16_t status, bool keep_set_cookie,
-                          std::string &out) {
+                          core::UnixMillis response_time, std::string &out) {
     http::HeadWriter w(out);
     w.status_line(status,
                   status == origin.status ? std::string_view(origin.reason) : std::string_view{});
@@ -239,6 +306,10 @@ void append_response_head(const core::ResponseHead &origin, uint16_t status, boo
     if (!via.empty()) via += ", ";
     via += via_value;
     w.field("Via", via);
+    if (!h.contains("date")) {
+        char date[http::http_date_length];
+        w.field("Date", std::string_view(date, http::format_http_date(response_time, date)));
+    }
 }
 
 } // namespace perch::edge

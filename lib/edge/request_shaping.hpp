@@ -6,6 +6,7 @@
 #include "core/http_message.hpp"
 #include "edge/config.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,11 +18,17 @@ namespace perch::edge {
 std::string_view forwarded_query(const ForwardedValues &fv, std::string_view query) noexcept;
 void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::string &out);
 
+// The URL path as the edge matches, keys and forwards it (RFC 3986 §6.2.2): percent-encoded
+// unreserved characters decoded, other escapes upper-cased, "." and ".." segments removed,
+// repeated slashes merged (as most origins, nginx by default, do: behaviors and the origin
+// then agree on which path was asked). Nullopt for a malformed escape or an encoded NUL.
+std::optional<std::string> normalize_path(std::string_view raw);
+
 // CloudFront's Accept-Encoding normalisation: "gzip" when the viewer accepts gzip, else "".
 std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noexcept;
 
 // Fills `key` (text, hash, path) for a request to `host` + `path` (after default root
-// object rewriting) under behavior `b`.
+// object rewriting) under behavior `b`. OPTIONS requests get keys of their own.
 void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
                      const CacheBehavior &b, cache::CacheKey &key);
 
@@ -46,8 +53,9 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out);
 // line ending in CRLF and without the blank line: hop-by-hop and framing fields removed,
 // Via appended, Age left out (it is written per response), Set-Cookie dropped unless
 // `keep_set_cookie`. `status` replaces the origin's status (custom error responses).
+// A Date field (response_time) is added when the origin sent none (RFC 9110 §6.6.1).
 void append_response_head(const core::ResponseHead &origin, uint16_t status, bool keep_set_cookie,
-                          std::string &out);
+                          core::UnixMillis response_time, std::string &out);
 
 // The Via value perch adds (RFC 9110 §7.6.3).
 inline constexpr std::string_view via_value = "1.1 perch";

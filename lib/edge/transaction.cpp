@@ -71,6 +71,8 @@ void Transaction::reset() noexcept {
     active_ = cacheable_ = revalidating_ = head_sent_ = viewer_body_ = head_only_ = false;
     paused_ = forwarding_body_ = body_done_ = viewer_done_ = false;
     body_length_.reset();
+    refreshed_.reset();
+    times_ = {};
 }
 
 void Transaction::start(const core::RequestHead &req, bool has_body,
@@ -111,7 +113,9 @@ void Transaction::viewer_request() {
         return respond_generated(400, "The request needs exactly one Host header field.");
     if (!d.config().distribution.enabled)
         return respond_generated(403, "This distribution is disabled.");
-    path_.assign(target.substr(0, target.find('?')));
+    auto normalized = normalize_path(target.substr(0, target.find('?')));
+    if (!normalized) return respond_generated(400, "The request path is not valid.");
+    path_ = std::move(*normalized);
     const std::string &root_object = d.config().distribution.default_root_object;
     if (path_ == "/" && !root_object.empty()) path_ += root_object;
     behavior_ = &d.behavior_for(path_);
@@ -167,6 +171,7 @@ void Transaction::lookup_and_route() {
 // --- origin_request -------------------------------------------------------------------------
 
 void Transaction::fetch_from_origin(bool revalidate) {
+    if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
     const Deployment &d = rt_.distribution();
     size_t oi = behavior_->origin_index;
     const Origin &o = d.origin(oi);
@@ -235,18 +240,19 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     const Deployment &d = rt_.distribution();
     const CustomErrorResponse *cer =
         override_status_ == 0 && head.status >= 400 ? d.custom_error(head.status) : nullptr;
-    std::optional<int64_t> error_ttl;
-    if (cer)
-        error_ttl = cer->error_caching_min_ttl;
-    else if (cached_by_default_as_error(head.status))
-        error_ttl = 10;
+    std::optional<int64_t> error_ttl = error_caching_ttl(head.status);
 
     not_cached_reason_ = "method";
+    std::optional<int64_t> age; // this response's Age, as the viewer will see it
+    if (auto a = head.headers.get("age")) {
+        if (auto v = core::parse_decimal(core::trim_ows(*a))) age = int64_t(*v);
+    }
     if (cacheable_) {
         cache::StorageDecision dec = cache::decide_storage(
             origin_req_, head, behavior_->ttl, request_time_, response_time_, error_ttl);
         not_cached_reason_ = dec.reason;
         if (dec.store) {
+            if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
             times_ = {response_time_, dec.initial_age_ms, dec.ttl_ms};
             writer_ = rt_.store().begin_insert(key_, info.no_body ? std::optional<uint64_t>(0)
                                                                   : info.content_length);
@@ -258,7 +264,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     // The stored head keeps the origin's status; the viewer may get another one.
     bool keep_cookies = behavior_->forwarded_values.cookies != CookieForward::none;
     head_text_.clear();
-    append_response_head(head, head.status, keep_cookies, head_text_);
+    append_response_head(head, head.status, keep_cookies, response_time_, head_text_);
     etag_.assign(head.headers.get("etag").value_or(""));
     last_modified_.assign(head.headers.get("last-modified").value_or(""));
 
@@ -279,8 +285,6 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
                                         : head.status;
     result_ = status_ >= 400 ? CacheResult::error : CacheResult::miss;
     rt_.stats().misses.fetch_add(1, std::memory_order_relaxed);
-    std::optional<int64_t> age;
-    if (head.headers.contains("age")) age = times_.initial_age_ms / 1000;
     append_request_fields(result_, age);
     std::string viewer_head = head_text_;
     if (status_ != head.status) replace_status_line(viewer_head, status_);
@@ -298,8 +302,9 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
     std::string merged = merge_stored_head(stale_->head->view(), head.headers);
     core::ResponseHead merged_head;
     parse_stored_head(merged, merged_head);
-    cache::StorageDecision dec = cache::decide_storage(origin_req_, merged_head, behavior_->ttl,
-                                                       request_time_, response_time_);
+    cache::StorageDecision dec =
+        cache::decide_storage(origin_req_, merged_head, behavior_->ttl, request_time_,
+                              response_time_, error_caching_ttl(stale_->status));
     Ref<cache::CachedObject> fresh = Ref<cache::CachedObject>::adopt(new cache::CachedObject);
     fresh->key = stale_->key;
     fresh->hash = stale_->hash;
@@ -316,7 +321,9 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
     if (dec.store) rt_.store().refresh(stale_, fresh);
     stale_.reset();
     revalidating_ = false;
-    serve_object(fresh, CacheResult::refresh_hit);
+    // Served once this fetch has completed (a 304 has no body): serving may start another
+    // fetch (a custom error page), and a transaction has one fetch at a time.
+    refreshed_ = std::move(fresh);
 }
 
 void Transaction::on_origin_body(const BufferSlice &chunk) {
@@ -355,11 +362,14 @@ void Transaction::on_viewer_drained() {
 
 void Transaction::on_origin_complete() {
     fetch_ = nullptr;
+    if (refreshed_)
+        return serve_object(std::exchange(refreshed_, nullptr), CacheResult::refresh_hit);
     if (writer_) {
         if (origin_length_ && origin_received_ != *origin_length_) {
             writer_.reset(); // never store a truncated object
         } else {
-            http::HeadWriter(head_text_).field("Content-Length", origin_received_);
+            if (origin_status_ != 204) // RFC 9110 §8.6: never on a 204
+                http::HeadWriter(head_text_).field("Content-Length", origin_received_);
             writer_->commit(to_buffer(head_text_), origin_status_, times_, std::move(etag_),
                             std::move(last_modified_));
             writer_.reset();
@@ -381,6 +391,8 @@ void Transaction::on_origin_complete() {
 void Transaction::on_origin_error(const core::Error &e) {
     fetch_ = nullptr;
     writer_.reset();
+    if (refreshed_)
+        return serve_object(std::exchange(refreshed_, nullptr), CacheResult::refresh_hit);
     rt_.log().log(core::LogLevel::warn, request_id(), "origin %s: %s (%s %s)",
                   rt_.distribution().origin(behavior_->origin_index).origin_id.c_str(),
                   e.context.c_str(), req_->method_text.c_str(), path_.c_str());
@@ -407,6 +419,13 @@ void Transaction::respond_origin_failure(const core::Error &e) {
     }
     respond_generated(status, status == 504 ? "The origin did not answer in time."
                                             : "The edge could not get a response from the origin.");
+}
+
+std::optional<int64_t> Transaction::error_caching_ttl(uint16_t status) const noexcept {
+    if (const CustomErrorResponse *cer = rt_.distribution().custom_error(status))
+        return cer->error_caching_min_ttl;
+    if (cached_by_default_as_error(status)) return 10;
+    return std::nullopt;
 }
 
 // --- viewer_response ------------------------------------------------------------------------

@@ -69,6 +69,9 @@ private:
     void on_origin_body_drained() override;
 
     void handle_not_modified(core::ResponseHead &head);
+    // How long an error response with this status is kept (custom_error_response, or
+    // CloudFront's default 10 s for the codes it always caches).
+    std::optional<int64_t> error_caching_ttl(uint16_t status) const noexcept;
     void write_viewer_head(const core::BufferSlice &head, std::optional<uint64_t> length,
                            bool length_in_head, bool no_body, bool last);
     void append_request_fields(CacheResult result, std::optional<int64_t> age_s);
@@ -85,6 +88,7 @@ private:
     std::string path_; // after default root object rewriting
     cache::CacheKey key_;
     core::Ref<cache::CachedObject> stale_;
+    core::Ref<cache::CachedObject> refreshed_; // a 304 refreshed it; served when the fetch ends
     core::RequestHead origin_req_;
     core::RequestHead page_req_; // the request for a custom error page
     origin::Fetch *fetch_ = nullptr;

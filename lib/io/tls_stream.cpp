@@ -1,5 +1,7 @@
 #include "io/tls_stream.hpp"
 
+#include <algorithm>
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -12,14 +14,23 @@ using core::Ref;
 // Ciphertext on its way to the network; completes the caller's op (if any) when written.
 class TlsStream::CipherWrite final : public Stream::WriteOp {
 public:
-    CipherWrite(Ref<Buffer> data, WriteOp *outer) : data_(std::move(data)), outer_(outer) {}
+    CipherWrite(TlsStream *owner, Ref<Buffer> data, WriteOp *outer)
+        : owner_(owner), data_(std::move(data)), outer_(outer) {}
     void on_write_done(int status) override {
+        TlsStream *owner = owner_; // alive: the inner stream reports writes before closing
         if (outer_) outer_->on_write_done(status);
         delete this;
+        if (status == 0 && !owner->closing_) owner->pump_writes();
     }
+    TlsStream *owner_;
     Ref<Buffer> data_;
     WriteOp *outer_;
 };
+
+namespace {
+constexpr size_t encrypt_piece = 64 * 1024;     // plaintext encrypted per step
+constexpr size_t cipher_low_water = 256 * 1024; // encrypt more while less than this waits
+} // namespace
 
 TlsStream::TlsStream(Stream *inner, SSL *ssl, BufferPool &pool, Deadlines &deadlines)
     : inner_(inner), ssl_(ssl), pool_(pool), deadlines_(deadlines),
@@ -69,13 +80,21 @@ int TlsStream::start_read() {
 
 void TlsStream::stop_read() {
     reading_ = false;
-    drain_.disarm();
+    if (!write_error_) drain_.disarm();
     // During the handshake the inner stream keeps reading: the handshake needs the bytes.
     if (handshake_done_) inner_->stop_read();
 }
 
 void TlsStream::on_drain_deadline(void *self) {
-    static_cast<TlsStream *>(self)->pump();
+    auto *t = static_cast<TlsStream *>(self);
+    if (t->write_error_) {
+        int status = std::exchange(t->write_error_, 0);
+        for (WriteOp *op : std::exchange(t->failed_ops_, {}))
+            op->on_write_done(status);
+        if (!t->closing_) t->fail(status);
+        return;
+    }
+    t->pump();
 }
 
 void TlsStream::on_stream_data(const Ref<Buffer> &, const uint8_t *data, size_t len) {
@@ -97,17 +116,8 @@ void TlsStream::pump() {
         handshake_done_ = true;
         flush_cipher(nullptr);
         if (!reading_) inner_->stop_read();
-        while (!queued_.empty()) {
-            Queued q = std::move(queued_.front());
-            queued_.pop_front();
-            size_t n = 0;
-            for (auto &b : q.bufs)
-                n += b.len;
-            queued_bytes_ -= n;
-            if (encrypt_and_send(q.bufs.data(), unsigned(q.bufs.size()), q.op) != 0)
-                q.op->on_write_done(UV_EPIPE);
-            if (closing_) return;
-        }
+        pump_writes();
+        if (closing_) return;
     }
     while (reading_ && !closing_) {
         Ref<Buffer> buf = pool_.take();
@@ -147,7 +157,7 @@ int TlsStream::flush_cipher(WriteOp *op) {
         if (op) {
             // Nothing to send (empty write): complete through an empty inner write to keep
             // the asynchronous contract.
-            auto *w = new CipherWrite(nullptr, op);
+            auto *w = new CipherWrite(this, nullptr, op);
             uv_buf_t none = uv_buf_init(nullptr, 0);
             int rc = inner_->write(&none, 1, w);
             if (rc != 0) delete w;
@@ -158,7 +168,7 @@ int TlsStream::flush_cipher(WriteOp *op) {
     Ref<Buffer> data = Buffer::create(pending);
     int n = BIO_read(net_out_, data->data(), int(pending));
     data->grow(size_t(n > 0 ? n : 0));
-    auto *w = new CipherWrite(data, op);
+    auto *w = new CipherWrite(this, data, op);
     uv_buf_t b = uv_buf_init(reinterpret_cast<char *>(data->data()), unsigned(data->size()));
     int rc = inner_->write(&b, 1, w);
     if (rc != 0) {
@@ -168,28 +178,60 @@ int TlsStream::flush_cipher(WriteOp *op) {
     return rc;
 }
 
-int TlsStream::encrypt_and_send(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
-    for (unsigned i = 0; i < count; ++i) {
-        if (bufs[i].len == 0) continue;
-        int n = SSL_write(ssl_, bufs[i].base, int(bufs[i].len));
-        if (n <= 0) {
-            ERR_clear_error();
-            return UV_EPROTO;
+void TlsStream::pump_writes() {
+    while (handshake_done_ && !closing_ && !ended_ && !queued_.empty() &&
+           inner_->write_queue_bytes() < cipher_low_water) {
+        Queued &q = queued_.front();
+        size_t budget = encrypt_piece;
+        while (budget > 0 && q.index < q.bufs.size()) {
+            const uv_buf_t &b = q.bufs[q.index];
+            size_t take = std::min(budget, b.len - q.offset);
+            if (take > 0 && SSL_write(ssl_, b.base + q.offset, int(take)) <= 0) {
+                ERR_clear_error();
+                fail_queued_writes(UV_EPROTO);
+                return;
+            }
+            q.offset += take;
+            budget -= take;
+            queued_bytes_ -= take;
+            if (q.offset == b.len) {
+                ++q.index;
+                q.offset = 0;
+            }
+        }
+        // The caller's op completes with the ciphertext that carries its last byte.
+        WriteOp *done = nullptr;
+        if (q.index == q.bufs.size()) {
+            done = q.op;
+            queued_.pop_front();
+        }
+        if (flush_cipher(done) != 0) {
+            if (done) failed_ops_.push_back(done);
+            fail_queued_writes(UV_EPIPE);
+            return;
         }
     }
-    return flush_cipher(op);
+}
+
+void TlsStream::fail_queued_writes(int status) {
+    // Writes not handed to the transport complete with the error, and the stream ends, on
+    // the next loop turn: this may run inside write(), whose caller expects no callback yet.
+    for (auto &q : queued_)
+        failed_ops_.push_back(q.op);
+    queued_.clear();
+    queued_bytes_ = 0;
+    write_error_ = status;
+    deadlines_.arm(drain_, 0);
 }
 
 int TlsStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
     if (closing_ || ended_) return UV_EPIPE;
-    if (!handshake_done_) {
-        Queued q{std::vector<uv_buf_t>(bufs, bufs + count), op};
-        for (auto &b : q.bufs)
-            queued_bytes_ += b.len;
-        queued_.push_back(std::move(q));
-        return 0;
-    }
-    return encrypt_and_send(bufs, count, op);
+    Queued q{std::vector<uv_buf_t>(bufs, bufs + count), op};
+    for (auto &b : q.bufs)
+        queued_bytes_ += b.len;
+    queued_.push_back(std::move(q));
+    pump_writes();
+    return 0;
 }
 
 void TlsStream::close() {
@@ -206,10 +248,14 @@ void TlsStream::close() {
 
 void TlsStream::on_stream_end(int status) {
     if (closing_) return;
-    fail(status == UV_EOF && !handshake_done_ ? UV_ECONNRESET : status);
+    // A clean TLS end is close_notify (reported as UV_EOF by pump()); the transport ending
+    // without it may be a truncation attack, so it is reported as a reset.
+    fail(status == UV_EOF ? UV_ECONNRESET : status);
 }
 
 void TlsStream::on_stream_closed() {
+    for (WriteOp *op : std::exchange(failed_ops_, {}))
+        op->on_write_done(UV_ECANCELED);
     // Writes queued before the handshake never reached the inner stream.
     for (auto &q : queued_)
         q.op->on_write_done(UV_ECANCELED);

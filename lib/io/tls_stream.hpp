@@ -1,5 +1,7 @@
 // TLS over another Stream (TCP), with BoringSSL driven through memory BIOs, so that all I/O
-// stays on the loop. Writes made before the handshake completes are queued.
+// stays on the loop. Writes are queued as plaintext and encrypted a piece at a time as the
+// ciphertext before them drains, so a large response never exists whole as ciphertext and a
+// viewer that stops reading holds at most a bounded amount of it.
 #pragma once
 
 #include "io/buffer_pool.hpp"
@@ -43,6 +45,8 @@ private:
     struct Queued {
         std::vector<uv_buf_t> bufs;
         WriteOp *op;
+        size_t index = 0;  // first buffer not fully encrypted
+        size_t offset = 0; // bytes of bufs[index] already encrypted
     };
 
     TlsStream(Stream *inner, SSL *ssl, BufferPool &pool, Deadlines &deadlines);
@@ -59,7 +63,9 @@ private:
     void fail(int status);
     // Sends what BoringSSL wrote to the network BIO; `op` (may be null) completes with it.
     int flush_cipher(WriteOp *op);
-    int encrypt_and_send(const uv_buf_t *bufs, unsigned count, WriteOp *op);
+    // Encrypts queued plaintext while little ciphertext waits for the network.
+    void pump_writes();
+    void fail_queued_writes(int status);
 
     Stream *inner_;
     SSL *ssl_;
@@ -71,6 +77,8 @@ private:
     Stream::Handler *handler_ = nullptr;
     std::deque<Queued> queued_;
     size_t queued_bytes_ = 0;
+    std::vector<WriteOp *> failed_ops_; // completed with write_error_ on the next turn
+    int write_error_ = 0;
     bool handshake_done_ = false;
     bool reading_ = false;
     bool ended_ = false;

@@ -96,6 +96,8 @@ public:
     bool reused_ = false;
     bool got_bytes_ = false;
     bool connecting_ = false;
+    bool request_sent_ = false;     // bytes before that are not an answer to anything
+    bool complete_pending_ = false; // the response ended inside parser_.execute()
     bool closing_ = false;
 
     void close();
@@ -104,8 +106,13 @@ public:
     void begin_response(HttpFetch *f, bool head_request) {
         fetch_ = f;
         got_bytes_ = false;
+        complete_pending_ = false;
         parser_.reset(head_request);
     }
+    // Ends the connection's part in its fetch before a request went out (the origin closed a
+    // pooled connection, or sent bytes nobody asked for): the fetch connects afresh.
+    void drop_before_request(int status);
+    void deliver_completion(bool more_bytes_followed);
     static void on_deadline(void *self);
     static void on_write(void *self, int status, size_t bytes);
 
@@ -149,13 +156,21 @@ public:
     size_t body_queue_bytes() const noexcept override {
         return queued_ + (conn_ && conn_->stream_ ? conn_->stream_->write_queue_bytes() : 0);
     }
+    // While the edge holds the origin back, the origin's silence is not its fault: the read
+    // timeout stops with the reading and starts again with it.
     void pause_response() override {
         paused_ = true;
-        if (conn_ && conn_->stream_) conn_->stream_->stop_read();
+        if (conn_ && conn_->stream_ && conn_->request_sent_) {
+            conn_->stream_->stop_read();
+            conn_->deadline_.disarm();
+        }
     }
     void resume_response() override {
         paused_ = false;
-        if (conn_ && conn_->stream_) conn_->stream_->start_read();
+        if (conn_ && conn_->stream_ && conn_->request_sent_) {
+            conn_->stream_->start_read();
+            origin_.svc_.deadlines->arm(conn_->deadline_, origin_.opts_.read_timeout_ms);
+        }
     }
     void cancel() override;
 
@@ -163,7 +178,7 @@ public:
     void connected(Connection *c);
     void response_head(core::ResponseHead &head);
     void response_body(const core::BufferSlice &chunk) { handler_.on_origin_body(chunk); }
-    void response_complete();
+    void response_complete(bool reusable);
     void connection_failed(Connection *c, int status);
     void fail(Error e);
     void body_written() {
@@ -177,7 +192,8 @@ private:
     static void on_resolved(void *self, int status, const std::vector<sockaddr_storage> &addrs);
     static void on_deferred(void *self);
     void connect_next();
-    void send_head();
+    void open_connection();
+    bool send_head(); // false: the fetch failed and is gone
     void flush_body();
     void write_chunk(const core::BufferSlice &chunk);
     void finish(); // frees this
@@ -243,6 +259,7 @@ HttpOrigin::Connection *HttpOrigin::take_idle(bool tls) {
 
 void HttpOrigin::give_back(Connection *c) {
     c->fetch_ = nullptr;
+    c->request_sent_ = false;
     c->reused_ = true;
     c->idle_since_ = uv_now(svc_.loop);
     c->stream_->start_read(); // notice the origin closing it
@@ -338,17 +355,36 @@ void HttpOrigin::Connection::on_stream_data(const Ref<core::Buffer> &buf, const 
         close(); // bytes nobody asked for on an idle connection
         return;
     }
+    if (!request_sent_) {
+        drop_before_request(UV_ECONNRESET); // taken from the pool, then sent garbage
+        return;
+    }
     got_bytes_ = true;
     if (origin_) origin_->svc_.deadlines->arm(deadline_, origin_->opts_.read_timeout_ms);
     size_t used = parser_.execute(buf, data, len);
-    if (!fetch_) return; // completed (and maybe pooled) or failed inside the callbacks
+    if (!fetch_) return; // failed or cancelled inside the callbacks
+    if (complete_pending_) {
+        // Bytes after the response answer nothing we sent: such a connection is not reused.
+        deliver_completion(used < len);
+        return;
+    }
     if (parser_.failure()) {
         HttpFetch *f = std::exchange(fetch_, nullptr);
         f->fail(origin_error(Code::origin_protocol, parser_.failure()));
         close();
-        return;
     }
-    (void)used;
+}
+
+void HttpOrigin::Connection::drop_before_request(int status) {
+    HttpFetch *f = std::exchange(fetch_, nullptr);
+    close();
+    f->connection_failed(this, status);
+}
+
+void HttpOrigin::Connection::deliver_completion(bool more_bytes_followed) {
+    complete_pending_ = false;
+    deadline_.disarm();
+    std::exchange(fetch_, nullptr)->response_complete(!more_bytes_followed);
 }
 
 void HttpOrigin::Connection::on_stream_end(int status) {
@@ -356,9 +392,15 @@ void HttpOrigin::Connection::on_stream_end(int status) {
         close();
         return;
     }
-    parser_.finish(); // completes a close-delimited body through on_response_complete
-    if (!fetch_) {
-        close();
+    if (!request_sent_) {
+        drop_before_request(status); // a pooled connection the origin closed meanwhile
+        return;
+    }
+    // Only a clean end completes a close-delimited body; a reset (or, over TLS, an end
+    // without close_notify) means it was cut short.
+    if (status == UV_EOF) parser_.finish();
+    if (complete_pending_) {
+        deliver_completion(true);
         return;
     }
     HttpFetch *f = std::exchange(fetch_, nullptr);
@@ -386,8 +428,8 @@ void HttpOrigin::Connection::on_response_body(const core::BufferSlice &chunk) {
 }
 
 void HttpOrigin::Connection::on_response_complete() {
-    deadline_.disarm();
-    if (fetch_) std::exchange(fetch_, nullptr)->response_complete();
+    // Delivered once the parser has returned, when it is known whether more bytes followed.
+    if (fetch_) complete_pending_ = true;
 }
 
 // --- HttpFetch -------------------------------------------------------------------------------
@@ -404,15 +446,28 @@ void HttpOrigin::HttpFetch::start() {
     if (Connection *c = origin_.take_idle(tls_)) {
         uint64_t idle_ms = uv_now(origin_.svc_.loop) - c->idle_since_;
         if (retryable_ || idle_ms < 2000) {
+            // Reserved now: if the origin closes it before the deferred start, the
+            // connection reports to this fetch, which then connects afresh.
             conn_ = c;
+            c->fetch_ = this;
+            c->request_sent_ = false;
             // Defer so that no handler callback runs inside fetch().
             origin_.svc_.deadlines->arm(defer_, 0);
             return;
         }
         c->close();
     }
-    uint16_t port = tls_ ? o.https_port : o.http_port;
-    lookup_ = origin_.svc_.resolver->resolve(o.host, port, &HttpFetch::on_resolved, this);
+    open_connection();
+}
+
+void HttpOrigin::HttpFetch::open_connection() {
+    if (!addrs_.empty()) {
+        origin_.svc_.deadlines->arm(defer_, 0); // connect_next on the next turn
+        return;
+    }
+    uint16_t port = tls_ ? origin_.opts_.https_port : origin_.opts_.http_port;
+    lookup_ =
+        origin_.svc_.resolver->resolve(origin_.opts_.host, port, &HttpFetch::on_resolved, this);
 }
 
 void HttpOrigin::HttpFetch::on_deferred(void *p) {
@@ -423,6 +478,7 @@ void HttpOrigin::HttpFetch::on_deferred(void *p) {
         f->fail(std::move(e));
         return;
     }
+    if (f->lookup_) return; // a resolution is under way; it re-arms this
     if (f->conn_ && !f->head_sent_)
         f->connected(f->conn_);
     else if (!f->conn_)
@@ -489,29 +545,27 @@ void HttpOrigin::HttpFetch::connection_failed(Connection *, int status) {
             retried_ = true;
             head_sent_ = false;
             attempts_ = 0;
-            uint16_t port = tls_ ? origin_.opts_.https_port : origin_.opts_.http_port;
-            lookup_ = origin_.svc_.resolver->resolve(origin_.opts_.host, port,
-                                                     &HttpFetch::on_resolved, this);
+            open_connection();
             return;
         }
         fail(origin_error(Code::origin_protocol, "origin closed the connection"));
         return;
     }
     last_connect_error_ = status;
-    origin_.svc_.deadlines->arm(defer_, 0);
+    open_connection();
 }
 
 void HttpOrigin::HttpFetch::connected(Connection *c) {
     conn_ = c;
     c->begin_response(this, head_request_);
-    send_head();
+    if (!send_head()) return;
     if (paused_)
         c->stream_->stop_read();
     else
         c->stream_->start_read();
 }
 
-void HttpOrigin::HttpFetch::send_head() {
+bool HttpOrigin::HttpFetch::send_head() {
     auto *w = new OwnedWrite(&Connection::on_write, conn_);
     w->text(head_bytes_);
     head_sent_ = true;
@@ -523,10 +577,12 @@ void HttpOrigin::HttpFetch::send_head() {
         c->fetch_ = nullptr;
         c->close();
         fail(origin_error(Code::origin_connect, "cannot write to the origin", true));
-        return;
+        return false;
     }
+    conn_->request_sent_ = true;
     origin_.svc_.deadlines->arm(conn_->deadline_, origin_.opts_.read_timeout_ms);
     flush_body();
+    return true;
 }
 
 void HttpOrigin::HttpFetch::write_body(const core::BufferSlice &chunk) {
@@ -586,11 +642,11 @@ void HttpOrigin::HttpFetch::response_head(core::ResponseHead &head) {
     handler_.on_origin_head(head, info);
 }
 
-void HttpOrigin::HttpFetch::response_complete() {
+void HttpOrigin::HttpFetch::response_complete(bool reusable) {
     Connection *c = std::exchange(conn_, nullptr);
     // Reuse the connection only if the origin allows it and our request went out whole.
-    bool reusable = c && c->parser_.keep_alive() && (!has_body_ || body_ended_) &&
-                    pending_body_.empty() && c->origin_;
+    reusable = reusable && c && c->parser_.keep_alive() && (!has_body_ || body_ended_) &&
+               pending_body_.empty() && c->origin_;
     if (c) {
         if (reusable) {
             c->deadline_.disarm();

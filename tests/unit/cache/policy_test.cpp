@@ -532,7 +532,7 @@ TEST_CASE("cache/policy: a request with Authorization is stored only when the re
     });
 }
 
-TEST_CASE("cache/policy: only GET and HEAD responses are stored") {
+TEST_CASE("cache/policy: only GET, HEAD and (when the behavior caches it) OPTIONS are stored") {
     run({
         {.what = "POST", .method = Method::post, .reason = "method"},
         {.what = "POST even with max-age",
@@ -541,7 +541,9 @@ TEST_CASE("cache/policy: only GET and HEAD responses are stored") {
          .reason = "method"},
         {.what = "PUT", .method = Method::put, .reason = "method"},
         {.what = "DELETE", .method = Method::del, .reason = "method"},
-        {.what = "OPTIONS", .method = Method::options, .reason = "method"},
+        {.what = "OPTIONS (cached_methods with OPTIONS)",
+         .method = Method::options,
+         .ttl_s = 86400},
         {.what = "PATCH", .method = Method::patch, .reason = "method"},
         {.what = "an unknown method", .method = Method::other, .reason = "method"},
         {.what = "POST with min_ttl > 0",

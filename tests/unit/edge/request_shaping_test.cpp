@@ -596,9 +596,14 @@ ResponseHead response(uint16_t status, std::string_view reason, const Fields &fi
     return r;
 }
 
+// The time the heads below are produced at, and the Date field added for it when the origin
+// sent none.
+constexpr perch::core::UnixMillis produced_at = 784111777000;
+#define DATE_LINE "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+
 std::string response_head(const ResponseHead &origin, uint16_t status, bool keep_set_cookie) {
     std::string out;
-    append_response_head(origin, status, keep_set_cookie, out);
+    append_response_head(origin, status, keep_set_cookie, produced_at, out);
     return out;
 }
 
@@ -612,20 +617,26 @@ TEST_CASE("edge/request_shaping: the response head keeps end-to-end fields in or
                                                "Content-Type: text/html\r\n"
                                                "Cache-Control: max-age=60\r\n"
                                                "ETag: \"v1\"\r\n"
-                                               "Via: 1.1 perch\r\n");
+                                               "Via: 1.1 perch\r\n" DATE_LINE);
 }
 
 TEST_CASE("edge/request_shaping: the response head is appended to what the string holds") {
     std::string out = "before\r\n";
-    append_response_head(response(204, "No Content", {}), 204, false, out);
-    CHECK(out == "before\r\nHTTP/1.1 204 No Content\r\nVia: 1.1 perch\r\n");
+    append_response_head(response(204, "No Content", {}), 204, false, produced_at, out);
+    CHECK(out == "before\r\nHTTP/1.1 204 No Content\r\nVia: 1.1 perch\r\n" DATE_LINE);
+}
+
+TEST_CASE("edge/request_shaping: an origin's own Date is kept and no second one is added") {
+    std::string head =
+        response_head(response(200, "OK", {{"Date", "Mon, 01 Jan 2024 00:00:00 GMT"}}), 200, false);
+    CHECK(head == "HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\nVia: 1.1 perch\r\n");
 }
 
 TEST_CASE("edge/request_shaping: the origin's reason phrase is kept for its own status") {
     CHECK(response_head(response(200, "Fine", {}), 200, false) ==
-          "HTTP/1.1 200 Fine\r\nVia: 1.1 perch\r\n");
+          "HTTP/1.1 200 Fine\r\nVia: 1.1 perch\r\n" DATE_LINE);
     CHECK(response_head(response(404, "", {}), 404, false) ==
-          "HTTP/1.1 404 Not Found\r\nVia: 1.1 perch\r\n");
+          "HTTP/1.1 404 Not Found\r\nVia: 1.1 perch\r\n" DATE_LINE);
 }
 
 TEST_CASE("edge/request_shaping: a replaced status gets its standard reason phrase") {
@@ -660,24 +671,59 @@ TEST_CASE("edge/request_shaping: hop-by-hop, framing and Age fields leave the re
                                     {"X-End", "kept"}});
     CHECK(response_head(origin, 200, false) == "HTTP/1.1 200 OK\r\n"
                                                "X-End: kept\r\n"
-                                               "Via: 1.1 perch\r\n");
+                                               "Via: 1.1 perch\r\n" DATE_LINE);
 }
 
 TEST_CASE("edge/request_shaping: Set-Cookie is dropped unless kept") {
     ResponseHead origin =
         response(200, "OK", {{"Set-Cookie", "a=1; Path=/"}, {"X", "y"}, {"set-cookie", "b=2"}});
-    CHECK(response_head(origin, 200, false) == "HTTP/1.1 200 OK\r\nX: y\r\nVia: 1.1 perch\r\n");
+    CHECK(response_head(origin, 200, false) ==
+          "HTTP/1.1 200 OK\r\nX: y\r\nVia: 1.1 perch\r\n" DATE_LINE);
     CHECK(response_head(origin, 200, true) == "HTTP/1.1 200 OK\r\n"
                                               "Set-Cookie: a=1; Path=/\r\n"
                                               "X: y\r\n"
                                               "set-cookie: b=2\r\n"
-                                              "Via: 1.1 perch\r\n");
+                                              "Via: 1.1 perch\r\n" DATE_LINE);
 }
 
 TEST_CASE("edge/request_shaping: the origin's Via fields are merged with perch's") {
     ResponseHead one = response(200, "OK", {{"Via", "1.0 x"}});
-    CHECK(response_head(one, 200, false) == "HTTP/1.1 200 OK\r\nVia: 1.0 x, 1.1 perch\r\n");
+    CHECK(response_head(one, 200, false) ==
+          "HTTP/1.1 200 OK\r\nVia: 1.0 x, 1.1 perch\r\n" DATE_LINE);
     ResponseHead two = response(200, "OK", {{"Via", "1.0 x"}, {"A", "b"}, {"via", "1.1 y"}});
     CHECK(response_head(two, 200, false) ==
-          "HTTP/1.1 200 OK\r\nA: b\r\nVia: 1.0 x, 1.1 y, 1.1 perch\r\n");
+          "HTTP/1.1 200 OK\r\nA: b\r\nVia: 1.0 x, 1.1 y, 1.1 perch\r\n" DATE_LINE);
+}
+
+TEST_CASE(
+    "edge/request_shaping: paths are normalized before behaviors, keys and the origin see them") {
+    const std::pair<const char *, const char *> rows[] = {
+        {"/a/b.html", "/a/b.html"},
+        {"/", "/"},
+        {"", "/"},
+        {"/secret/a.txt", "/secret/a.txt"},
+        {"/pub/../secret/a.txt", "/secret/a.txt"}, // dot segments removed
+        {"/%73ecret/a.txt", "/secret/a.txt"},      // unreserved escapes decoded
+        {"//secret//a.txt", "/secret/a.txt"},      // repeated slashes merged
+        {"/./a/./b", "/a/b"},
+        {"/a/b/..", "/a/"},
+        {"/a/b/.", "/a/b/"},
+        {"/../../etc/passwd", "/etc/passwd"}, // never above the root
+        {"/%2e%2e/secret", "/secret"},        // encoded dots are dots
+        {"/dir/", "/dir/"},
+        {"/a%2fb", "/a%2Fb"}, // reserved escapes stay, upper-cased
+        {"/a%20b", "/a%20b"},
+        {"/caf%C3%A9", "/caf%C3%A9"},
+        {"/~user/x-y_z.1", "/~user/x-y_z.1"},
+    };
+    for (auto [raw, expected] : rows) {
+        INFO(raw);
+        auto got = perch::edge::normalize_path(raw);
+        REQUIRE(got);
+        CHECK(*got == expected);
+    }
+    for (const char *bad : {"/a%", "/a%2", "/a%zz", "/a%00b", "/%G0"}) {
+        INFO(bad);
+        CHECK_FALSE(perch::edge::normalize_path(bad));
+    }
 }

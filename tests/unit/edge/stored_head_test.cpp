@@ -115,7 +115,8 @@ TEST_CASE("edge/stored_head: a head written by append_response_head parses back 
     origin.headers.add("Cache-Control", "max-age=10");
     origin.headers.add("Set-Cookie", "a=1");
     std::string text;
-    append_response_head(origin, 404, true, text);
+    origin.headers.add("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+    append_response_head(origin, 404, true, 0, text);
 
     ResponseHead back;
     parse_stored_head(text, back);
@@ -124,6 +125,7 @@ TEST_CASE("edge/stored_head: a head written by append_response_head parses back 
     const Fields expected = {{"Content-Type", "text/plain"},
                              {"Cache-Control", "max-age=10"},
                              {"Set-Cookie", "a=1"},
+                             {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
                              {"Via", "1.1 perch"}};
     CHECK(fields_of(back.headers) == expected);
 }
