@@ -83,7 +83,8 @@ struct perch_runtime {
     int callback_depth = 0; // > 0 while a host callback runs
     bool driving = false;   // inside perch_runtime_run/step
     bool destroy_requested = false;
-    bool closed = false; // the edge::Runtime has freed itself
+    bool closed = false;       // the edge::Runtime has freed itself
+    bool free_pending = false; // destroyed inside a callback: freed when it returns
 };
 
 namespace perch::capi {

@@ -10,9 +10,27 @@ using capi::valid;
 
 namespace {
 
+void free_handle_now(perch_runtime *r) {
+    perch_config_unref(r->config);
+    perch_cache_unref(r->cache);
+    r->tag = capi::dead_tag;
+    delete r;
+}
+
+// A handle destroyed from inside one of its callbacks is freed when the callback returns.
+void free_handle(perch_runtime *r) {
+    if (r->callback_depth > 0) {
+        r->free_pending = true;
+        return;
+    }
+    free_handle_now(r);
+}
+
 struct CallbackScope {
     explicit CallbackScope(perch_runtime *r) : r_(r) { ++r_->callback_depth; }
-    ~CallbackScope() { --r_->callback_depth; }
+    ~CallbackScope() {
+        if (--r_->callback_depth == 0 && r_->free_pending) free_handle_now(r_);
+    }
     perch_runtime *r_;
 };
 
@@ -21,13 +39,6 @@ void log_sink(void *user, core::LogLevel level, std::string_view id, std::string
     if (!r->log) return; // destroyed: logging stops
     CallbackScope scope(r);
     r->log(r->log_user, static_cast<int32_t>(level), id.data(), id.size(), msg.data(), msg.size());
-}
-
-void free_handle(perch_runtime *r) {
-    perch_config_unref(r->config);
-    perch_cache_unref(r->cache);
-    r->tag = capi::dead_tag;
-    delete r;
 }
 
 void on_runtime_closed(void *user) {
@@ -43,8 +54,17 @@ void on_runtime_closed(void *user) {
 void finish_own_loop(perch_runtime *r) {
     while (!r->closed)
         uv_run(r->loop, UV_RUN_ONCE);
-    uv_run(r->loop, UV_RUN_NOWAIT); // close callbacks of handles closed last
-    uv_loop_close(r->loop);
+    // Everything the runtime started has finished (connections, file reads and DNS lookups
+    // are counted); let the last close callbacks run, then the loop can close.
+    while (uv_loop_close(r->loop) == UV_EBUSY) {
+        uv_walk(
+            r->loop,
+            [](uv_handle_t *h, void *) {
+                if (!uv_is_closing(h)) uv_close(h, nullptr);
+            },
+            nullptr);
+        uv_run(r->loop, UV_RUN_DEFAULT);
+    }
     free_handle(r);
 }
 

@@ -59,7 +59,7 @@ uint64_t random_u64() {
 Runtime::Runtime(uv_loop_t *loop, core::Ref<Deployment> dist, core::Ref<cache::CacheStore> store,
                  core::Logger logger)
     : loop_(loop), dist_(std::move(dist)), store_(std::move(store)), log_(logger), deadlines_(loop),
-      resolver_(loop), grace_(&Runtime::on_grace_expired, this) {
+      resolver_(loop, &live_), grace_(&Runtime::on_grace_expired, this) {
     origin::LoopServices svc{loop_, &buffers_, &deadlines_, &resolver_, &live_};
     for (size_t i = 0; i < dist_->origin_count(); ++i)
         connectors_.push_back(make_connector(svc, *dist_, i));

@@ -88,7 +88,7 @@ void ViewerConnection::on_stream_closed() {
 // --- reading ---------------------------------------------------------------------------------
 
 void ViewerConnection::on_stream_data(const Ref<Buffer> &buf, const uint8_t *data, size_t len) {
-    if (closing_) return;
+    if (closing_ || lingering_) return; // a lingering close discards what still arrives
     in_pump_ = true;
     parse(buf, data, len);
     in_pump_ = false;
@@ -113,6 +113,10 @@ void ViewerConnection::parse(const Ref<Buffer> &buf, const uint8_t *data, size_t
 
 void ViewerConnection::on_stream_end(int) {
     if (closing_) return;
+    if (lingering_) {
+        close_now();
+        return;
+    }
     if (txn_.active() || writes_in_flight_ > 0) {
         if (parser_.in_message()) {
             // The viewer stopped sending mid-request: the request cannot be completed.
@@ -151,6 +155,7 @@ void ViewerConnection::on_request_body(const BufferSlice &chunk) {
 }
 
 void ViewerConnection::on_request_complete() {
+    body_paused_ = false; // the body is all in: nothing left to pace
     if (txn_.active()) txn_.on_request_body_end();
 }
 
@@ -195,18 +200,37 @@ void ViewerConnection::pump() {
 }
 
 bool ViewerConnection::finish_request() {
-    // A request whose body was not read to its end leaves the stream unusable.
-    if ((parser_.in_message() && parser_.has_body()) || !parser_.keep_alive())
+    // A request whose body was not read to its end leaves the stream unusable: close, but
+    // linger so that the viewer's unread upload does not turn the close into a reset that
+    // destroys the response (RFC 9112 §9.6).
+    if (parser_.in_message() && parser_.has_body()) {
         close_after_response_ = true;
+        linger_ = true;
+    }
+    if (!parser_.keep_alive()) close_after_response_ = true;
     if (close_after_response_) {
-        if (writes_in_flight_ == 0) close_now();
+        if (writes_in_flight_ == 0) close_when_written();
         return false;
     }
     if (stream_->write_queue_bytes() > pipeline_high_water) return false; // on_write_done retries
     txn_done_ = false;
+    response_started_ = false;
     txn_.reset();
     parser_.resume();
     return true;
+}
+
+void ViewerConnection::close_when_written() {
+    if (!linger_ || stream_->is_tls()) {
+        close_now();
+        return;
+    }
+    lingering_ = true;
+    leftover_ = BufferSlice();
+    stream_->shutdown_write();
+    stream_->start_read(); // read and discard until the viewer closes or the linger ends
+    timeout_ = Timeout::linger;
+    rt_.deadlines().arm(deadline_, linger_ms);
 }
 
 // --- writing ---------------------------------------------------------------------------------
@@ -225,9 +249,9 @@ void ViewerConnection::write_response(const ResponseWrite &rw) {
         response_started_ = true;
         const core::RequestHead &req = parser_.head();
         bool http10 = req.version_minor == 0;
-        // Keep-alive needs the request's body to be read to its end: none, already in, or
-        // still being forwarded to the origin.
-        bool body_settled = !parser_.has_body() || !parser_.in_message() || txn_.wants_body();
+        // Keep-alive needs the request's body read to its end before the response starts: an
+        // origin that answers early leaves unread bytes, and the connection must close.
+        bool body_settled = !parser_.has_body() || !parser_.in_message();
         bool keep =
             parser_.keep_alive() && !close_after_response_ && !rt_.draining() && body_settled;
         w->pre.assign(rw.fields);
@@ -316,9 +340,10 @@ void ViewerConnection::on_write_done(Write *w, int status) {
         return;
     }
     if (txn_.active()) txn_.on_viewer_drained();
+    if (lingering_) return;
     if (writes_in_flight_ == 0 && close_after_response_ && !txn_.active() &&
         (txn_done_ || !parser_.in_message())) {
-        close_now();
+        close_when_written();
         return;
     }
     pump();
@@ -331,12 +356,16 @@ size_t ViewerConnection::pending_write_bytes() const noexcept {
 void ViewerConnection::reject(uint16_t status, const char *reason) {
     rt_.log().log(core::LogLevel::info, txn_.request_id(), "rejected request from %s: %u %s",
                   client_.c_str(), status, reason);
+    // A response of this request already on the wire cannot be followed by another: cut it.
+    // Responses of earlier requests are complete and stay queued ahead of the error.
+    bool mid_response = txn_.active() && response_started_;
+    linger_ = linger_ || parser_.has_body(); // an upload may still be arriving (413)
     if (txn_.active()) txn_.cancel();
     close_after_response_ = true;
     leftover_ = BufferSlice();
     stream_->stop_read();
-    if (response_started_) {
-        close_now(); // a response is already on the wire: cut it
+    if (mid_response) {
+        close_now();
         return;
     }
     response_started_ = true;
@@ -351,13 +380,13 @@ void ViewerConnection::reject(uint16_t status, const char *reason) {
     hw.end();
     w->pre += body;
     txn_done_ = true;
-    if (send(w) == 0 && writes_in_flight_ == 0) close_now();
+    send(w); // on_write_done closes once everything before and including it is out
 }
 
 // --- timeouts --------------------------------------------------------------------------------
 
 void ViewerConnection::rearm() {
-    if (closing_) return;
+    if (closing_ || lingering_) return;
     const ViewerLimits &l = rt_.distribution().config().perch.limits;
     if (writes_in_flight_ > 0 ||
         (parser_.in_message() && !parser_.in_head() && txn_.wants_body())) {
@@ -382,6 +411,10 @@ void ViewerConnection::rearm() {
 void ViewerConnection::on_timeout(void *p) {
     auto *c = static_cast<ViewerConnection *>(p);
     if (c->closing_) return;
+    if (c->lingering_) {
+        c->close_now();
+        return;
+    }
     if (c->parser_.in_head() && !c->response_started_) {
         c->reject(408, "request head timeout");
         return;

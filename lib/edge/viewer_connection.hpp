@@ -32,7 +32,9 @@ public:
 
 private:
     class Write;
-    enum class Timeout : uint8_t { none, header, activity, idle };
+    enum class Timeout : uint8_t { none, header, activity, idle, linger };
+    // How long a lingering close waits for the viewer to stop sending.
+    static constexpr uint64_t linger_ms = 2000;
 
     ~ViewerConnection();
 
@@ -59,6 +61,8 @@ private:
     // Moves on to the next request when the current one is done; loops over pipelined ones.
     void pump();
     bool finish_request();
+    // Closes, lingering first if unread request bytes could make the close a reset.
+    void close_when_written();
     void reject(uint16_t status, const char *reason);
     void on_write_done(Write *w, int status);
     int send(Write *w);
@@ -83,6 +87,8 @@ private:
     bool response_started_ = false;
     bool close_after_response_ = false;
     bool body_paused_ = false;
+    bool linger_ = false;    // unread request body: the close must linger
+    bool lingering_ = false; // write side shut, discarding input until EOF or linger_ms
     bool closing_ = false;
 };
 

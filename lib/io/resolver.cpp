@@ -15,6 +15,7 @@ public:
     uint16_t port = 0;
     Done done = nullptr;
     void *user = nullptr;
+    LiveCount *live = nullptr;
 };
 
 namespace {
@@ -71,6 +72,7 @@ Resolver::Lookup *Resolver::resolve(const std::string &host, uint16_t port, Done
     l->done = done;
     l->user = user;
     l->req.data = l;
+    l->live = live_;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -81,6 +83,7 @@ Resolver::Lookup *Resolver::resolve(const std::string &host, uint16_t port, Done
         return nullptr;
     }
     pending_.push_back(l);
+    if (l->live) l->live->add();
     return l;
 }
 
@@ -117,7 +120,9 @@ void Resolver::on_resolved(uv_getaddrinfo_t *req, int status, addrinfo *res) {
     for (auto &a : addrs)
         set_port(a, l->port);
     if (l->done) l->done(l->user, status, addrs);
+    LiveCount *live = l->live;
     delete l;
+    if (live) live->drop(); // last: the runtime may go away now
 }
 
 } // namespace perch::io

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/status.hpp"
+#include "io/live_count.hpp"
 
 #include <cstdint>
 #include <string>
@@ -16,8 +17,10 @@ namespace perch::io {
 
 class Resolver {
 public:
-    explicit Resolver(uv_loop_t *loop, uint64_t cache_ms = 30000)
-        : loop_(loop), cache_ms_(cache_ms) {}
+    // `live` (may be null) counts lookups in progress: they call back after their owner may
+    // have stopped waiting, so whoever frees the loop waits for them.
+    explicit Resolver(uv_loop_t *loop, LiveCount *live = nullptr, uint64_t cache_ms = 30000)
+        : loop_(loop), live_(live), cache_ms_(cache_ms) {}
     ~Resolver();
 
     class Lookup; // an in-flight resolution; cancel() it if the caller goes away
@@ -37,6 +40,7 @@ private:
     static void on_resolved(uv_getaddrinfo_t *req, int status, addrinfo *res);
 
     uv_loop_t *loop_;
+    LiveCount *live_;
     uint64_t cache_ms_;
     std::unordered_map<std::string, Cached> cache_;
     std::vector<Lookup *> pending_;

@@ -72,6 +72,9 @@ public:
     // first when the transport is not backed up.
     virtual void close() = 0;
     virtual bool is_tls() const noexcept = 0;
+    // Ends the sending direction once queued writes are out (TCP FIN), keeping the receiving
+    // one open: for a lingering close. Streams that cannot do it do nothing.
+    virtual void shutdown_write() {}
     // The peer's address, for logs and X-Forwarded-For (empty if unknown).
     virtual int peer_address(char *out, size_t out_len) const noexcept = 0;
 };

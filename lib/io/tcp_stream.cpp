@@ -151,6 +151,13 @@ void TcpStream::on_write(uv_write_t *req, int status) {
     static_cast<WriteOp *>(req->data)->on_write_done(status);
 }
 
+void TcpStream::shutdown_write() {
+    if (closing_ || shutting_down_) return;
+    shutting_down_ = true;
+    uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t *>(&tcp_),
+                [](uv_shutdown_t *, int) {});
+}
+
 void TcpStream::close() {
     if (closing_) return;
     closing_ = true;

@@ -31,6 +31,7 @@ public:
     size_t write_queue_bytes() const noexcept override { return tcp_.write_queue_size; }
     void close() override;
     bool is_tls() const noexcept override { return false; }
+    void shutdown_write() override;
     int peer_address(char *out, size_t out_len) const noexcept override;
 
     uv_tcp_t *uv_handle() noexcept { return &tcp_; }
@@ -46,6 +47,8 @@ private:
 
     uv_tcp_t tcp_{};
     uv_connect_t connect_req_{};
+    uv_shutdown_t shutdown_req_{};
+    bool shutting_down_ = false;
     BufferPool &pool_;
     Handler *handler_ = nullptr;
     core::Ref<core::Buffer> read_buf_;
