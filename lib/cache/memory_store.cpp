@@ -12,6 +12,7 @@ using core::Ref;
 namespace {
 constexpr size_t min_chunk = 16 * 1024;
 constexpr size_t max_chunk = 1024 * 1024;
+constexpr uint64_t max_chunk_bytes = 1ull << 30;
 } // namespace
 
 class MemoryStore::Writer final : public CacheWriter {
@@ -70,7 +71,9 @@ private:
     bool add_chunk(size_t wanted) {
         size_t cap;
         if (expected_ && obj_->body.empty() && *expected_ > 0) {
-            cap = size_t(*expected_); // one allocation when the length is announced
+            // One allocation when the length is announced, up to 1 GiB a chunk (lengths in
+            // iovecs and TLS writes stay well inside 32 bits).
+            cap = size_t(std::min<uint64_t>(*expected_, max_chunk_bytes));
             if (cap >= file_backed_min) {
                 if (!charge(core::MemfdArena::round_to_pages(cap) + sizeof(Buffer))) return false;
                 Ref<Buffer> b = store_.file_backed_buffer(cap);

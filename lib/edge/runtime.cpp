@@ -92,7 +92,6 @@ core::Result<uint16_t> Runtime::listen(const ListenAddress &addr) {
     auto *l = new ViewerListener(*this, addr.tls ? dist_->tls_server() : nullptr);
     listeners_.push_back(l);
     if (int rc = l->open(fd.value()); rc != 0) {
-        ::close(fd.value());
         l->close();
         return Error::make(Code::io, Source::internal, addr.text + ": " + uv_strerror(rc));
     }

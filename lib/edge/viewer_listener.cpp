@@ -5,6 +5,8 @@
 #include "io/tcp_stream.hpp"
 #include "io/tls_stream.hpp"
 
+#include <unistd.h>
+
 namespace perch::edge {
 
 ViewerListener::ViewerListener(Runtime &rt, io::TlsServerContext *tls) : rt_(rt), tls_(tls) {
@@ -15,8 +17,12 @@ ViewerListener::ViewerListener(Runtime &rt, io::TlsServerContext *tls) : rt_(rt)
 
 int ViewerListener::open(int fd) {
     int rc = uv_tcp_open(&tcp_, fd);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t *>(&tcp_), 511, &on_connection);
-    return rc;
+    if (rc != 0) {
+        ::close(fd); // not adopted by libuv: still ours
+        return rc;
+    }
+    // From here the handle owns the fd; close() releases it.
+    return uv_listen(reinterpret_cast<uv_stream_t *>(&tcp_), 511, &on_connection);
 }
 
 void ViewerListener::close() {

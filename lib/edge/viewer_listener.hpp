@@ -13,8 +13,8 @@ class Runtime;
 
 class ViewerListener {
 public:
-    // Takes a listening socket (see io::open_listen_socket). Returns a uv error if libuv
-    // cannot adopt it; the listener then still needs close().
+    // Takes a listening socket (see io::open_listen_socket); it is closed on failure too.
+    // Returns a uv error if libuv cannot adopt it; the listener then still needs close().
     ViewerListener(Runtime &rt, io::TlsServerContext *tls);
     int open(int fd);
     void close();

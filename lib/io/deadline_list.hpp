@@ -2,7 +2,8 @@
 // DeadlineList: arming appends at the tail, so the list stays sorted by expiry and one
 // uv_timer per list (armed for the head) serves all of them. Arm, re-arm and disarm are O(1).
 // The timer runs only while its list is not empty, so it keeps the loop alive exactly while
-// something is due (a zero-duration deadline is how work is deferred to the next loop turn).
+// something is due. A zero-duration deadline is how work is deferred out of the current call
+// stack: it fires from the loop's timer phase, never inside the call that armed it.
 // Not thread-safe: one set of lists per loop (see Deadlines).
 #pragma once
 

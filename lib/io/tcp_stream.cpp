@@ -88,13 +88,13 @@ int TcpStream::write_with_files(const uv_buf_t *bufs, const FileSpan *files, uns
     for (unsigned i = 0; i < count && !any_file; ++i)
         any_file = files[i].fd >= 0;
     // Direct sends keep the order only if libuv has nothing queued.
-    if (!any_file || tcp_.write_queue_size != 0 ||
+    constexpr unsigned max_iov = 64;
+    if (!any_file || count > max_iov || tcp_.write_queue_size != 0 ||
         uv_fileno(reinterpret_cast<const uv_handle_t *>(&tcp_), &sock) != 0)
         return write(bufs, count, op);
 
     unsigned i = 0;
     size_t skip = 0; // bytes of bufs[i] already sent
-    constexpr unsigned max_iov = 64;
     while (i < count) {
         if (files[i].fd < 0) {
             iovec iov[max_iov];
@@ -137,9 +137,9 @@ int TcpStream::write_with_files(const uv_buf_t *bufs, const FileSpan *files, uns
     }
     // What the socket did not take goes through libuv, from memory. When everything went, a
     // zero-length write still completes the op on a later loop turn, as the contract says.
-    uv_buf_t rest[max_iov + 8];
+    uv_buf_t rest[max_iov];
     unsigned n = 0;
-    for (unsigned j = i; j < count && n < max_iov + 8; ++j) {
+    for (unsigned j = i; j < count; ++j) {
         size_t off = j == i ? skip : 0;
         rest[n++] = uv_buf_init(bufs[j].base + off, unsigned(bufs[j].len - off));
     }

@@ -4,6 +4,7 @@
 #include "http/http_date.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fcntl.h>
 
 namespace perch::origin {
@@ -126,12 +127,35 @@ private:
         if (!method_ok_) return respond_simple(405, "Method Not Allowed\n", "GET, HEAD");
         if (!path_ || path_->back() == '/') return respond_simple(404, "Not Found\n", {});
         file_path_ = origin_.root_ + *path_;
+        // Resolve symlinks first (on the thread pool): a link may not lead out of the root.
         busy_ = true;
-        int rc = uv_fs_open(origin_.svc_.loop, &req_, file_path_.c_str(), O_RDONLY | O_CLOEXEC, 0,
-                            &FileFetch::on_open);
+        int rc =
+            uv_fs_realpath(origin_.svc_.loop, &req_, file_path_.c_str(), &FileFetch::on_realpath);
         if (rc != 0) {
             busy_ = false;
             open_failed(rc);
+        }
+    }
+
+    static void on_realpath(uv_fs_t *req) {
+        auto *f = static_cast<FileFetch *>(req->data);
+        f->busy_ = false;
+        std::string real = req->result == 0 ? static_cast<const char *>(req->ptr) : "";
+        auto result = req->result;
+        uv_fs_req_cleanup(req);
+        if (!f->handler_) return f->close_file();
+        if (result < 0) return f->open_failed(int(result));
+        const std::string &root = f->origin_.real_root_;
+        if (real.compare(0, root.size(), root) != 0 ||
+            (real.size() > root.size() && real[root.size()] != '/'))
+            return f->respond_simple(404, "Not Found\n", {});
+        f->file_path_ = std::move(real);
+        f->busy_ = true;
+        int rc = uv_fs_open(f->origin_.svc_.loop, &f->req_, f->file_path_.c_str(),
+                            O_RDONLY | O_CLOEXEC, 0, &FileFetch::on_open);
+        if (rc != 0) {
+            f->busy_ = false;
+            f->open_failed(rc);
         }
     }
 
@@ -174,7 +198,7 @@ private:
         core::ResponseHead head;
         head.status = 200;
         head.reason = "OK";
-        head.headers.add("Content-Type", media_type_for(file_path_));
+        head.headers.add("Content-Type", media_type_for(*path_));
         char len[24];
         snprintf(len, sizeof len, "%llu", static_cast<unsigned long long>(size_));
         head.headers.add("Content-Length", len);
@@ -302,6 +326,13 @@ DirectoryOrigin::DirectoryOrigin(const LoopServices &services, std::string root)
     : svc_(services), root_(std::move(root)) {
     while (!root_.empty() && root_.back() == '/')
         root_.pop_back();
+    // Once, when the runtime is built: the root's own symlinks resolved.
+    if (char *real = ::realpath(root_.c_str(), nullptr)) {
+        real_root_ = real;
+        free(real);
+    } else {
+        real_root_ = root_;
+    }
 }
 
 DirectoryOrigin::~DirectoryOrigin() = default;

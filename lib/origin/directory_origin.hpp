@@ -2,7 +2,8 @@
 // for development, and for tests. Files are read with libuv's asynchronous file operations
 // (its thread pool), so the loop never blocks on disk. Answers like a plain static origin:
 // 200 with Content-Type, Content-Length, Last-Modified and ETag; 404 for missing files and
-// paths that try to leave the directory; 405 for methods other than GET and HEAD.
+// paths that try to leave the directory (by "..", or through a symlink pointing outside); 405 for
+// methods other than GET and HEAD.
 #pragma once
 
 #include "origin/http_origin.hpp"
@@ -25,6 +26,7 @@ private:
     friend class FileFetch;
     LoopServices svc_;
     std::string root_;
+    std::string real_root_; // root_ with its symlinks resolved: files must resolve inside it
 };
 
 // Maps a file name's extension to a media type ("text/html; charset=utf-8").

@@ -129,3 +129,60 @@ def test_a_viewer_that_stops_reading_pauses_the_origin_and_memory_stays_bounded(
     assert held < 16 * 1024, f"the edge buffered {held} KiB for a viewer that was not reading"
     assert tail.endswith(b"c\r\n0\r\n\r\n")  # the chunked body ended properly
     assert received > size
+
+
+def test_a_pooled_connection_the_origin_closes_under_a_starting_request_is_replaced(tmp, fault_origin, proxies):
+    import socket
+    import threading
+    proxy = proxies(tmp, config(fault_origin.port))
+    # Two pooled origin connections: two overlapping requests.
+    t = threading.Thread(target=proxy.get, args=("/slow/300",))
+    t.start()
+    time.sleep(0.1)
+    proxy.get("/warm")
+    t.join()
+    # The first pipelined request makes the origin close every other (pooled) connection as
+    # it answers; the second then starts on one of those.
+    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+    s.sendall(b"GET /close-others HTTP/1.1\r\nHost: a\r\n\r\n"
+              b"GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    bodies = [b for _, _, b in parse_responses(data)]
+    assert bodies == [b"closed the others\n", b"hello /after\n"]
+    assert proxy.proc.poll() is None
+
+
+def test_a_body_cut_by_a_reset_is_not_completed_for_the_viewer_nor_cached(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    for _ in range(2):
+        data = raw_exchange(proxy.port, b"GET /rst/1000 HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert b"Transfer-Encoding: chunked" in data
+        assert not data.endswith(b"0\r\n\r\n")  # no terminating chunk: visibly incomplete
+    assert fault_origin.requests("/rst/1000") == 2
+
+
+def test_origin_read_timeout_does_not_cut_a_viewer_the_edge_is_pacing(tmp, fault_origin, proxies):
+    import socket
+    c = config(fault_origin.port)
+    c["distribution"]["origin"][0]["custom_origin_config"]["origin_read_timeout"] = 1
+    proxy = proxies(tmp, c)
+    size = 6_000_000
+    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=20)
+    s.sendall(b"GET /chunked/%d?h=Cache-Control:no-store HTTP/1.1\r\nHost: a\r\n"
+              b"Connection: close\r\n\r\n" % size)
+    data = b""
+    start = time.monotonic()
+    while True:
+        d = s.recv(256 * 1024)
+        if not d:
+            break
+        data += d
+        if time.monotonic() - start < 3:
+            time.sleep(0.1)  # ~2.5 MB/s for 3 s: the edge pauses the origin longer than 1 s
+    (status, _, body), = parse_responses(data)
+    assert status == 200 and len(body) == size

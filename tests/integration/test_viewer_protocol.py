@@ -166,3 +166,48 @@ def test_hop_by_hop_fields_do_not_reach_the_origin(proxy):
         assert gone not in text
     assert '"via", "1.1 perch"' in text
     assert '"x-forwarded-for", "127.0.0.1"' in text
+
+
+def test_a_bad_pipelined_request_does_not_cut_the_complete_response_before_it(proxy):
+    data = raw_exchange(proxy.port, b"GET /chunked/3000000 HTTP/1.1\r\nHost: a\r\n\r\n"
+                                    b"BROKEN\r\n\r\n", timeout=10)
+    responses = parse_responses(data)
+    assert [r[0] for r in responses] == [200, 400]
+    assert len(responses[0][2]) == 3000000
+
+
+def test_limits_are_answered_on_later_requests_of_a_connection_too(proxy):
+    data = raw_exchange(proxy.port, b"GET /first HTTP/1.1\r\nHost: a\r\n\r\n"
+                                    b"GET /" + b"u" * 2000 + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert [r[0] for r in parse_responses(data)] == [200, 414]
+
+
+def test_a_connection_keeps_working_after_an_upload_the_origin_reads_slowly(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, {"distribution": {
+        "origin": [http_origin("o", fault_origin.port)],
+        "default_cache_behavior": behavior("o", methods=ALL_METHODS, default_ttl=60)}})
+    for size in (300_000, 330_000, 360_000):
+        s = socket.create_connection(("127.0.0.1", proxy.port), timeout=8)
+        s.sendall(b"POST /slowupload HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % size
+                  + b"z" * size)
+        s.sendall(b"GET /after-upload HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+        s.close()
+        assert [r[2] for r in parse_responses(data)][-1] == b"hello /after-upload\n"
+
+
+def test_an_early_answer_to_an_unfinished_upload_closes_the_connection_cleanly(proxy):
+    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=8)
+    # 64 KiB announced, 1 KiB sent: the edge answers 400 (a malformed escape) before the body.
+    s.sendall(b"POST /bad%zz HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n" + b"q" * 1024)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 400 ")
+    assert b"Connection: close" in data

@@ -13,11 +13,17 @@ Paths:
   /truncate/N               Content-Length 2N, send N bytes, close
   /chunked/N                N bytes in chunks of 1000, chunked encoding
   /close-delimited/N        N bytes, no length, close
-  /etag...                  ETag "v1" + Cache-Control from ?cc=; 304 on If-None-Match "v1"
+  /etag...                  ETag "v1" + Cache-Control from ?cc= (status from ?status=);
+                            304 on If-None-Match "v1"
+  /close-others...          closes every other idle connection, then answers with
+                            Connection: close (a pooled connection dying under the client)
+  /rst/N                    N bytes of a close-delimited body, then a TCP reset
+  /slowupload...            waits 1 s before reading the request body
   anything else             200 "hello <path>", headers from ?h=
 """
 import json
 import socket
+import struct
 import sys
 import threading
 import time
@@ -25,6 +31,7 @@ import urllib.parse
 
 lock = threading.Lock()
 stats = {"requests": {}, "connections": 0, "conditional": 0}
+idle = set()  # connections waiting for their next request
 
 
 def count(path):
@@ -45,6 +52,8 @@ def read_request(f):
         name, _, value = h.partition(":")
         headers.append((name.strip(), value.strip()))
     hmap = {k.lower(): v for k, v in headers}
+    if target.startswith("/slowupload"):
+        time.sleep(1.0)
     body = b""
     if "content-length" in hmap:
         body = f.read(int(hmap["content-length"]))
@@ -67,7 +76,9 @@ def respond(conn, status, headers, body=b"", head_only=False):
         headers = headers + [("Content-Length", str(len(body)))]
     for k, v in headers:
         out += f"{k}: {v}\r\n"
-    conn.sendall(out.encode("latin-1") + b"\r\n" + (b"" if head_only else body))
+    if head_only or status in (204, 304):
+        body = b""
+    conn.sendall(out.encode("latin-1") + b"\r\n" + body)
 
 
 def handle(conn):
@@ -76,7 +87,11 @@ def handle(conn):
     f = conn.makefile("rb")
     try:
         while True:
+            with lock:
+                idle.add(conn)
             req = read_request(f)
+            with lock:
+                idle.discard(conn)
             if req is None:
                 return
             method, target, headers, hmap, body = req
@@ -127,13 +142,32 @@ def handle(conn):
                 return
             elif path.startswith("/etag"):
                 cc = query.get("cc", ["max-age=1"])[0]
+                status = int(query.get("status", ["200"])[0])
                 if hmap.get("if-none-match") == '"v1"':
                     with lock:
                         stats["conditional"] += 1
                     respond(conn, 304, [("ETag", '"v1"'), ("Cache-Control", cc)])
                 else:
-                    respond(conn, 200, [("ETag", '"v1"'), ("Cache-Control", cc)] + extra,
+                    respond(conn, status, [("ETag", '"v1"'), ("Cache-Control", cc)] + extra,
                             b"etag body\n", head_only)
+            elif path.startswith("/close-others"):
+                with lock:
+                    others = list(idle)
+                for other in others:
+                    try:
+                        other.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                respond(conn, 200, [("Connection", "close")], b"closed the others\n", head_only)
+                return
+            elif path.startswith("/rst/"):
+                n = int(path.split("/")[2])
+                conn.sendall(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\n\r\n" + b"r" * n)
+                time.sleep(0.2)  # let the bytes arrive before the reset
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                f.close()
+                conn.close()  # with linger 0: a reset, not a FIN
+                return
             else:
                 respond(conn, 200, [("Content-Type", "text/plain")] + extra,
                         f"hello {path}\n".encode(), head_only)

@@ -1,0 +1,89 @@
+"""Cache semantics at their edges, against perch's scripted fault origin: path normalization
+before behaviors, OPTIONS keys, error TTLs across revalidation, Age per response, 204."""
+import json
+import socket
+import time
+
+from perchtest import behavior, http_origin, parse_responses, raw_exchange
+
+
+# Query strings are forwarded: the fault origin is scripted through them.
+FORWARD_QUERY = {"query_string": True, "cookies": {"forward": "none"}}
+
+
+def distribution(port, **extra):
+    d = {"origin": [http_origin("o", port)],
+         "default_cache_behavior": behavior("o", default_ttl=60, forwarded_values=FORWARD_QUERY)}
+    d.update(extra)
+    return {"distribution": d}
+
+
+def test_dot_segments_escapes_and_double_slashes_cannot_dodge_a_behavior(tmp, fault_origin, proxies):
+    secret = dict(behavior("o"), path_pattern="/secret/*", viewer_protocol_policy="https-only")
+    proxy = proxies(tmp, distribution(fault_origin.port, ordered_cache_behavior=[secret]))
+    for path in ("/secret/a.txt", "/pub/../secret/a.txt", "/%73ecret/a.txt", "//secret/a.txt",
+                 "/pub/%2e%2e/secret/a.txt"):
+        assert proxy.get(path)[0] == 403, path
+    assert fault_origin.requests("/secret/a.txt") == 0
+    status, _, body = proxy.get("/pub/./x/../y")
+    assert (status, body) == (200, b"hello /pub/y\n")  # the origin sees the normalized path
+
+
+def test_options_gets_its_own_cache_entry_when_cached_methods_include_it(tmp, fault_origin, proxies):
+    b = behavior("o", methods=("GET", "HEAD", "OPTIONS"), forwarded_values=FORWARD_QUERY)
+    b["cached_methods"] = ["GET", "HEAD", "OPTIONS"]
+    proxy = proxies(tmp, distribution(fault_origin.port, default_cache_behavior=b))
+    assert json.loads(proxy.get("/echo-cors?h=Cache-Control:max-age=60")[2])["method"] == "GET"
+    status, headers, body = proxy.request("OPTIONS", "/echo-cors?h=Cache-Control:max-age=60")
+    assert json.loads(body)["method"] == "OPTIONS"
+    status, headers, body = proxy.request("OPTIONS", "/echo-cors?h=Cache-Control:max-age=60")
+    assert headers["x-cache"] == "Hit from perch" and json.loads(body)["method"] == "OPTIONS"
+
+
+def test_a_revalidated_error_keeps_its_error_caching_ttl(tmp, fault_origin, proxies):
+    cer = [{"error_code": 404, "error_caching_min_ttl": 1}]
+    proxy = proxies(tmp, distribution(fault_origin.port, custom_error_response=cer))
+    path = "/etag-gone?status=404&cc=no-cache"
+    assert proxy.get(path)[0] == 404
+    for _ in range(2):
+        time.sleep(1.2)  # the 1 s error TTL has passed: revalidate (304), fresh for 1 s again
+        assert proxy.get(path)[0] == 404
+    assert fault_origin.stats()["conditional"] == 2
+
+
+def test_age_comes_from_each_response_not_from_the_previous_one_on_the_connection(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    data = raw_exchange(proxy.port,
+                        b"GET /aged?h=Cache-Control:max-age=1000&h=Age:500 HTTP/1.1\r\nHost: a\r\n\r\n"
+                        b"GET /fresh?h=Cache-Control:no-store&h=Age:3 HTTP/1.1\r\nHost: a\r\n"
+                        b"Connection: close\r\n\r\n")
+    (_, h1, _), (_, h2, _) = parse_responses(data)
+    assert int(h1["age"]) >= 500
+    assert h2["age"] == "3"
+
+
+def test_a_cached_204_is_served_without_content_length(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    request = b"GET /status/204?h=Cache-Control:max-age=60 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    assert b"Miss from perch" in raw_exchange(proxy.port, request)
+    head = raw_exchange(proxy.port, request).split(b"\r\n\r\n")[0]
+    assert b"204" in head.split(b"\r\n")[0] and b"Hit from perch" in head
+    assert b"content-length" not in head.lower()
+
+
+def test_a_viewer_leaving_while_a_refreshed_error_fetches_its_page_is_harmless(tmp, fault_origin, proxies):
+    page = dict(behavior("o", forwarded_values=FORWARD_QUERY), path_pattern="/slow/*")
+    cer = [{"error_code": 404, "response_code": 404, "response_page_path": "/slow/600",
+            "error_caching_min_ttl": 1}]
+    proxy = proxies(tmp, distribution(fault_origin.port, ordered_cache_behavior=[page],
+                                      custom_error_response=cer))
+    path = b"/etag-page?status=404&cc=no-cache"
+    proxy.get(path.decode())
+    time.sleep(1.3)  # the error is stale: revalidated (304), then its page is fetched (600 ms)
+    s = socket.create_connection(("127.0.0.1", proxy.port))
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+    time.sleep(0.2)
+    s.close()  # leaves while the page is on its way
+    time.sleep(0.8)
+    assert proxy.proc.poll() is None
+    assert proxy.get("/still-alive")[0] == 200
