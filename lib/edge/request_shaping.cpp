@@ -206,7 +206,9 @@ void build_cache_key(const core::RequestHead &req, std::string_view host, std::s
              "cookie:";
         t += forwarded_cookies(req, b.forwarded_values);
     }
-    if (req.method == core::Method::options) t += "\x1f" "OPTIONS";
+    if (req.method == core::Method::options)
+        t += "\x1f"
+             "OPTIONS";
     key.path.assign(path);
     key.finalize();
 }

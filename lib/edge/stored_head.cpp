@@ -75,4 +75,14 @@ std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm
     return out;
 }
 
+core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::string &head_text,
+                                             uint16_t status, uint64_t body_size,
+                                             const cache::StoredTimes &times, std::string etag,
+                                             std::string last_modified) {
+    if (status != 204) http::HeadWriter(head_text).field("Content-Length", body_size);
+    core::Ref<core::Buffer> head = core::Buffer::create(head_text.size());
+    head->append(head_text.data(), head_text.size());
+    return writer.commit(std::move(head), status, times, std::move(etag), std::move(last_modified));
+}
+
 } // namespace perch::edge
