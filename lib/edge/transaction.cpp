@@ -8,6 +8,7 @@
 #include "edge/request_shaping.hpp"
 #include "edge/runtime.hpp"
 #include "edge/stored_head.hpp"
+#include "edge/unsafe_invalidation.hpp"
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
@@ -242,6 +243,10 @@ void Transaction::on_origin_body_drained() {
 void Transaction::on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) {
     response_time_ = now_ = rt_.now();
     origin_status_ = head.status;
+    if (invalidates_stored(req_->method, head.status)) {
+        for (const std::string &p : invalidated_paths(path_, host(), head.headers))
+            rt_.store().invalidate(p, false);
+    }
     if (revalidating_) {
         if (head.status == 304) return handle_not_modified(head);
         stale_.reset(); // the new response replaces it
