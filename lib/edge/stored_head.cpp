@@ -1,4 +1,5 @@
 #include "edge/stored_head.hpp"
+#include "edge/vary.hpp"
 
 #include "core/ascii.hpp"
 #include "http/head_writer.hpp"
@@ -83,6 +84,13 @@ core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::st
     core::Ref<core::Buffer> head = core::Buffer::create(head_text.size());
     head->append(head_text.data(), head_text.size());
     return writer.commit(std::move(head), status, times, std::move(etag), std::move(last_modified));
+}
+
+void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
+                        const cache::StoredTimes &times) {
+    core::Ref<core::Buffer> head = core::Buffer::create(vary.size());
+    head->append(vary.data(), vary.size());
+    writer.commit(std::move(head), vary_marker_status, times, {}, {});
 }
 
 } // namespace perch::edge

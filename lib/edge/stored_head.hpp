@@ -27,4 +27,8 @@ core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::st
                                              const cache::StoredTimes &times, std::string etag,
                                              std::string last_modified);
 
+// Publishes a Vary marker (see vary.hpp): no body, the field list as its head.
+void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
+                        const cache::StoredTimes &times);
+
 } // namespace perch::edge

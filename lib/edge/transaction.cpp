@@ -9,6 +9,7 @@
 #include "edge/runtime.hpp"
 #include "edge/stored_head.hpp"
 #include "edge/unsafe_invalidation.hpp"
+#include "edge/vary.hpp"
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
@@ -163,7 +164,16 @@ void Transaction::lookup_and_route() {
     cacheable_ = behavior_->cached_methods.contains(req_->method);
     if (cacheable_) {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
-        if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_)) {
+        base_key_len_ = key_.text.size();
+        Ref<cache::CachedObject> obj = rt_.store().lookup(key_);
+        if (obj && obj->status == vary_marker_status) {
+            // Stored with Vary: look for this request's variant.
+            build_origin_request_head();
+            append_variant_suffix(obj->head->view(), origin_req_.headers, key_.text);
+            key_.finalize();
+            obj = rt_.store().lookup(key_);
+        }
+        if (obj) {
             if (cache::is_fresh(obj->times, now_)) return serve_object(obj, CacheResult::hit);
             if (!obj->etag.empty() || !obj->last_modified.empty()) stale_ = std::move(obj);
         }
@@ -181,11 +191,9 @@ void Transaction::lookup_and_route() {
 
 // --- origin_request -------------------------------------------------------------------------
 
-void Transaction::fetch_from_origin(bool revalidate) {
-    if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
+void Transaction::build_origin_request_head() {
     const Deployment &d = rt_.distribution();
-    size_t oi = behavior_->origin_index;
-    const Origin &o = d.origin(oi);
+    const Origin &o = d.origin(behavior_->origin_index);
     bool https = false;
     uint16_t port = 0;
     if (o.custom_origin_config) {
@@ -205,6 +213,12 @@ void Transaction::fetch_from_origin(bool revalidate) {
     in.origin_https = https;
     in.for_cache = cacheable_;
     build_origin_request(in, origin_req_);
+}
+
+void Transaction::fetch_from_origin(bool revalidate) {
+    if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
+    size_t oi = behavior_->origin_index;
+    build_origin_request_head();
     revalidating_ = revalidate;
     if (revalidate) {
         if (!stale_->etag.empty()) origin_req_.headers.add("If-None-Match", stale_->etag);
@@ -258,6 +272,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     std::optional<int64_t> error_ttl = error_caching_ttl(head.status);
 
     not_cached_reason_ = "method";
+    bool varies = false;        // stored as a variant: waiters may want another one
     std::optional<int64_t> age; // this response's Age, as the viewer will see it
     if (auto a = head.headers.get("age")) {
         if (auto v = core::parse_decimal(core::trim_ows(*a))) age = int64_t(*v);
@@ -269,6 +284,11 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         if (dec.store) {
             if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
             times_ = {response_time_, dec.initial_age_ms, dec.ttl_ms};
+            std::string vary = vary_field_list(head.headers);
+            if (!vary.empty()) {
+                varies = true;
+                store_as_variant(vary);
+            }
             writer_ = rt_.store().begin_insert(key_, info.no_body ? std::optional<uint64_t>(0)
                                                                   : info.content_length);
             if (!writer_) not_cached_reason_ = "too large for the cache";
@@ -284,7 +304,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     last_modified_.assign(head.headers.get("last-modified").value_or(""));
     if (fill_leader_) {
         // Waiters share what is stored; a custom error response is looked up again by each.
-        if (!writer_) {
+        if (!writer_ || varies) {
             leave_fill(cache::FillState::released);
         } else if (!cer) {
             fill_->publish_head(to_buffer(head_text_), head.status, origin_length_, times_);
@@ -319,6 +339,20 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
                       info.no_body && !head_only_ ? std::nullopt : origin_length_, false, no_body,
                       no_body);
     if (no_body) viewer_done_ = true;
+}
+
+void Transaction::store_as_variant(std::string_view vary) {
+    cache::CacheKey base;
+    base.text.assign(key_.text, 0, base_key_len_);
+    base.path = key_.path;
+    base.finalize();
+    Ref<cache::CachedObject> marker = rt_.store().lookup(base);
+    if (!marker || marker->status != vary_marker_status || marker->head->view() != vary) {
+        if (auto w = rt_.store().begin_insert(base, 0)) commit_vary_marker(*w, vary, times_);
+    }
+    key_.text.resize(base_key_len_);
+    append_variant_suffix(vary, origin_req_.headers, key_.text);
+    key_.finalize();
 }
 
 void Transaction::handle_not_modified(core::ResponseHead &head) {

@@ -58,6 +58,11 @@ private:
     bool viewer_policy();
     void lookup_and_route();
     void fetch_from_origin(bool revalidate);
+    // Builds origin_req_ for the request being served (also what Vary is evaluated on).
+    void build_origin_request_head();
+    // The response varies on `vary` (a vary_field_list): key_ becomes its variant's key, and
+    // the plain key gets a marker listing the fields.
+    void store_as_variant(std::string_view vary);
     void serve_object(const core::Ref<cache::CachedObject> &obj, CacheResult result);
     void serve_error_page(const CustomErrorResponse &cer, uint16_t original_status);
     void respond_generated(uint16_t status, std::string_view message,
@@ -99,6 +104,7 @@ private:
     size_t id_len_ = 0;
     std::string path_; // after default root object rewriting
     cache::CacheKey key_;
+    size_t base_key_len_ = 0; // key_ without a variant suffix
     core::Ref<cache::CachedObject> stale_;
     core::Ref<cache::CachedObject> refreshed_; // a 304 refreshed it; served when the fetch ends
     core::Ref<cache::Fill> fill_;              // led or followed
