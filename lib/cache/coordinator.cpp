@@ -138,6 +138,13 @@ void Coordinator::forget(Fill *f) noexcept {
     }
 }
 
+bool Coordinator::busy(const CacheKey &key) const noexcept {
+    const Shard &s = shards_[key.hash.high64 % shard_count];
+    std::lock_guard lock(s.mu);
+    auto it = s.fills.find(key.hash.low64);
+    return it != s.fills.end() && it->second->key_ == key.text;
+}
+
 size_t Coordinator::in_flight() const noexcept {
     size_t n = 0;
     for (const Shard &s : shards_) {

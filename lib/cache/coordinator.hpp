@@ -95,6 +95,8 @@ public:
     // the caller leads.
     Joined join(const CacheKey &key);
     size_t in_flight() const noexcept;
+    // Whether a fill is in flight for `key` (without joining it).
+    bool busy(const CacheKey &key) const noexcept;
 
 private:
     friend class Fill;

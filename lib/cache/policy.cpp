@@ -219,11 +219,16 @@ StorageDecision refuse(const char *reason) noexcept {
     return d;
 }
 
-StorageDecision store(int64_t ttl_s, int64_t initial_age) noexcept {
+StorageDecision store(int64_t ttl_s, int64_t initial_age, const Directives &dir) noexcept {
     StorageDecision d;
     d.store = true;
     d.ttl_ms = seconds_to_ms(ttl_s);
     d.initial_age_ms = initial_age;
+    if (dir.cc.stale_while_revalidate)
+        d.stale_while_revalidate_ms = seconds_to_ms(*dir.cc.stale_while_revalidate);
+    if (dir.cc.stale_if_error) d.stale_if_error_ms = seconds_to_ms(*dir.cc.stale_if_error);
+    d.revalidate_when_stale =
+        dir.cc.must_revalidate || dir.cc.proxy_revalidate || dir.cc.s_maxage.has_value();
     return d;
 }
 
@@ -254,7 +259,7 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     if (error_caching_min_ttl && status >= 400) {
         int64_t ttl_s = std::max<int64_t>(0, *error_caching_min_ttl);
         if (lifetime) ttl_s = std::max(ttl_s, std::min(*lifetime, ttl.max_ttl));
-        return store(ttl_s, age);
+        return store(ttl_s, age, d);
     }
 
     const bool redirect_with_cc = (status == 307 || status == 308) && d.cache_control_present;
@@ -262,12 +267,12 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
         return refuse(status_reason(status));
 
     if (d.cc.no_store || d.cc.private_ || d.cc.no_cache) {
-        if (min_ttl > 0) return store(min_ttl, age);
+        if (min_ttl > 0) return store(min_ttl, age, d);
         return refuse(d.cc.no_store ? "no-store" : d.cc.private_ ? "private" : "no-cache");
     }
 
-    if (!lifetime) return store(std::max(min_ttl, ttl.default_ttl), age);
-    return store(std::max(min_ttl, std::min(*lifetime, ttl.max_ttl)), age);
+    if (!lifetime) return store(std::max(min_ttl, ttl.default_ttl), age, d);
+    return store(std::max(min_ttl, std::min(*lifetime, ttl.max_ttl)), age, d);
 }
 
 int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept {
@@ -277,6 +282,28 @@ int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept {
 
 bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept {
     return current_age_ms(t, now) < t.ttl_ms;
+}
+
+StoredTimes stored_times(const StorageDecision &d, core::UnixMillis response_time) noexcept {
+    StoredTimes t;
+    t.response_time = response_time;
+    t.initial_age_ms = d.initial_age_ms;
+    t.ttl_ms = d.ttl_ms;
+    t.stale_while_revalidate_ms = d.stale_while_revalidate_ms;
+    t.stale_if_error_ms = d.stale_if_error_ms;
+    t.revalidate_when_stale = d.revalidate_when_stale;
+    return t;
+}
+
+bool usable_while_revalidating(const StoredTimes &t, core::UnixMillis now) noexcept {
+    if (t.revalidate_when_stale || t.stale_while_revalidate_ms <= 0) return false;
+    return current_age_ms(t, now) < sat_add(t.ttl_ms, t.stale_while_revalidate_ms);
+}
+
+bool usable_on_error(const StoredTimes &t, core::UnixMillis now) noexcept {
+    if (t.revalidate_when_stale || t.stale_if_error_ms == 0) return false;
+    if (t.stale_if_error_ms < 0) return true;
+    return current_age_ms(t, now) < sat_add(t.ttl_ms, t.stale_if_error_ms);
 }
 
 } // namespace perch::cache

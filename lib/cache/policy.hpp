@@ -24,6 +24,10 @@ struct StorageDecision {
     const char *reason = nullptr;
     int64_t ttl_ms = 0;         // freshness lifetime (RFC 9111 §4.2.1 after CloudFront's clamps)
     int64_t initial_age_ms = 0; // corrected initial age (RFC 9111 §4.2.3)
+    // Serving it stale (RFC 5861), from the directives this cache obeys: see StoredTimes.
+    int64_t stale_while_revalidate_ms = 0;
+    int64_t stale_if_error_ms = -1;
+    bool revalidate_when_stale = false;
 };
 
 // Decides storage and freshness of `response` to `request`:
@@ -48,11 +52,29 @@ struct StoredTimes {
     core::UnixMillis response_time = 0;
     int64_t initial_age_ms = 0;
     int64_t ttl_ms = 0;
+    // stale-while-revalidate: how long past its TTL it may be served while it is refreshed
+    // in the background (0: not at all).
+    int64_t stale_while_revalidate_ms = 0;
+    // stale-if-error: how long past its TTL it may be served when the origin fails; -1 when
+    // the response had no such directive (CloudFront's rule: served stale on error).
+    int64_t stale_if_error_ms = -1;
+    // must-revalidate, proxy-revalidate or s-maxage (RFC 9111 §5.2.2.2, .8, .10): never
+    // served stale, whatever the stale-* directives say.
+    bool revalidate_when_stale = false;
 };
+
+// The stored times of a response stored by `d` that arrived at `response_time`.
+StoredTimes stored_times(const StorageDecision &d, core::UnixMillis response_time) noexcept;
 
 // Current age (RFC 9111 §4.2.3) in milliseconds.
 int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept;
 // Whether the stored response is fresh at `now`.
 bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept;
+// Whether a stale response may be served at `now` while a refresh runs (RFC 5861 §3).
+bool usable_while_revalidating(const StoredTimes &t, core::UnixMillis now) noexcept;
+// Whether a stale response may be served at `now` because the origin answered 5xx or could
+// not be reached: within stale-if-error when the response had it (0 turns this off), always
+// otherwise (CloudFront), never when it must be revalidated.
+bool usable_on_error(const StoredTimes &t, core::UnixMillis now) noexcept;
 
 } // namespace perch::cache

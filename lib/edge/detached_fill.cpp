@@ -7,7 +7,7 @@ namespace perch::edge {
 
 void DetachedFill::start(Runtime &rt, State s) {
     auto *d = new DetachedFill(rt, std::move(s));
-    rt.fill_detached(d);
+    rt.background_started(d);
     d->s_.fetch->rebind(*d);
     d->s_.fetch->resume_response(); // no viewer to wait for any more
 }
@@ -40,7 +40,7 @@ void DetachedFill::cancel() noexcept {
 void DetachedFill::finish(cache::FillState how) noexcept {
     s_.writer.reset();
     s_.fill->end(how);
-    rt_.fill_finished(this);
+    rt_.background_finished(this);
     delete this;
 }
 

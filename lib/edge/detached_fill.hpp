@@ -5,6 +5,7 @@
 
 #include "cache/coordinator.hpp"
 #include "cache/store.hpp"
+#include "edge/background_work.hpp"
 #include "origin/connector.hpp"
 
 #include <memory>
@@ -15,7 +16,7 @@ namespace perch::edge {
 
 class Runtime;
 
-class DetachedFill final : private origin::FetchHandler {
+class DetachedFill final : public BackgroundWork, private origin::FetchHandler {
 public:
     // What the leader had when it left.
     struct State {
@@ -32,7 +33,7 @@ public:
     // Takes over `s.fetch` (which must be live, with its head received).
     static void start(Runtime &rt, State s);
     // The runtime is closing: stop, fail the fill, free this.
-    void cancel() noexcept;
+    void cancel() noexcept override;
 
 private:
     DetachedFill(Runtime &rt, State s) : rt_(rt), s_(std::move(s)) {}

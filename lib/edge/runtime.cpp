@@ -1,6 +1,6 @@
 #include "edge/runtime.hpp"
 
-#include "edge/detached_fill.hpp"
+#include "edge/background_work.hpp"
 #include "edge/viewer_connection.hpp"
 #include "edge/viewer_listener.hpp"
 #include "io/listen_socket.hpp"
@@ -115,13 +115,12 @@ void Runtime::connection_closed(ViewerConnection *c) {
     maybe_shutdown_done();
 }
 
-void Runtime::fill_detached(DetachedFill *f) {
-    detached_fills_.push_back(f);
+void Runtime::background_started(BackgroundWork *w) {
+    background_.push_back(w);
 }
 
-void Runtime::fill_finished(DetachedFill *f) noexcept {
-    detached_fills_.erase(std::remove(detached_fills_.begin(), detached_fills_.end(), f),
-                          detached_fills_.end());
+void Runtime::background_finished(BackgroundWork *w) noexcept {
+    background_.erase(std::remove(background_.begin(), background_.end(), w), background_.end());
 }
 
 void Runtime::listener_closed(ViewerListener *l) {
@@ -171,8 +170,8 @@ void Runtime::close(Closed closed, void *user) {
         l->close();
     for (ViewerConnection *c : std::vector<ViewerConnection *>(connections_))
         c->close_now();
-    for (DetachedFill *f : std::vector<DetachedFill *>(detached_fills_))
-        f->cancel();
+    for (BackgroundWork *w : std::vector<BackgroundWork *>(background_))
+        w->cancel();
     connectors_.clear(); // fetches were cancelled with their transactions
     live_.add();
     mailbox_->close([](void *live) { static_cast<io::LiveCount *>(live)->drop(); }, &live_);

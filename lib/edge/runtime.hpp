@@ -27,7 +27,7 @@
 
 namespace perch::edge {
 
-class DetachedFill;
+class BackgroundWork;
 class ViewerConnection;
 class ViewerListener;
 
@@ -89,9 +89,9 @@ public:
     void connection_opened(ViewerConnection *c);
     void connection_closed(ViewerConnection *c);
     void listener_closed(ViewerListener *l);
-    // Collapsed fetches finished for their waiters (DetachedFill calls these).
-    void fill_detached(DetachedFill *f);
-    void fill_finished(DetachedFill *f) noexcept;
+    // Work for no viewer (BackgroundWork implementations call these).
+    void background_started(BackgroundWork *w);
+    void background_finished(BackgroundWork *w) noexcept;
 
 private:
     ~Runtime();
@@ -112,7 +112,7 @@ private:
     std::vector<std::unique_ptr<origin::OriginConnector>> connectors_;
     std::vector<ViewerListener *> listeners_;
     std::vector<ViewerConnection *> connections_;
-    std::vector<DetachedFill *> detached_fills_;
+    std::vector<BackgroundWork *> background_;
     RuntimeStats stats_;
     io::Deadline grace_;
     ShutdownDone shutdown_done_ = nullptr;

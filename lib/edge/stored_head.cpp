@@ -93,4 +93,23 @@ void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
     writer.commit(std::move(head), vary_marker_status, times, {}, {});
 }
 
+core::Ref<cache::CachedObject> restamped(const cache::CachedObject &stored,
+                                         core::Ref<core::Buffer> head,
+                                         const cache::StoredTimes &times, std::string etag,
+                                         std::string last_modified) {
+    auto fresh = core::Ref<cache::CachedObject>::adopt(new cache::CachedObject);
+    fresh->key = stored.key;
+    fresh->hash = stored.hash;
+    fresh->path = stored.path;
+    fresh->status = stored.status;
+    fresh->charge = stored.charge - stored.head->capacity() + head->capacity();
+    fresh->head = std::move(head);
+    fresh->body = stored.body;
+    fresh->body_size = stored.body_size;
+    fresh->times = times;
+    fresh->etag = std::move(etag);
+    fresh->last_modified = std::move(last_modified);
+    return fresh;
+}
+
 } // namespace perch::edge

@@ -27,6 +27,13 @@ core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::st
                                              const cache::StoredTimes &times, std::string etag,
                                              std::string last_modified);
 
+// A copy of `stored` (sharing its body) with a new head, times and validators: what a 304
+// refresh or a stale copy kept on error stores in place of the old object.
+core::Ref<cache::CachedObject> restamped(const cache::CachedObject &stored,
+                                         core::Ref<core::Buffer> head,
+                                         const cache::StoredTimes &times, std::string etag,
+                                         std::string last_modified);
+
 // Publishes a Vary marker (see vary.hpp): no body, the field list as its head.
 void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
                         const cache::StoredTimes &times);

@@ -2,6 +2,7 @@
 
 #include "cache/policy.hpp"
 #include "core/ascii.hpp"
+#include "edge/background_refresh.hpp"
 #include "edge/detached_fill.hpp"
 #include "edge/error_status.hpp"
 #include "edge/fill_wake.hpp"
@@ -52,7 +53,8 @@ std::string_view x_cache_value(CacheResult r) {
 
 } // namespace
 
-Transaction::Transaction(Runtime &rt, ViewerSink &sink) : rt_(rt), sink_(sink) {}
+Transaction::Transaction(Runtime &rt, ViewerSink &sink, bool background)
+    : rt_(rt), sink_(sink), background_(background) {}
 
 Transaction::~Transaction() {
     cancel();
@@ -89,7 +91,7 @@ void Transaction::start(const core::RequestHead &req, bool has_body,
     req_ = viewer_req_ = &req;
     now_ = rt_.now(); // one clock read serves lookup and Age on a hit
     id_len_ = rt_.next_request_id(id_);
-    rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+    if (!background_) rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
     head_only_ = req.method == core::Method::head;
     forwarding_body_ = has_body;
     body_done_ = !has_body;
@@ -175,18 +177,30 @@ void Transaction::lookup_and_route() {
         }
         if (obj) {
             if (cache::is_fresh(obj->times, now_)) return serve_object(obj, CacheResult::hit);
-            if (!obj->etag.empty() || !obj->last_modified.empty()) stale_ = std::move(obj);
+            if (!background_ && override_status_ == 0 &&
+                cache::usable_while_revalidating(obj->times, now_)) {
+                // stale-while-revalidate: once per key, while a refresh is not in flight.
+                if (!rt_.coordinator().busy(key_))
+                    BackgroundRefresh::start(rt_, *req_, sink_.viewer_is_https(),
+                                             sink_.client_address());
+                return serve_object(obj, CacheResult::hit);
+            }
+            stale_ = std::move(obj);
         }
         // Collapse with a fetch in flight for this key, or lead one (error pages and
         // requests with bodies are fetched alone).
         if (!no_collapse_ && !forwarding_body_ && override_status_ == 0) {
             cache::Coordinator::Joined j = rt_.coordinator().join(key_);
+            if (!j.leader && background_) { // a fetch is in flight already
+                viewer_done_ = true;
+                return maybe_finish();
+            }
             if (!j.leader) return follow_fill(std::move(j.fill));
             fill_ = std::move(j.fill);
             fill_leader_ = true;
         }
     }
-    fetch_from_origin(stale_ != nullptr);
+    fetch_from_origin();
 }
 
 // --- origin_request -------------------------------------------------------------------------
@@ -215,7 +229,8 @@ void Transaction::build_origin_request_head() {
     build_origin_request(in, origin_req_);
 }
 
-void Transaction::fetch_from_origin(bool revalidate) {
+void Transaction::fetch_from_origin() {
+    bool revalidate = stale_ && (!stale_->etag.empty() || !stale_->last_modified.empty());
     if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
     size_t oi = behavior_->origin_index;
     build_origin_request_head();
@@ -261,11 +276,10 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         for (const std::string &p : invalidated_paths(path_, host(), head.headers))
             rt_.store().invalidate(p, false);
     }
-    if (revalidating_) {
-        if (head.status == 304) return handle_not_modified(head);
-        stale_.reset(); // the new response replaces it
-        revalidating_ = false;
-    }
+    if (head.status >= 500 && serve_stale_on_error(head.status)) return;
+    if (revalidating_ && head.status == 304) return handle_not_modified(head);
+    stale_.reset(); // the new response replaces it
+    revalidating_ = false;
     const Deployment &d = rt_.distribution();
     const CustomErrorResponse *cer =
         override_status_ == 0 && head.status >= 400 ? d.custom_error(head.status) : nullptr;
@@ -283,7 +297,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         not_cached_reason_ = dec.reason;
         if (dec.store) {
             if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
-            times_ = {response_time_, dec.initial_age_ms, dec.ttl_ms};
+            times_ = cache::stored_times(dec, response_time_);
             std::string vary = vary_field_list(head.headers);
             if (!vary.empty()) {
                 varies = true;
@@ -355,6 +369,35 @@ void Transaction::store_as_variant(std::string_view vary) {
     key_.finalize();
 }
 
+bool Transaction::serve_stale_on_error(uint16_t status) {
+    if (!stale_ || stale_->status >= 500 || !cache::usable_on_error(stale_->times, now_))
+        return false;
+    if (status != 0 && status != 500 && status != 502 && status != 503 && status != 504)
+        return false;
+    if (fetch_) std::exchange(fetch_, nullptr)->cancel();
+    writer_.reset();
+    revalidating_ = false;
+    // CloudFront: the stale copy stands in for the error caching TTL (within stale-if-error).
+    cache::StoredTimes t = stale_->times;
+    int64_t age = cache::current_age_ms(t, now_);
+    int64_t keep_ms = error_caching_ttl(status ? status : 502).value_or(10) * 1000;
+    int64_t ttl = age + keep_ms;
+    if (t.stale_if_error_ms > 0) ttl = std::min(ttl, t.ttl_ms + t.stale_if_error_ms);
+    t.response_time = now_;
+    t.initial_age_ms = age;
+    t.ttl_ms = ttl;
+    Ref<cache::CachedObject> kept =
+        restamped(*stale_, stale_->head, t, stale_->etag, stale_->last_modified);
+    rt_.store().refresh(stale_, kept);
+    stale_.reset();
+    leave_fill(cache::FillState::complete); // waiters find the kept copy
+    rt_.log().log(core::LogLevel::warn, request_id(), "origin %s: %s; serving the stale copy",
+                  rt_.distribution().origin(behavior_->origin_index).origin_id.c_str(),
+                  status ? "5xx answer" : "unreachable");
+    serve_object(kept, CacheResult::hit);
+    return true;
+}
+
 void Transaction::handle_not_modified(core::ResponseHead &head) {
     // RFC 9111 §4.3.4: the stored response, with the fields the 304 carries.
     std::string merged = merge_stored_head(stale_->head->view(), head.headers);
@@ -363,19 +406,10 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
     cache::StorageDecision dec =
         cache::decide_storage(origin_req_, merged_head, behavior_->ttl, request_time_,
                               response_time_, error_caching_ttl(stale_->status));
-    Ref<cache::CachedObject> fresh = Ref<cache::CachedObject>::adopt(new cache::CachedObject);
-    fresh->key = stale_->key;
-    fresh->hash = stale_->hash;
-    fresh->path = stale_->path;
-    fresh->status = stale_->status;
-    fresh->head = to_buffer(merged);
-    fresh->body = stale_->body;
-    fresh->body_size = stale_->body_size;
-    fresh->times = {response_time_, dec.initial_age_ms, dec.ttl_ms};
-    fresh->etag = std::string(merged_head.headers.get("etag").value_or(stale_->etag));
-    fresh->last_modified =
-        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified));
-    fresh->charge = stale_->charge - stale_->head->capacity() + fresh->head->capacity();
+    Ref<cache::CachedObject> fresh = restamped(
+        *stale_, to_buffer(merged), cache::stored_times(dec, response_time_),
+        std::string(merged_head.headers.get("etag").value_or(stale_->etag)),
+        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified)));
     if (dec.store) rt_.store().refresh(stale_, fresh);
     stale_.reset();
     revalidating_ = false;
@@ -453,6 +487,7 @@ void Transaction::on_origin_complete() {
 void Transaction::on_origin_error(const core::Error &e) {
     fetch_ = nullptr;
     writer_.reset();
+    if (!head_sent_ && !refreshed_ && serve_stale_on_error(0)) return;
     leave_fill(cache::FillState::failed);
     if (refreshed_)
         return serve_object(std::exchange(refreshed_, nullptr), CacheResult::refresh_hit);

@@ -30,7 +30,9 @@ enum class CacheResult : uint8_t { none, hit, refresh_hit, miss, error };
 
 class Transaction final : private origin::FetchHandler {
 public:
-    Transaction(Runtime &rt, ViewerSink &sink);
+    // A background transaction (a refresh for stale-while-revalidate) has no viewer: it never
+    // serves stale, never waits on another fetch, and is not counted as a request.
+    Transaction(Runtime &rt, ViewerSink &sink, bool background = false);
     ~Transaction();
     Transaction(const Transaction &) = delete;
     Transaction &operator=(const Transaction &) = delete;
@@ -57,7 +59,8 @@ private:
     void viewer_request();
     bool viewer_policy();
     void lookup_and_route();
-    void fetch_from_origin(bool revalidate);
+    // Fetches from the origin; a stale_ object with validators is revalidated.
+    void fetch_from_origin();
     // Builds origin_req_ for the request being served (also what Vary is evaluated on).
     void build_origin_request_head();
     // The response varies on `vary` (a vary_field_list): key_ becomes its variant's key, and
@@ -78,6 +81,9 @@ private:
     void on_origin_body_drained() override;
 
     void handle_not_modified(core::ResponseHead &head);
+    // The origin failed (`status` 5xx, or 0: unreachable): serves stale_ instead when its
+    // directives allow, keeping it for the error caching TTL. False: nothing was done.
+    bool serve_stale_on_error(uint16_t status);
 
     // Request collapsing (transaction_fill.cpp). A leader publishes its response to fill_;
     // a follower streams it from there.
@@ -143,6 +149,7 @@ private:
     bool fill_leader_ = false;
     bool fill_streaming_ = false; // leader: head published; follower: head sent
     bool no_collapse_ = false;    // a fill let this request down: fetch alone
+    const bool background_;
 };
 
 } // namespace perch::edge

@@ -47,7 +47,7 @@ void Transaction::on_fill_changed() {
     case cache::FillState::failed:
         leave_fill(h.state);
         no_collapse_ = true;
-        return fetch_from_origin(stale_ != nullptr);
+        return fetch_from_origin();
     }
 }
 
