@@ -134,8 +134,8 @@ RangeSet evaluate_range(std::string_view value, uint64_t length) noexcept {
     return set;
 }
 
-RangeSet evaluate_range(const core::HeaderMap &h, uint64_t length) noexcept {
-    if (h.count("range") != 1) return ignored();
+RangeSet evaluate_range(const core::HeaderMap &h, core::Method method, uint64_t length) noexcept {
+    if (method != core::Method::get || h.count("range") != 1) return ignored();
     return evaluate_range(*h.get("range"), length);
 }
 

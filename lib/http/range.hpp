@@ -5,7 +5,7 @@
 // Call order in a transaction serving a stored 200 of length LEN:
 //   1. evaluate_preconditions() (conditional.hpp) first: 304/412 beat ranges (RFC 9110 §13.2.2).
 //   2. if_range_allows_range(); when false, serve the full 200.
-//   3. evaluate_range(request headers, LEN):
+//   3. evaluate_range(request headers, method, LEN):
 //      ignore        -> the full 200 (with Accept-Ranges: bytes)
 //      unsatisfiable -> 416 with Content-Range from format_unsatisfied_range(LEN), no body
 //      single        -> 206 with Content-Range from format_content_range(ranges[0], LEN)
@@ -16,6 +16,7 @@
 #pragma once
 
 #include "core/header_map.hpp"
+#include "core/http_message.hpp"
 #include "http/conditional.hpp"
 
 #include <array>
@@ -58,9 +59,10 @@ struct RangeSet {
 // Returns: the outcome and, for single and multiple, the ranges in request order.
 RangeSet evaluate_range(std::string_view range_value, uint64_t length) noexcept;
 
-// The same over a request's fields: no Range field, or more than one (Range is a singleton
-// field), is `ignore`.
-RangeSet evaluate_range(const core::HeaderMap &request_headers, uint64_t length) noexcept;
+// The same over a request: only GET has range handling (RFC 9110 §14.2), so any other method,
+// no Range field, or more than one (Range is a singleton field) is `ignore`.
+RangeSet evaluate_range(const core::HeaderMap &request_headers, core::Method method,
+                        uint64_t length) noexcept;
 
 // If-Range (RFC 9110 §13.1.5), given the field value (empty when absent) and the stored
 // response's validators. True when the Range should be honoured: no If-Range; a strong ETag

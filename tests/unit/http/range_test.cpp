@@ -187,15 +187,18 @@ TEST_CASE("http/range: invalid or unwanted Range values are ignored and the full
         check_case(c);
 }
 
-TEST_CASE("http/range: over request fields, a missing or repeated Range is ignored") {
+TEST_CASE("http/range: over a request, only a GET with exactly one Range field is served") {
+    using perch::core::Method;
     HeaderMap h;
-    CHECK(perch::http::evaluate_range(h, 100).outcome == ignore);
+    CHECK(perch::http::evaluate_range(h, Method::get, 100).outcome == ignore);
     h.add("Range", "bytes=0-9");
-    const RangeSet one = perch::http::evaluate_range(h, 100);
+    const RangeSet one = perch::http::evaluate_range(h, Method::get, 100);
     CHECK(one.outcome == single);
     CHECK(one.ranges[0] == ByteRange{0, 9});
+    CHECK(perch::http::evaluate_range(h, Method::head, 100).outcome == ignore);
+    CHECK(perch::http::evaluate_range(h, Method::post, 100).outcome == ignore);
     h.add("range", "bytes=10-19");
-    CHECK(perch::http::evaluate_range(h, 100).outcome == ignore);
+    CHECK(perch::http::evaluate_range(h, Method::get, 100).outcome == ignore);
 }
 
 TEST_CASE("http/range: Content-Range values are formatted exactly") {
