@@ -27,29 +27,6 @@ namespace {
 
 using core::iequals;
 
-template <class Fn> void for_each_line(std::string_view text, Fn &&fn) {
-    while (!text.empty()) {
-        size_t end = text.find("\r\n");
-        fn(text.substr(0, end));
-        if (end == std::string_view::npos) break;
-        text.remove_prefix(end + 2);
-    }
-}
-
-// Calls fn(name, value, line) for each field line of a stored head (the status line skipped).
-template <class Fn> void for_each_stored_field(std::string_view head, Fn &&fn) {
-    bool first = true;
-    for_each_line(head, [&](std::string_view line) {
-        if (first) {
-            first = false;
-            return;
-        }
-        size_t colon = line.find(':');
-        if (colon == std::string_view::npos) return;
-        fn(line.substr(0, colon), core::trim_ows(line.substr(colon + 1)), line);
-    });
-}
-
 uint16_t stored_status(std::string_view head) noexcept {
     // "HTTP/1.1 200 OK"
     size_t sp = head.find(' ');

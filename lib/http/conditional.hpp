@@ -5,6 +5,7 @@
 // CRLF, without the blank line.
 #pragma once
 
+#include "core/ascii.hpp"
 #include "core/clock.hpp"
 #include "core/header_map.hpp"
 #include "core/http_message.hpp"
@@ -26,6 +27,24 @@ struct StoredValidators {
     // neither Last-Modified nor a valid Date (RFC 9111 §4.3.2). nullopt: unknown.
     std::optional<core::UnixMillis> received_at;
 };
+
+// Calls fn(name, value, line) for each field line of a stored head, skipping the status line
+// and lines without a colon; `value` is trimmed, `line` is the whole line without its CRLF.
+template <class Fn> void for_each_stored_field(std::string_view stored_head, Fn &&fn) {
+    bool status_line = true;
+    while (!stored_head.empty()) {
+        const size_t end = stored_head.find("\r\n");
+        const std::string_view line = stored_head.substr(0, end);
+        stored_head.remove_prefix(end == std::string_view::npos ? stored_head.size() : end + 2);
+        if (status_line) {
+            status_line = false;
+            continue;
+        }
+        const size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        fn(line.substr(0, colon), core::trim_ows(line.substr(colon + 1)), line);
+    }
+}
 
 // The first value of field `name` in a stored head (case-insensitive name, value trimmed).
 std::optional<std::string_view> stored_head_field(std::string_view stored_head,

@@ -278,3 +278,17 @@ TEST_CASE("http/conditional: a 304 head keeps the validators and drops body meta
                  "Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
                  "Access-Control-Allow-Origin: *\r\n");
 }
+
+TEST_CASE("http/conditional: stored fields are walked past the status line and odd lines") {
+    const std::string_view stored = "HTTP/1.1 200 OK\r\n"
+                                    "A: 1\r\n"
+                                    "no colon here\r\n"
+                                    "B:\t two \r\n"
+                                    "C: last, without CRLF";
+    std::string seen;
+    perch::http::for_each_stored_field(
+        stored, [&](std::string_view n, std::string_view v, std::string_view line) {
+            seen += std::string(n) + "=" + std::string(v) + "|" + std::string(line) + ";";
+        });
+    CHECK(seen == "A=1|A: 1;B=two|B:\t two ;C=last, without CRLF|C: last, without CRLF;");
+}
