@@ -333,3 +333,41 @@ TEST_CASE("http/range: If-Range honours the Range only for a matching strong val
     h.add("If-Range", "\"v1\"");
     CHECK(!perch::http::if_range_allows_range(h, stored));
 }
+
+TEST_CASE("http/range: any generated Range yields ranges inside the body, ascending, disjoint") {
+    // A deterministic generator over the pieces a Range value is made of.
+    const std::string_view pieces[] = {
+        "0", "1", "9", "10",    "99",    "100", "-",
+        ",", " ", "=", "bytes", "BYTES", "x",   "18446744073709551616"};
+    uint64_t seed = 42;
+    auto next = [&] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return size_t(seed >> 33);
+    };
+    for (int i = 0; i < 20000; ++i) {
+        std::string value = next() % 4 == 0 ? "" : "bytes=";
+        const size_t n = next() % 12;
+        for (size_t k = 0; k < n; ++k)
+            value += pieces[next() % std::size(pieces)];
+        const uint64_t length = next() % 4 == 0 ? 0 : next() % 120;
+        INFO("'", value, "' of ", length);
+        const RangeSet set = perch::http::evaluate_range(value, length);
+        switch (set.outcome) {
+        case ignore:
+        case unsatisfiable:
+            CHECK(set.count == 0);
+            break;
+        case single:
+            CHECK(set.count == 1);
+            break;
+        case multiple:
+            CHECK(set.count >= 2);
+            break;
+        }
+        for (size_t r = 0; r < set.count; ++r) {
+            CHECK(set.ranges[r].first <= set.ranges[r].last);
+            CHECK(set.ranges[r].last < length);
+            if (r > 0) CHECK(set.ranges[r].first > set.ranges[r - 1].last);
+        }
+    }
+}
