@@ -14,10 +14,19 @@
 //   conservative choice for a shared cache.
 // - Boolean directives ignore an argument (no-store="x" is no-store); the qualified forms
 //   no-cache="field" and private="field" set the whole flag, as a shared cache that does not
-//   strip the named fields must (RFC 9111 §5.2.2.4, §5.2.2.7).
+//   strip the named fields must (RFC 9111 §5.2.2.4, §5.2.2.7): a qualified private response is
+//   not stored, a qualified no-cache one is revalidated on every use. no_cache_qualified /
+//   private_qualified say the form was qualified, for a policy that learns to strip fields.
+// - max-stale without an argument accepts any staleness (2^31); an invalid max-stale or
+//   min-fresh records 0 like the other delta-seconds directives.
+// - Several field lines are one list (RFC 9110 §5.3); the HeaderMap overload parses line by
+//   line into one CacheControl, so the repeat rule sees every line.
+// - Age (RFC 9111 §5.1): the first member of a list is used; an invalid value is ignored.
+// - Expires (RFC 9111 §5.3): an invalid date ("0") means already expired.
 #include "http/cache_control.hpp"
 
 #include "core/ascii.hpp"
+#include "http/http_date.hpp"
 
 namespace perch::http {
 
@@ -47,6 +56,12 @@ void set_delta(std::optional<int64_t> &slot, std::optional<std::string_view> arg
     slot = v;
 }
 
+// no-cache / private: `qualified` stays true only while every occurrence named fields.
+void set_qualified(bool &flag, bool &qualified, bool has_argument) noexcept {
+    qualified = has_argument && (!flag || qualified);
+    flag = true;
+}
+
 void apply_directive(CacheControl &cc, std::string_view name,
                      std::optional<std::string_view> arg) noexcept {
     using core::iequals;
@@ -60,10 +75,19 @@ void apply_directive(CacheControl &cc, std::string_view name,
         set_delta(cc.stale_if_error, arg);
     else if (iequals(name, "no-store"))
         cc.no_store = true;
+    else if (iequals(name, "max-stale")) {
+        if (arg)
+            set_delta(cc.max_stale, arg);
+        else
+            cc.max_stale = cc.max_stale.value_or(delta_seconds_max) == delta_seconds_max
+                               ? delta_seconds_max
+                               : 0;
+    } else if (iequals(name, "min-fresh"))
+        set_delta(cc.min_fresh, arg);
     else if (iequals(name, "no-cache"))
-        cc.no_cache = true;
+        set_qualified(cc.no_cache, cc.no_cache_qualified, arg.has_value());
     else if (iequals(name, "private"))
-        cc.private_ = true;
+        set_qualified(cc.private_, cc.private_qualified, arg.has_value());
     else if (iequals(name, "public"))
         cc.public_ = true;
     else if (iequals(name, "must-revalidate"))
@@ -74,6 +98,8 @@ void apply_directive(CacheControl &cc, std::string_view name,
         cc.no_transform = true;
     else if (iequals(name, "immutable"))
         cc.immutable = true;
+    else if (iequals(name, "must-understand"))
+        cc.must_understand = true;
     else if (iequals(name, "only-if-cached"))
         cc.only_if_cached = true;
     // Unknown directives (extensions) are ignored (RFC 9111 §5.2.3).
@@ -83,6 +109,44 @@ void apply_directive(CacheControl &cc, std::string_view name,
 
 CacheControl parse_cache_control(std::string_view value) {
     CacheControl cc;
+    add_cache_control(cc, value);
+    return cc;
+}
+
+CacheControl parse_cache_control(const core::HeaderMap &headers, std::string_view field) {
+    CacheControl cc;
+    headers.for_each(field, [&](std::string_view value) { add_cache_control(cc, value); });
+    return cc;
+}
+
+std::optional<int64_t> parse_age(std::string_view value) noexcept {
+    std::optional<std::string_view> first;
+    core::for_each_list_element(value, [&](std::string_view el) {
+        if (!first) first = el;
+    });
+    if (!first || first->front() == '"') return std::nullopt; // no quoted form for Age
+    return parse_delta_seconds(*first);
+}
+
+std::optional<int64_t> parse_age(const core::HeaderMap &headers) noexcept {
+    auto v = headers.get("age");
+    return v ? parse_age(*v) : std::nullopt;
+}
+
+core::UnixMillis parse_expires(std::string_view value) noexcept {
+    return parse_http_date(value).value_or(expires_invalid);
+}
+
+std::optional<core::UnixMillis> parse_expires(const core::HeaderMap &headers) noexcept {
+    std::optional<core::UnixMillis> expires;
+    headers.for_each("expires", [&](std::string_view v) {
+        const core::UnixMillis t = parse_expires(v);
+        expires = expires && *expires != t ? expires_invalid : t;
+    });
+    return expires;
+}
+
+void add_cache_control(CacheControl &cc, std::string_view value) {
     core::for_each_list_element(value, [&](std::string_view element) {
         cc.any = true;
         std::optional<std::string_view> arg;
@@ -93,7 +157,6 @@ CacheControl parse_cache_control(std::string_view value) {
         }
         apply_directive(cc, name, arg);
     });
-    return cc;
 }
 
 } // namespace perch::http
