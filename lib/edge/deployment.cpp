@@ -38,9 +38,13 @@ std::string summarize(const Config &c) {
         line("origin " + o.origin_id + ": " + what);
     }
     auto behavior = [&](const CacheBehavior &b, const std::string &pattern) {
+        std::string policies;
+        if (!b.cache_policy_id.empty()) policies = ", cache policy " + b.cache_policy_id;
+        if (!b.origin_request_policy_id.empty())
+            policies += ", origin request policy " + b.origin_request_policy_id;
         line("behavior " + pattern + " -> " + b.target_origin_id + " (ttl " +
              std::to_string(b.ttl.min_ttl) + "/" + std::to_string(b.ttl.default_ttl) + "/" +
-             std::to_string(b.ttl.max_ttl) + " s)");
+             std::to_string(b.ttl.max_ttl) + " s" + policies + ")");
     };
     for (const CacheBehavior &b : c.distribution.ordered_cache_behaviors)
         behavior(b, b.path_pattern);
