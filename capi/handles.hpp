@@ -4,6 +4,7 @@
 
 #include "perch/perch.h"
 
+#include "cache/coordinator.hpp"
 #include "cache/store.hpp"
 #include "core/status.hpp"
 #include "edge/deployment.hpp"
@@ -65,6 +66,9 @@ struct perch_cache {
     uint32_t tag = perch::capi::cache_tag;
     std::atomic<uint32_t> refs{1};
     perch::core::Ref<perch::cache::CacheStore> store;
+    // Collapses misses across every runtime that shares this store.
+    perch::core::Ref<perch::cache::Coordinator> coordinator =
+        perch::core::Ref<perch::cache::Coordinator>::adopt(new perch::cache::Coordinator);
 };
 
 struct perch_runtime {

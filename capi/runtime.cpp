@@ -131,7 +131,8 @@ PERCH_API perch_status perch_runtime_create(perch_config *cfg, const perch_runti
         core::Logger logger =
             o.log ? core::Logger(&log_sink, r, core::LogLevel(level))
                   : core::Logger(&core::Logger::stderr_sink, nullptr, core::LogLevel(level));
-        r->rt = new edge::Runtime(r->loop, cfg->deployment, r->cache->store, logger);
+        r->rt = new edge::Runtime(r->loop, cfg->deployment, r->cache->store, logger,
+                                  r->cache->coordinator);
         *out = r;
         return PERCH_OK;
     });

@@ -1,5 +1,6 @@
 #include "edge/runtime.hpp"
 
+#include "edge/detached_fill.hpp"
 #include "edge/viewer_connection.hpp"
 #include "edge/viewer_listener.hpp"
 #include "io/listen_socket.hpp"
@@ -57,9 +58,12 @@ uint64_t random_u64() {
 } // namespace
 
 Runtime::Runtime(uv_loop_t *loop, core::Ref<Deployment> dist, core::Ref<cache::CacheStore> store,
-                 core::Logger logger)
-    : loop_(loop), dist_(std::move(dist)), store_(std::move(store)), log_(logger), deadlines_(loop),
-      resolver_(loop, &live_), grace_(&Runtime::on_grace_expired, this) {
+                 core::Logger logger, core::Ref<cache::Coordinator> coordinator)
+    : loop_(loop), dist_(std::move(dist)), store_(std::move(store)),
+      coordinator_(coordinator ? std::move(coordinator)
+                               : core::Ref<cache::Coordinator>::adopt(new cache::Coordinator)),
+      mailbox_(io::Mailbox::open(loop)), log_(logger), deadlines_(loop), resolver_(loop, &live_),
+      grace_(&Runtime::on_grace_expired, this) {
     origin::LoopServices svc{loop_, &buffers_, &deadlines_, &resolver_, &live_};
     for (size_t i = 0; i < dist_->origin_count(); ++i)
         connectors_.push_back(make_connector(svc, *dist_, i));
@@ -111,6 +115,15 @@ void Runtime::connection_closed(ViewerConnection *c) {
     maybe_shutdown_done();
 }
 
+void Runtime::fill_detached(DetachedFill *f) {
+    detached_fills_.push_back(f);
+}
+
+void Runtime::fill_finished(DetachedFill *f) noexcept {
+    detached_fills_.erase(std::remove(detached_fills_.begin(), detached_fills_.end(), f),
+                          detached_fills_.end());
+}
+
 void Runtime::listener_closed(ViewerListener *l) {
     listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), l), listeners_.end());
 }
@@ -158,7 +171,11 @@ void Runtime::close(Closed closed, void *user) {
         l->close();
     for (ViewerConnection *c : std::vector<ViewerConnection *>(connections_))
         c->close_now();
+    for (DetachedFill *f : std::vector<DetachedFill *>(detached_fills_))
+        f->cancel();
     connectors_.clear(); // fetches were cancelled with their transactions
+    live_.add();
+    mailbox_->close([](void *live) { static_cast<io::LiveCount *>(live)->drop(); }, &live_);
     deadlines_.close();
     live_.when_zero(&Runtime::on_all_closed, this);
 }

@@ -8,6 +8,7 @@
 // loop turns), then calls the closed callback.
 #pragma once
 
+#include "cache/coordinator.hpp"
 #include "cache/store.hpp"
 #include "core/log.hpp"
 #include "core/ref.hpp"
@@ -15,6 +16,7 @@
 #include "io/buffer_pool.hpp"
 #include "io/deadline_list.hpp"
 #include "io/live_count.hpp"
+#include "io/mailbox.hpp"
 #include "io/resolver.hpp"
 #include "origin/connector.hpp"
 
@@ -25,6 +27,7 @@
 
 namespace perch::edge {
 
+class DetachedFill;
 class ViewerConnection;
 class ViewerListener;
 
@@ -43,14 +46,19 @@ struct RuntimeStats {
 
 class Runtime {
 public:
+    // `coordinator` collapses misses; runtimes sharing a store should share it (null: one of
+    // this runtime's own).
     Runtime(uv_loop_t *loop, core::Ref<Deployment> dist, core::Ref<cache::CacheStore> store,
-            core::Logger logger);
+            core::Logger logger, core::Ref<cache::Coordinator> coordinator = nullptr);
     Runtime(const Runtime &) = delete;
     Runtime &operator=(const Runtime &) = delete;
 
     uv_loop_t *loop() const noexcept { return loop_; }
     const Deployment &distribution() const noexcept { return *dist_; }
     cache::CacheStore &store() noexcept { return *store_; }
+    cache::Coordinator &coordinator() noexcept { return *coordinator_; }
+    // Where other threads hand work to this runtime's loop.
+    const core::Ref<io::Mailbox> &mailbox() const noexcept { return mailbox_; }
     origin::OriginConnector &connector(size_t origin_index) noexcept {
         return *connectors_[origin_index];
     }
@@ -81,6 +89,9 @@ public:
     void connection_opened(ViewerConnection *c);
     void connection_closed(ViewerConnection *c);
     void listener_closed(ViewerListener *l);
+    // Collapsed fetches finished for their waiters (DetachedFill calls these).
+    void fill_detached(DetachedFill *f);
+    void fill_finished(DetachedFill *f) noexcept;
 
 private:
     ~Runtime();
@@ -91,6 +102,8 @@ private:
     uv_loop_t *loop_;
     core::Ref<Deployment> dist_;
     core::Ref<cache::CacheStore> store_;
+    core::Ref<cache::Coordinator> coordinator_;
+    core::Ref<io::Mailbox> mailbox_;
     core::Logger log_;
     io::BufferPool buffers_;
     io::Deadlines deadlines_;
@@ -99,6 +112,7 @@ private:
     std::vector<std::unique_ptr<origin::OriginConnector>> connectors_;
     std::vector<ViewerListener *> listeners_;
     std::vector<ViewerConnection *> connections_;
+    std::vector<DetachedFill *> detached_fills_;
     RuntimeStats stats_;
     io::Deadline grace_;
     ShutdownDone shutdown_done_ = nullptr;

@@ -1,4 +1,5 @@
 #include "edge/stored_head.hpp"
+#include "edge/vary.hpp"
 
 #include "core/ascii.hpp"
 #include "http/head_writer.hpp"
@@ -73,6 +74,23 @@ std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm
     for (size_t i = 0; i < nm.size(); ++i)
         if (taken_from_304(nm, nm.name(i))) w.field(nm.name(i), nm.value(i));
     return out;
+}
+
+core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::string &head_text,
+                                             uint16_t status, uint64_t body_size,
+                                             const cache::StoredTimes &times, std::string etag,
+                                             std::string last_modified) {
+    if (status != 204) http::HeadWriter(head_text).field("Content-Length", body_size);
+    core::Ref<core::Buffer> head = core::Buffer::create(head_text.size());
+    head->append(head_text.data(), head_text.size());
+    return writer.commit(std::move(head), status, times, std::move(etag), std::move(last_modified));
+}
+
+void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
+                        const cache::StoredTimes &times) {
+    core::Ref<core::Buffer> head = core::Buffer::create(vary.size());
+    head->append(vary.data(), vary.size());
+    writer.commit(std::move(head), vary_marker_status, times, {}, {});
 }
 
 } // namespace perch::edge

@@ -2,6 +2,7 @@
 // CRLF-terminated, no blank line).
 #pragma once
 
+#include "cache/store.hpp"
 #include "core/http_message.hpp"
 
 #include <string>
@@ -18,5 +19,16 @@ void parse_stored_head(std::string_view text, core::ResponseHead &out);
 // RFC 9111 §3.2 / §4.3.4: the stored head with the fields of a 304 response replacing those of
 // the same name; framing, hop-by-hop, Age and Via fields of the 304 are not taken.
 std::string merge_stored_head(std::string_view stored, const core::HeaderMap &not_modified);
+
+// Publishes the object `writer` has built: `head_text` (a stored head) gains its
+// Content-Length (never on a 204, RFC 9110 §8.6) and becomes the object's head.
+core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::string &head_text,
+                                             uint16_t status, uint64_t body_size,
+                                             const cache::StoredTimes &times, std::string etag,
+                                             std::string last_modified);
+
+// Publishes a Vary marker (see vary.hpp): no body, the field list as its head.
+void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
+                        const cache::StoredTimes &times);
 
 } // namespace perch::edge

@@ -2,10 +2,14 @@
 
 #include "cache/policy.hpp"
 #include "core/ascii.hpp"
+#include "edge/detached_fill.hpp"
 #include "edge/error_status.hpp"
+#include "edge/fill_wake.hpp"
 #include "edge/request_shaping.hpp"
 #include "edge/runtime.hpp"
 #include "edge/stored_head.hpp"
+#include "edge/unsafe_invalidation.hpp"
+#include "edge/vary.hpp"
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
@@ -52,9 +56,12 @@ Transaction::Transaction(Runtime &rt, ViewerSink &sink) : rt_(rt), sink_(sink) {
 
 Transaction::~Transaction() {
     cancel();
+    if (wake_) wake_->txn = nullptr;
 }
 
 void Transaction::reset() noexcept {
+    leave_fill(cache::FillState::failed);
+    no_collapse_ = false;
     req_ = viewer_req_ = nullptr;
     behavior_ = nullptr;
     id_len_ = 0;
@@ -157,24 +164,36 @@ void Transaction::lookup_and_route() {
     cacheable_ = behavior_->cached_methods.contains(req_->method);
     if (cacheable_) {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
-        if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_)) {
+        base_key_len_ = key_.text.size();
+        Ref<cache::CachedObject> obj = rt_.store().lookup(key_);
+        if (obj && obj->status == vary_marker_status) {
+            // Stored with Vary: look for this request's variant.
+            build_origin_request_head();
+            append_variant_suffix(obj->head->view(), origin_req_.headers, key_.text);
+            key_.finalize();
+            obj = rt_.store().lookup(key_);
+        }
+        if (obj) {
             if (cache::is_fresh(obj->times, now_)) return serve_object(obj, CacheResult::hit);
-            if (!obj->etag.empty() || !obj->last_modified.empty()) {
-                stale_ = std::move(obj);
-                return fetch_from_origin(true);
-            }
+            if (!obj->etag.empty() || !obj->last_modified.empty()) stale_ = std::move(obj);
+        }
+        // Collapse with a fetch in flight for this key, or lead one (error pages and
+        // requests with bodies are fetched alone).
+        if (!no_collapse_ && !forwarding_body_ && override_status_ == 0) {
+            cache::Coordinator::Joined j = rt_.coordinator().join(key_);
+            if (!j.leader) return follow_fill(std::move(j.fill));
+            fill_ = std::move(j.fill);
+            fill_leader_ = true;
         }
     }
-    fetch_from_origin(false);
+    fetch_from_origin(stale_ != nullptr);
 }
 
 // --- origin_request -------------------------------------------------------------------------
 
-void Transaction::fetch_from_origin(bool revalidate) {
-    if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
+void Transaction::build_origin_request_head() {
     const Deployment &d = rt_.distribution();
-    size_t oi = behavior_->origin_index;
-    const Origin &o = d.origin(oi);
+    const Origin &o = d.origin(behavior_->origin_index);
     bool https = false;
     uint16_t port = 0;
     if (o.custom_origin_config) {
@@ -194,6 +213,12 @@ void Transaction::fetch_from_origin(bool revalidate) {
     in.origin_https = https;
     in.for_cache = cacheable_;
     build_origin_request(in, origin_req_);
+}
+
+void Transaction::fetch_from_origin(bool revalidate) {
+    if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
+    size_t oi = behavior_->origin_index;
+    build_origin_request_head();
     revalidating_ = revalidate;
     if (revalidate) {
         if (!stale_->etag.empty()) origin_req_.headers.add("If-None-Match", stale_->etag);
@@ -232,6 +257,10 @@ void Transaction::on_origin_body_drained() {
 void Transaction::on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) {
     response_time_ = now_ = rt_.now();
     origin_status_ = head.status;
+    if (invalidates_stored(req_->method, head.status)) {
+        for (const std::string &p : invalidated_paths(path_, host(), head.headers))
+            rt_.store().invalidate(p, false);
+    }
     if (revalidating_) {
         if (head.status == 304) return handle_not_modified(head);
         stale_.reset(); // the new response replaces it
@@ -243,6 +272,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     std::optional<int64_t> error_ttl = error_caching_ttl(head.status);
 
     not_cached_reason_ = "method";
+    bool varies = false;        // stored as a variant: waiters may want another one
     std::optional<int64_t> age; // this response's Age, as the viewer will see it
     if (auto a = head.headers.get("age")) {
         if (auto v = core::parse_decimal(core::trim_ows(*a))) age = int64_t(*v);
@@ -254,6 +284,11 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         if (dec.store) {
             if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
             times_ = {response_time_, dec.initial_age_ms, dec.ttl_ms};
+            std::string vary = vary_field_list(head.headers);
+            if (!vary.empty()) {
+                varies = true;
+                store_as_variant(vary);
+            }
             writer_ = rt_.store().begin_insert(key_, info.no_body ? std::optional<uint64_t>(0)
                                                                   : info.content_length);
             if (!writer_) not_cached_reason_ = "too large for the cache";
@@ -267,6 +302,15 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     append_response_head(head, head.status, keep_cookies, response_time_, head_text_);
     etag_.assign(head.headers.get("etag").value_or(""));
     last_modified_.assign(head.headers.get("last-modified").value_or(""));
+    if (fill_leader_) {
+        // Waiters share what is stored; a custom error response is looked up again by each.
+        if (!writer_ || varies) {
+            leave_fill(cache::FillState::released);
+        } else if (!cer) {
+            fill_->publish_head(to_buffer(head_text_), head.status, origin_length_, times_);
+            fill_streaming_ = true;
+        }
+    }
 
     if (cer && !cer->response_page_path.empty()) {
         // Keep the origin's error (drained into the store), then answer with the page.
@@ -295,6 +339,20 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
                       info.no_body && !head_only_ ? std::nullopt : origin_length_, false, no_body,
                       no_body);
     if (no_body) viewer_done_ = true;
+}
+
+void Transaction::store_as_variant(std::string_view vary) {
+    cache::CacheKey base;
+    base.text.assign(key_.text, 0, base_key_len_);
+    base.path = key_.path;
+    base.finalize();
+    Ref<cache::CachedObject> marker = rt_.store().lookup(base);
+    if (!marker || marker->status != vary_marker_status || marker->head->view() != vary) {
+        if (auto w = rt_.store().begin_insert(base, 0)) commit_vary_marker(*w, vary, times_);
+    }
+    key_.text.resize(base_key_len_);
+    append_variant_suffix(vary, origin_req_.headers, key_.text);
+    key_.finalize();
 }
 
 void Transaction::handle_not_modified(core::ResponseHead &head) {
@@ -328,6 +386,7 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
 
 void Transaction::on_origin_body(const BufferSlice &chunk) {
     origin_received_ += chunk.len;
+    if (fill_streaming_) fill_->publish_body(chunk);
     if (writer_ && !writer_->append(chunk.ptr, chunk.len)) {
         writer_.reset();
         not_cached_reason_ = "too large for the cache";
@@ -341,7 +400,7 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
             paused_ = true;
             fetch_->pause_response();
         }
-    } else if (!writer_ && fetch_) {
+    } else if (!writer_ && !fill_streaming_ && fetch_) {
         // Nobody wants these bytes (a HEAD, an error page's origin error): stop fetching.
         fetch_->cancel();
         fetch_ = nullptr;
@@ -354,6 +413,7 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
 }
 
 void Transaction::on_viewer_drained() {
+    if (fill_streaming_ && !fill_leader_) return pump_fill();
     if (paused_ && fetch_ && sink_.pending_write_bytes() <= viewer_high_water / 2) {
         paused_ = false;
         fetch_->resume_response();
@@ -362,19 +422,21 @@ void Transaction::on_viewer_drained() {
 
 void Transaction::on_origin_complete() {
     fetch_ = nullptr;
-    if (refreshed_)
+    bool truncated = origin_length_ && origin_received_ != *origin_length_;
+    if (refreshed_) {
+        leave_fill(cache::FillState::complete);
         return serve_object(std::exchange(refreshed_, nullptr), CacheResult::refresh_hit);
+    }
     if (writer_) {
-        if (origin_length_ && origin_received_ != *origin_length_) {
+        if (truncated) {
             writer_.reset(); // never store a truncated object
         } else {
-            if (origin_status_ != 204) // RFC 9110 §8.6: never on a 204
-                http::HeadWriter(head_text_).field("Content-Length", origin_received_);
-            writer_->commit(to_buffer(head_text_), origin_status_, times_, std::move(etag_),
-                            std::move(last_modified_));
+            commit_stored(*writer_, head_text_, origin_status_, origin_received_, times_,
+                          std::move(etag_), std::move(last_modified_));
             writer_.reset();
         }
     }
+    leave_fill(truncated ? cache::FillState::failed : cache::FillState::complete);
     if (pending_page_) {
         const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
         return serve_error_page(*cer, origin_status_);
@@ -391,6 +453,7 @@ void Transaction::on_origin_complete() {
 void Transaction::on_origin_error(const core::Error &e) {
     fetch_ = nullptr;
     writer_.reset();
+    leave_fill(cache::FillState::failed);
     if (refreshed_)
         return serve_object(std::exchange(refreshed_, nullptr), CacheResult::refresh_hit);
     rt_.log().log(core::LogLevel::warn, request_id(), "origin %s: %s (%s %s)",
@@ -583,11 +646,28 @@ void Transaction::log_completion() {
 }
 
 void Transaction::cancel() {
+    if (fetch_ && fill_leader_ && fill_streaming_ && fill_->has_waiters()) {
+        // Waiters are streaming this response: finish it for them.
+        DetachedFill::State d;
+        d.fetch = std::exchange(fetch_, nullptr);
+        d.writer = std::move(writer_);
+        d.fill = std::exchange(fill_, nullptr);
+        d.head_text = std::move(head_text_);
+        d.status = origin_status_;
+        d.times = times_;
+        d.etag = std::move(etag_);
+        d.last_modified = std::move(last_modified_);
+        d.length = origin_length_;
+        d.received = origin_received_;
+        fill_leader_ = fill_streaming_ = false;
+        DetachedFill::start(rt_, std::move(d));
+    }
     if (fetch_) {
         origin::Fetch *f = std::exchange(fetch_, nullptr);
         f->cancel();
     }
     writer_.reset();
+    leave_fill(cache::FillState::failed);
     active_ = false;
 }
 

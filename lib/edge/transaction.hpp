@@ -9,6 +9,7 @@
 // transaction calls sink.transaction_finished() exactly once, or the owner calls cancel().
 #pragma once
 
+#include "cache/coordinator.hpp"
 #include "cache/store.hpp"
 #include "core/clock.hpp"
 #include "core/http_message.hpp"
@@ -23,6 +24,7 @@
 namespace perch::edge {
 
 class Runtime;
+class FillWake;
 
 enum class CacheResult : uint8_t { none, hit, refresh_hit, miss, error };
 
@@ -40,6 +42,8 @@ public:
     void on_viewer_drained();
     // The viewer went away: stop everything, no more sink calls.
     void cancel();
+    // The fill this transaction follows changed (on the runtime's loop, through its mailbox).
+    void on_fill_changed();
     // Clears per-request state after the transaction finished or was cancelled.
     void reset() noexcept;
 
@@ -54,6 +58,11 @@ private:
     bool viewer_policy();
     void lookup_and_route();
     void fetch_from_origin(bool revalidate);
+    // Builds origin_req_ for the request being served (also what Vary is evaluated on).
+    void build_origin_request_head();
+    // The response varies on `vary` (a vary_field_list): key_ becomes its variant's key, and
+    // the plain key gets a marker listing the fields.
+    void store_as_variant(std::string_view vary);
     void serve_object(const core::Ref<cache::CachedObject> &obj, CacheResult result);
     void serve_error_page(const CustomErrorResponse &cer, uint16_t original_status);
     void respond_generated(uint16_t status, std::string_view message,
@@ -69,6 +78,14 @@ private:
     void on_origin_body_drained() override;
 
     void handle_not_modified(core::ResponseHead &head);
+
+    // Request collapsing (transaction_fill.cpp). A leader publishes its response to fill_;
+    // a follower streams it from there.
+    void follow_fill(core::Ref<cache::Fill> fill);
+    void start_fill_stream(const cache::Fill::Head &head);
+    void pump_fill();
+    // Leader: ends the fill (`how`); follower: stops waiting on it.
+    void leave_fill(cache::FillState how) noexcept;
     // How long an error response with this status is kept (custom_error_response, or
     // CloudFront's default 10 s for the codes it always caches).
     std::optional<int64_t> error_caching_ttl(uint16_t status) const noexcept;
@@ -87,8 +104,12 @@ private:
     size_t id_len_ = 0;
     std::string path_; // after default root object rewriting
     cache::CacheKey key_;
+    size_t base_key_len_ = 0; // key_ without a variant suffix
     core::Ref<cache::CachedObject> stale_;
     core::Ref<cache::CachedObject> refreshed_; // a 304 refreshed it; served when the fetch ends
+    core::Ref<cache::Fill> fill_;              // led or followed
+    core::Ref<FillWake> wake_;                 // this transaction's waiter, reused across requests
+    size_t fill_index_ = 0;                    // follower: next body piece to send
     core::RequestHead origin_req_;
     core::RequestHead page_req_; // the request for a custom error page
     origin::Fetch *fetch_ = nullptr;
@@ -119,6 +140,9 @@ private:
     bool forwarding_body_ = false;
     bool body_done_ = false;
     bool viewer_done_ = false;
+    bool fill_leader_ = false;
+    bool fill_streaming_ = false; // leader: head published; follower: head sent
+    bool no_collapse_ = false;    // a fill let this request down: fetch alone
 };
 
 } // namespace perch::edge

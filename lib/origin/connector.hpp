@@ -57,6 +57,9 @@ public:
     virtual void pause_response() = 0;
     virtual void resume_response() = 0;
     virtual void cancel() = 0;
+    // Sends the events still to come to `handler` instead (a fetch that outlives its
+    // first handler: a collapsed fill finished for its waiters).
+    virtual void rebind(FetchHandler &handler) noexcept = 0;
 
 protected:
     ~Fetch() = default;

@@ -119,6 +119,9 @@ public:
         defer_.disarm();
         if (!busy_ && !in_callback_) close_file();
     }
+    void rebind(FetchHandler &handler) noexcept override {
+        if (handler_) handler_ = &handler;
+    }
 
 private:
     static void on_deferred(void *p) { static_cast<FileFetch *>(p)->begin(); }

@@ -129,7 +129,7 @@ public:
 class HttpOrigin::HttpFetch final : public Fetch {
 public:
     HttpFetch(HttpOrigin &origin, const OriginRequest &req, FetchHandler &handler)
-        : origin_(origin), handler_(handler), defer_(&HttpFetch::on_deferred, this) {
+        : origin_(origin), handler_(&handler), defer_(&HttpFetch::on_deferred, this) {
         const core::RequestHead &h = *req.head;
         head_request_ = h.method == core::Method::head;
         retryable_ = req.retryable;
@@ -173,16 +173,17 @@ public:
         }
     }
     void cancel() override;
+    void rebind(FetchHandler &handler) noexcept override { handler_ = &handler; }
 
     // From the connection.
     void connected(Connection *c);
     void response_head(core::ResponseHead &head);
-    void response_body(const core::BufferSlice &chunk) { handler_.on_origin_body(chunk); }
+    void response_body(const core::BufferSlice &chunk) { handler_->on_origin_body(chunk); }
     void response_complete(bool reusable);
     void connection_failed(Connection *c, int status);
     void fail(Error e);
     void body_written() {
-        if (has_body_ && !body_ended_) handler_.on_origin_body_drained();
+        if (has_body_ && !body_ended_) handler_->on_origin_body_drained();
     }
 
     bool retryable_ = false;
@@ -199,7 +200,7 @@ private:
     void finish(); // frees this
 
     HttpOrigin &origin_;
-    FetchHandler &handler_;
+    FetchHandler *handler_;
     std::string head_bytes_;
     std::vector<core::BufferSlice> pending_body_;
     size_t queued_ = 0;
@@ -639,7 +640,7 @@ void HttpOrigin::HttpFetch::response_head(core::ResponseHead &head) {
     ResponseInfo info;
     info.content_length = conn_->parser_.content_length();
     info.no_body = head_request_ || head.status == 204 || head.status == 304;
-    handler_.on_origin_head(head, info);
+    handler_->on_origin_head(head, info);
 }
 
 void HttpOrigin::HttpFetch::response_complete(bool reusable) {
@@ -655,7 +656,7 @@ void HttpOrigin::HttpFetch::response_complete(bool reusable) {
             c->close();
         }
     }
-    handler_.on_origin_complete();
+    handler_->on_origin_complete();
     finish();
 }
 
@@ -664,7 +665,7 @@ void HttpOrigin::HttpFetch::fail(Error e) {
         c->fetch_ = nullptr;
         c->close();
     }
-    handler_.on_origin_error(e);
+    handler_->on_origin_error(e);
     finish();
 }
 

@@ -87,3 +87,57 @@ def test_a_viewer_leaving_while_a_refreshed_error_fetches_its_page_is_harmless(t
     time.sleep(0.8)
     assert proxy.proc.poll() is None
     assert proxy.get("/still-alive")[0] == 200
+
+
+def test_a_successful_unsafe_request_invalidates_its_url_and_same_host_locations(tmp, fault_origin, proxies):
+    methods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    proxy = proxies(tmp, {"distribution": {
+        "origin": [http_origin("o", fault_origin.port)],
+        "default_cache_behavior": behavior("o", methods=methods, default_ttl=60,
+                                           forwarded_values=FORWARD_QUERY)}})
+    headers = {"Host": "site.example"}
+    for p in ("/items/1", "/items/2", "/items/3"):
+        proxy.get(p, headers)
+        assert proxy.get(p, headers)[1]["x-cache"] == "Hit from perch"
+    # An error answer invalidates nothing.
+    assert proxy.request("POST", "/status/500", headers, body=b"x")[0] == 500
+    # POST /items/1 answered 201 with Location on this host, Content-Location elsewhere.
+    status, _, _ = proxy.request(
+        "POST", "/items/1?h=Location:http://site.example/items/2&h=Content-Location:"
+        "http://elsewhere.example/items/3", headers, body=b"new")
+    assert status == 200
+    assert proxy.get("/items/1", headers)[1]["x-cache"] == "Miss from perch"
+    assert proxy.get("/items/2", headers)[1]["x-cache"] == "Miss from perch"
+    assert proxy.get("/items/3", headers)[1]["x-cache"] == "Hit from perch"
+    # DELETE with a 204 and a relative Location.
+    proxy.request("DELETE", "/items/3?h=Location:/items/1", headers)
+    assert proxy.get("/items/3", headers)[1]["x-cache"] == "Miss from perch"
+    assert proxy.get("/items/1", headers)[1]["x-cache"] == "Miss from perch"
+
+
+def test_vary_keeps_one_variant_per_value_of_the_fields_the_origin_sees(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    path = "/echo/v?h=Vary:Accept-Language&h=Cache-Control:max-age=60"
+
+    def get(lang):
+        status, h, body = proxy.get(path, {"Accept-Language": lang, "Host": "a"})
+        assert status == 200 and json.loads(body)["headers"] and lang in body.decode()
+        return h["x-cache"]
+
+    assert [get("en"), get("en"), get("fr"), get("fr"), get("en")] == [
+        "Miss from perch", "Hit from perch", "Miss from perch", "Hit from perch", "Hit from perch"]
+    assert fault_origin.requests("/echo/v") == 2
+
+
+def test_vary_on_a_field_the_origin_never_sees_does_not_split_the_cache(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))  # cookies are not forwarded
+    path = "/echo/c?h=Vary:Cookie&h=Cache-Control:max-age=60"
+    assert proxy.get(path, {"Cookie": "a=1"})[1]["x-cache"] == "Miss from perch"
+    assert proxy.get(path, {"Cookie": "a=2"})[1]["x-cache"] == "Hit from perch"
+
+
+def test_vary_star_is_never_stored(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    path = "/echo/s?h=Vary:*&h=Cache-Control:max-age=60"
+    assert proxy.get(path)[1]["x-cache"] == "Miss from perch"
+    assert proxy.get(path)[1]["x-cache"] == "Miss from perch"

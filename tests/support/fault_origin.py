@@ -19,6 +19,7 @@ Paths:
                             Connection: close (a pooled connection dying under the client)
   /rst/N                    N bytes of a close-delimited body, then a TCP reset
   /slowupload...            waits 1 s before reading the request body
+  /drip/N/MS                N bytes (a-z repeated) in 4 pieces MS ms apart, with Content-Length
   anything else             200 "hello <path>", headers from ?h=
 """
 import json
@@ -111,6 +112,17 @@ def handle(conn):
                         "body": body.decode("latin-1")}
                 respond(conn, 200, [("Content-Type", "application/json")] + extra,
                         json.dumps(data).encode(), head_only)
+            elif path.startswith("/drip/"):
+                # N bytes in 4 pieces, MS milliseconds apart, Content-Length announced
+                n, ms = (int(x) for x in path.split("/")[2:4])
+                body = bytes(b"abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(n))
+                conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n".encode()
+                             + "".join(f"{k}: {v}\r\n" for k, v in extra).encode() + b"\r\n")
+                step = (n + 3) // 4
+                for i in range(0, n, step):
+                    if i:
+                        time.sleep(ms / 1000)
+                    conn.sendall(body[i:i + step])
             elif path.startswith("/status/"):
                 code = int(path.split("/")[2])
                 respond(conn, code, extra, f"status {code}\n".encode(), head_only)

@@ -79,13 +79,23 @@ http {{
                                       "-p", self.dir], stderr=subprocess.PIPE)
         wait_for_port(self.port, self.proc)
 
-    def requests(self, path=None):
-        """Requests the origin has logged (for `path` only, if given)."""
+    def _log_lines(self):
         try:
             with open(os.path.join(self.dir, "access.log")) as f:
-                lines = f.readlines()
+                return f.readlines()
         except FileNotFoundError:
-            return 0
+            return []
+
+    def requests(self, path=None):
+        """Requests the origin has logged (for `path` only, if given). nginx logs a request
+        after sending its response, so wait until the log stops growing."""
+        lines = self._log_lines()
+        for _ in range(10):
+            time.sleep(0.03)
+            again = self._log_lines()
+            if len(again) == len(lines):
+                break
+            lines = again
         if path is None:
             return len(lines)
         return sum(1 for l in lines if f'"GET {path} ' in l or f'"HEAD {path} ' in l)

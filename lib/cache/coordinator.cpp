@@ -1,0 +1,150 @@
+#include "cache/coordinator.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace perch::cache {
+
+using core::Buffer;
+using core::BufferSlice;
+using core::Ref;
+
+namespace {
+// Pieces below this are copied into a shared tail buffer instead of pinning the (64 KiB)
+// read buffer they came in.
+constexpr size_t copy_below = 4096;
+constexpr size_t tail_capacity = 32 * 1024;
+} // namespace
+
+Fill::Fill(Coordinator *owner, const CacheKey &key)
+    : owner_(owner ? Ref<Coordinator>::share(owner) : nullptr), key_(key.text),
+      slot_(key.hash.low64), shard_(key.hash.high64 % Coordinator::shard_count) {}
+
+Fill::~Fill() = default;
+
+void Fill::publish_head(Ref<Buffer> head, uint16_t status, std::optional<uint64_t> length,
+                        const StoredTimes &times) {
+    {
+        std::lock_guard lock(mu_);
+        head_.state = FillState::streaming;
+        head_.head = std::move(head);
+        head_.status = status;
+        head_.length = length;
+        head_.times = times;
+    }
+    wake();
+}
+
+void Fill::publish_body(const BufferSlice &bytes) {
+    if (bytes.len == 0) return;
+    {
+        std::lock_guard lock(mu_);
+        if (bytes.len >= copy_below) {
+            pieces_.push_back(bytes);
+        } else {
+            // Bytes below a piece already published never change: appending after them is
+            // safe while waiters on other threads read the earlier ones.
+            if (!tail_ || tail_->room() < bytes.len) tail_ = Buffer::create(tail_capacity);
+            const uint8_t *at = tail_->data() + tail_->size();
+            tail_->append(bytes.ptr, bytes.len);
+            pieces_.emplace_back(tail_, at, bytes.len);
+        }
+    }
+    wake();
+}
+
+void Fill::end(FillState how) {
+    {
+        std::lock_guard lock(mu_);
+        if (head_.state != FillState::pending && head_.state != FillState::streaming) return;
+        head_.state = how;
+        tail_.reset();
+    }
+    if (owner_) owner_->forget(this);
+    wake();
+    std::lock_guard lock(mu_);
+    waiters_.clear(); // nothing more will happen
+}
+
+void Fill::add_waiter(Ref<FillWaiter> w) {
+    std::lock_guard lock(mu_);
+    if (head_.state == FillState::pending || head_.state == FillState::streaming)
+        waiters_.push_back(std::move(w));
+}
+
+void Fill::remove_waiter(const FillWaiter *w) noexcept {
+    Ref<FillWaiter> dropped;
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                           [w](const Ref<FillWaiter> &x) { return x.get() == w; });
+    if (it == waiters_.end()) return;
+    dropped = std::move(*it);
+    waiters_.erase(it);
+}
+
+bool Fill::has_waiters() const noexcept {
+    std::lock_guard lock(mu_);
+    return !waiters_.empty();
+}
+
+Fill::Head Fill::head() const {
+    std::lock_guard lock(mu_);
+    return head_;
+}
+
+size_t Fill::read(size_t index, BufferSlice *out, size_t max, FillState &state,
+                  size_t &pieces) const {
+    std::lock_guard lock(mu_);
+    state = head_.state;
+    pieces = pieces_.size();
+    size_t n = 0;
+    for (; n < max && index + n < pieces_.size(); ++n)
+        out[n] = pieces_[index + n];
+    return n;
+}
+
+void Fill::wake() {
+    std::vector<Ref<FillWaiter>> ws;
+    {
+        std::lock_guard lock(mu_);
+        ws = waiters_;
+    }
+    for (auto &w : ws)
+        w->fill_changed();
+}
+
+Coordinator::Joined Coordinator::join(const CacheKey &key) {
+    Shard &s = shards_[key.hash.high64 % shard_count];
+    std::lock_guard lock(s.mu);
+    auto it = s.fills.find(key.hash.low64);
+    if (it != s.fills.end()) {
+        if (it->second->key_ == key.text) return {it->second, false};
+        // A different key with the same slot: lead without collapsing.
+        return {Ref<Fill>::adopt(new Fill(nullptr, key)), true};
+    }
+    Ref<Fill> f = Ref<Fill>::adopt(new Fill(this, key));
+    s.fills.emplace(key.hash.low64, f);
+    return {std::move(f), true};
+}
+
+void Coordinator::forget(Fill *f) noexcept {
+    Ref<Fill> dropped; // released after the lock
+    Shard &s = shards_[f->shard_];
+    std::lock_guard lock(s.mu);
+    auto it = s.fills.find(f->slot_);
+    if (it != s.fills.end() && it->second.get() == f) {
+        dropped = std::move(it->second);
+        s.fills.erase(it);
+    }
+}
+
+size_t Coordinator::in_flight() const noexcept {
+    size_t n = 0;
+    for (const Shard &s : shards_) {
+        std::lock_guard lock(s.mu);
+        n += s.fills.size();
+    }
+    return n;
+}
+
+} // namespace perch::cache

@@ -1,0 +1,112 @@
+// Request collapsing: concurrent misses for one cache key make one origin request. The first
+// request for a key becomes the leader of a Fill; the others join it as waiters and are fed
+// from the same in-flight response as its bytes arrive. The leader ends the fill:
+// - complete: every byte was published (and the object committed, if it could be): waiters
+//   that never saw a head look the key up again;
+// - released: the response cannot be shared (not storable): waiters fetch for themselves,
+//   all at once, not one by one;
+// - failed: the fetch died; waiters that never saw a head fetch for themselves, those
+//   already streaming end their responses cut short.
+// Knows nothing of HTTP or loops: waiters are woken through FillWaiter on the leader's thread
+// and hand over to their own. Thread-safe: one coordinator serves every runtime sharing a store.
+#pragma once
+
+#include "cache/cached_object.hpp"
+#include "core/buffer.hpp"
+#include "core/ref.hpp"
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace perch::cache {
+
+class Coordinator;
+
+enum class FillState : uint8_t { pending, streaming, complete, released, failed };
+
+class FillWaiter : public core::RefCounted<FillWaiter> {
+public:
+    virtual ~FillWaiter() = default;
+    // The fill changed. Called on the leader's thread with no lock held: must be quick and
+    // thread-safe (hand over to the waiter's own thread).
+    virtual void fill_changed() noexcept = 0;
+};
+
+class Fill final : public core::RefCounted<Fill> {
+public:
+    ~Fill();
+
+    // --- leader (one thread) ---
+    // The head to share: the stored head text (no Content-Length: see `length`), the status,
+    // the body length if announced, and the stored times (for Age).
+    void publish_head(core::Ref<core::Buffer> head, uint16_t status, std::optional<uint64_t> length,
+                      const StoredTimes &times);
+    // Body bytes, in order. Small pieces are copied together; larger ones are shared.
+    void publish_body(const core::BufferSlice &bytes);
+    // Ends the fill (complete, released or failed) and leaves the coordinator: later requests
+    // for the key look up the store or lead a fill of their own.
+    void end(FillState how);
+
+    // --- waiters (any thread) ---
+    void add_waiter(core::Ref<FillWaiter> w);
+    void remove_waiter(const FillWaiter *w) noexcept;
+    bool has_waiters() const noexcept;
+
+    struct Head {
+        FillState state = FillState::pending;
+        core::Ref<core::Buffer> head;
+        uint16_t status = 0;
+        std::optional<uint64_t> length;
+        StoredTimes times;
+    };
+    Head head() const;
+    // Copies up to `max` body pieces starting at piece `index` into `out`; returns how many.
+    // `state` receives the fill's state and `pieces` the number of pieces published so far.
+    size_t read(size_t index, core::BufferSlice *out, size_t max, FillState &state,
+                size_t &pieces) const;
+
+private:
+    friend class Coordinator;
+    Fill(Coordinator *owner, const CacheKey &key);
+    void wake();
+
+    core::Ref<Coordinator> owner_; // null when not registered (hash collision)
+    std::string key_;
+    uint64_t slot_ = 0;
+    size_t shard_ = 0;
+    mutable std::mutex mu_;
+    Head head_;
+    std::vector<core::BufferSlice> pieces_;
+    core::Ref<core::Buffer> tail_; // where small pieces are copied together
+    std::vector<core::Ref<FillWaiter>> waiters_;
+};
+
+class Coordinator final : public core::RefCounted<Coordinator> {
+public:
+    struct Joined {
+        core::Ref<Fill> fill;
+        bool leader = false;
+    };
+    // The fill in flight for `key`, joined as a waiter (call add_waiter), or a new fill that
+    // the caller leads.
+    Joined join(const CacheKey &key);
+    size_t in_flight() const noexcept;
+
+private:
+    friend class Fill;
+    void forget(Fill *f) noexcept;
+
+    static constexpr size_t shard_count = 16;
+    struct Shard {
+        mutable std::mutex mu;
+        // XXH128 low64 -> the fill in flight (a reference until the leader ends it)
+        std::unordered_map<uint64_t, core::Ref<Fill>> fills;
+    };
+    std::array<Shard, shard_count> shards_;
+};
+
+} // namespace perch::cache

@@ -1,0 +1,47 @@
+#include "edge/detached_fill.hpp"
+
+#include "edge/runtime.hpp"
+#include "edge/stored_head.hpp"
+
+namespace perch::edge {
+
+void DetachedFill::start(Runtime &rt, State s) {
+    auto *d = new DetachedFill(rt, std::move(s));
+    rt.fill_detached(d);
+    d->s_.fetch->rebind(*d);
+    d->s_.fetch->resume_response(); // no viewer to wait for any more
+}
+
+void DetachedFill::on_origin_body(const core::BufferSlice &chunk) {
+    s_.received += chunk.len;
+    if (s_.writer && !s_.writer->append(chunk.ptr, chunk.len)) s_.writer.reset();
+    s_.fill->publish_body(chunk);
+}
+
+void DetachedFill::on_origin_complete() {
+    s_.fetch = nullptr;
+    bool truncated = s_.length && s_.received != *s_.length;
+    if (s_.writer && !truncated)
+        commit_stored(*s_.writer, s_.head_text, s_.status, s_.received, s_.times,
+                      std::move(s_.etag), std::move(s_.last_modified));
+    finish(truncated ? cache::FillState::failed : cache::FillState::complete);
+}
+
+void DetachedFill::on_origin_error(const core::Error &) {
+    s_.fetch = nullptr;
+    finish(cache::FillState::failed);
+}
+
+void DetachedFill::cancel() noexcept {
+    if (s_.fetch) std::exchange(s_.fetch, nullptr)->cancel();
+    finish(cache::FillState::failed);
+}
+
+void DetachedFill::finish(cache::FillState how) noexcept {
+    s_.writer.reset();
+    s_.fill->end(how);
+    rt_.fill_finished(this);
+    delete this;
+}
+
+} // namespace perch::edge

@@ -1,0 +1,49 @@
+// Finishes a collapsed fetch whose leader's viewer went away, for the waiters: the rest of the
+// body goes to the fill (and the store, when it was being stored); then it frees itself. The
+// runtime cancels the ones still running when it closes.
+#pragma once
+
+#include "cache/coordinator.hpp"
+#include "cache/store.hpp"
+#include "origin/connector.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace perch::edge {
+
+class Runtime;
+
+class DetachedFill final : private origin::FetchHandler {
+public:
+    // What the leader had when it left.
+    struct State {
+        origin::Fetch *fetch = nullptr;
+        std::unique_ptr<cache::CacheWriter> writer; // null: not being stored
+        core::Ref<cache::Fill> fill;
+        std::string head_text; // the stored head, without Content-Length
+        uint16_t status = 0;
+        cache::StoredTimes times;
+        std::string etag, last_modified;
+        std::optional<uint64_t> length; // announced body length
+        uint64_t received = 0;          // body bytes so far
+    };
+    // Takes over `s.fetch` (which must be live, with its head received).
+    static void start(Runtime &rt, State s);
+    // The runtime is closing: stop, fail the fill, free this.
+    void cancel() noexcept;
+
+private:
+    DetachedFill(Runtime &rt, State s) : rt_(rt), s_(std::move(s)) {}
+    void on_origin_head(core::ResponseHead &, const origin::ResponseInfo &) override {}
+    void on_origin_body(const core::BufferSlice &chunk) override;
+    void on_origin_complete() override;
+    void on_origin_error(const core::Error &error) override;
+    void finish(cache::FillState how) noexcept;
+
+    Runtime &rt_;
+    State s_;
+};
+
+} // namespace perch::edge

@@ -1,0 +1,111 @@
+// Request collapsing, the transaction's side: a follower waits on the fill that a leader (on
+// this runtime or another) feeds, and streams the response from it as bytes arrive. Fill
+// changes reach the follower's own loop through its runtime's mailbox.
+#include "edge/fill_wake.hpp"
+#include "edge/runtime.hpp"
+#include "edge/transaction.hpp"
+
+namespace perch::edge {
+
+using core::BufferSlice;
+using core::Ref;
+
+namespace {
+// Bytes waiting for the viewer above which a follower stops reading the fill until drained.
+constexpr size_t follower_high_water = 1 << 20;
+} // namespace
+
+void notify_fill_changed(Transaction *txn) noexcept {
+    txn->on_fill_changed();
+}
+
+void Transaction::follow_fill(Ref<cache::Fill> fill) {
+    fill_ = std::move(fill);
+    fill_leader_ = false;
+    fill_index_ = 0;
+    if (!wake_) wake_ = Ref<FillWake>::adopt(new FillWake(rt_.mailbox(), this));
+    fill_->add_waiter(Ref<cache::FillWaiter>::share(wake_.get()));
+    on_fill_changed(); // it may have moved on already
+}
+
+void Transaction::on_fill_changed() {
+    if (!fill_ || fill_leader_ || !active_) return;
+    if (fill_streaming_) return pump_fill();
+    cache::Fill::Head h = fill_->head();
+    switch (h.state) {
+    case cache::FillState::pending:
+        return;
+    case cache::FillState::streaming:
+        return start_fill_stream(h);
+    case cache::FillState::complete:
+        // Stored (or refreshed) meanwhile, or not storable after all: look again.
+        leave_fill(h.state);
+        no_collapse_ = true;
+        now_ = rt_.now();
+        return lookup_and_route();
+    case cache::FillState::released:
+    case cache::FillState::failed:
+        leave_fill(h.state);
+        no_collapse_ = true;
+        return fetch_from_origin(stale_ != nullptr);
+    }
+}
+
+void Transaction::start_fill_stream(const cache::Fill::Head &h) {
+    now_ = rt_.now();
+    fill_streaming_ = true;
+    status_ = h.status;
+    result_ = status_ >= 400 ? CacheResult::error : CacheResult::hit;
+    rt_.stats().hits.fetch_add(1, std::memory_order_relaxed);
+    append_request_fields(result_, cache::current_age_ms(h.times, now_) / 1000);
+    head_buf_ = h.head;
+    BufferSlice head(head_buf_, head_buf_->data(), head_buf_->size());
+    bool no_body = head_only_ || status_ == 204 || status_ == 304;
+    write_viewer_head(head, status_ == 204 ? std::nullopt : h.length, false, no_body, no_body);
+    if (no_body) {
+        leave_fill(cache::FillState::complete);
+        viewer_done_ = true;
+        return maybe_finish();
+    }
+    pump_fill();
+}
+
+void Transaction::pump_fill() {
+    constexpr size_t batch = 16;
+    BufferSlice pieces[batch];
+    while (fill_ && active_) {
+        cache::FillState state;
+        size_t published = 0;
+        size_t n = fill_->read(fill_index_, pieces, batch, state, published);
+        fill_index_ += n;
+        bool ended = fill_index_ == published && state != cache::FillState::streaming;
+        bool complete = ended && state == cache::FillState::complete;
+        if (n > 0 || complete) {
+            ResponseWrite w;
+            w.body = pieces;
+            w.body_count = n;
+            w.last = complete;
+            sink_.write_response(w);
+        }
+        if (ended) {
+            leave_fill(state);
+            if (!complete) sink_.abort_response(); // cut short, never complete-looking
+            viewer_done_ = true;
+            return maybe_finish();
+        }
+        if (n < batch || sink_.pending_write_bytes() > follower_high_water) return;
+    }
+}
+
+void Transaction::leave_fill(cache::FillState how) noexcept {
+    if (!fill_) return;
+    Ref<cache::Fill> f = std::move(fill_);
+    if (fill_leader_)
+        f->end(how);
+    else if (wake_)
+        f->remove_waiter(wake_.get());
+    fill_leader_ = fill_streaming_ = false;
+    fill_index_ = 0;
+}
+
+} // namespace perch::edge

@@ -1,0 +1,127 @@
+"""Request collapsing through the real proxy: concurrent misses for one key make one origin
+request, waiters are fed as the bytes arrive, uncacheable responses release them at once,
+and a waiter that leaves harms nobody. The scripted fault origin counts requests."""
+import socket
+import threading
+import time
+
+import pytest
+
+from perchtest import behavior, http_origin, parse_responses
+
+FORWARD_QUERY = {"query_string": True, "cookies": {"forward": "none"}}
+
+
+def start(tmp, fault_origin, proxies, workers=1):
+    return proxies(tmp, {"distribution": {
+        "origin": [http_origin("o", fault_origin.port)],
+        "default_cache_behavior": behavior("o", default_ttl=60, forwarded_values=FORWARD_QUERY)}},
+        workers=workers)
+
+
+def get_all(port, path, n, method="GET"):
+    """n concurrent requests on n connections; returns [(status, headers, body, elapsed)]."""
+    results = [None] * n
+    barrier = threading.Barrier(n)
+
+    def one(i):
+        s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        barrier.wait()
+        t0 = time.monotonic()
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+        s.close()
+        (status, headers, body), = parse_responses(data) if method == "GET" else [
+            (int(data.split(b" ")[1]), {}, b"")]
+        results[i] = (status, headers, body, time.monotonic() - t0)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_concurrent_misses_make_one_origin_request(tmp, fault_origin, proxies, workers):
+    proxy = start(tmp, fault_origin, proxies, workers)
+    results = get_all(proxy.port, "/slow/500?h=Cache-Control:max-age=60", 40)
+    assert all(r[0] == 200 and r[2] == b"slow\n" for r in results)
+    assert fault_origin.requests("/slow/500") == 1
+    kinds = sorted(r[1]["x-cache"] for r in results)
+    assert kinds.count("Miss from perch") == 1 and kinds.count("Hit from perch") == 39
+
+
+def test_waiters_get_the_bytes_as_they_arrive(tmp, fault_origin, proxies):
+    proxy = start(tmp, fault_origin, proxies)
+    path = "/drip/400000/400?h=Cache-Control:max-age=60"
+    leader = threading.Thread(target=get_all, args=(proxy.port, path, 1))
+    leader.start()
+    time.sleep(0.2)  # the leader's fetch is under way: its first piece has arrived
+    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+    t0 = time.monotonic()
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+    first = s.recv(65536)
+    first_at = time.monotonic() - t0
+    data = first
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    done_at = time.monotonic() - t0
+    s.close()
+    leader.join()
+    (status, headers, body), = parse_responses(data)
+    assert status == 200 and len(body) == 400000 and headers["x-cache"] == "Hit from perch"
+    assert body[:26] == b"abcdefghijklmnopqrstuvwxyz"
+    assert first_at < 0.3 and done_at > 0.8  # the head and first bytes came long before the end
+    assert fault_origin.requests("/drip/400000/400") == 1
+
+
+def test_an_uncacheable_response_releases_the_waiters_all_at_once(tmp, fault_origin, proxies):
+    proxy = start(tmp, fault_origin, proxies)
+    results = get_all(proxy.port, "/slow/600?h=Cache-Control:no-store", 6)
+    assert all(r[0] == 200 and r[1]["x-cache"] == "Miss from perch" for r in results)
+    assert fault_origin.requests("/slow/600") == 6
+    # Released waiters fetch in parallel: about two origin round trips, never six.
+    assert max(r[3] for r in results) < 2.5
+
+
+def test_viewers_that_leave_harm_nobody_not_even_the_leader(tmp, fault_origin, proxies):
+    proxy = start(tmp, fault_origin, proxies)
+    path = "/drip/200000/300?h=Cache-Control:max-age=60"
+    leaving = []
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", proxy.port))
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+        leaving.append(s)
+    time.sleep(0.1)
+    results = []
+    t = threading.Thread(target=lambda: results.extend(get_all(proxy.port, path, 4)))
+    t.start()
+    time.sleep(0.35)
+    for s in leaving:  # the leader (first) and two waiters leave mid-body
+        s.close()
+    t.join()
+    assert [len(r[2]) for r in results] == [200000] * 4
+    assert fault_origin.requests("/drip/200000/300") == 1
+    # The leader's fetch was finished for the waiters and stored.
+    assert get_all(proxy.port, path, 1)[0][1]["x-cache"] == "Hit from perch"
+
+
+def test_a_failing_origin_lets_waiters_fetch_for_themselves(tmp, fault_origin, proxies):
+    proxy = start(tmp, fault_origin, proxies)
+    results = get_all(proxy.port, "/truncate/100000?x=1", 5)
+    # Each request sees the cut (a truncated body is never completed), none hangs.
+    assert all(len(r[2]) < 200000 for r in results)
+    before = fault_origin.requests("/truncate/100000")
+    assert 1 <= before <= 5
+    get_all(proxy.port, "/truncate/100000?x=1", 1)  # nothing was stored: back to the origin
+    assert fault_origin.requests("/truncate/100000") == before + 1
