@@ -1,6 +1,7 @@
 #include "edge/deployment.hpp"
 
 #include "edge/path_pattern.hpp"
+#include "edge/policy_config.hpp"
 #include "io/tls_context.hpp"
 
 namespace perch::edge {
@@ -39,9 +40,11 @@ std::string summarize(const Config &c) {
     }
     auto behavior = [&](const CacheBehavior &b, const std::string &pattern) {
         std::string policies;
-        if (!b.cache_policy_id.empty()) policies = ", cache policy " + b.cache_policy_id;
-        if (!b.origin_request_policy_id.empty())
-            policies += ", origin request policy " + b.origin_request_policy_id;
+        if (const CachePolicy *p = find_cache_policy(c, b.cache_policy_id))
+            policies = ", cache policy " + p->name;
+        if (const OriginRequestPolicy *p =
+                find_origin_request_policy(c, b.origin_request_policy_id))
+            policies += ", origin request policy " + p->name;
         line("behavior " + pattern + " -> " + b.target_origin_id + " (ttl " +
              std::to_string(b.ttl.min_ttl) + "/" + std::to_string(b.ttl.default_ttl) + "/" +
              std::to_string(b.ttl.max_ttl) + " s" + policies + ")");
