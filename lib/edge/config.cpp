@@ -5,6 +5,7 @@
 
 #include "core/ascii.hpp"
 #include "edge/config_json.hpp"
+#include "edge/policy_config.hpp"
 
 #include <arpa/inet.h>
 
@@ -14,19 +15,6 @@
 namespace perch::edge {
 
 namespace {
-
-// perch's cap on TTLs (seconds): 100 years. CloudFront documents no maximum.
-constexpr int64_t max_ttl_seconds = 3'153'600'000;
-
-// RFC 9110 §5.6.2 token characters.
-bool is_token(std::string_view s) {
-    constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
-    if (s.empty()) return false;
-    return std::all_of(s.begin(), s.end(), [&](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               specials.find(c) != std::string_view::npos;
-    });
-}
 
 bool has_control_characters(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) {
@@ -76,7 +64,7 @@ bool is_reserved_origin_header(std::string_view name) {
 
 void check_custom_header_name(ObjectReader &h, const std::string &name,
                               const std::vector<OriginCustomHeader> &earlier) {
-    if (!is_token(name)) return h.fail("name", "must be a valid header name");
+    if (!core::is_token(name)) return h.fail("name", "must be a valid header name");
     if (name.size() > 256) return h.fail("name", "must be at most 256 characters"); // AWS
     if (is_reserved_origin_header(name))
         return h.fail("name",
@@ -270,70 +258,7 @@ void check_path_pattern(ObjectReader &b, std::string_view pattern) {
         b.fail("path_pattern", "may contain only letters, digits and _-.*?$/~\"'@:+&"); // AWS
 }
 
-void check_forwarded_headers(ObjectReader &f, const std::vector<std::string> &headers) {
-    for (size_t i = 0; i < headers.size(); ++i) {
-        if (headers[i] == "*") {
-            if (headers.size() > 1) return f.fail("headers", "\"*\" must be the only entry");
-        } else if (!is_token(headers[i])) {
-            return f.errors().fail(json_index_path(f.path("headers"), i),
-                                   "must be a valid header name");
-        }
-    }
-}
-
-void parse_cookies(ObjectReader &c, ForwardedValues &fv) {
-    static constexpr Named<CookieForward> forwards[] = {{"none", CookieForward::none},
-                                                        {"all", CookieForward::all},
-                                                        {"whitelist", CookieForward::whitelist}};
-    c.check_keys({"forward", "whitelisted_names"});
-    if (!c.read_named("forward", forwards, fv.cookies, Need::required)) return;
-    bool has_names =
-        c.read_distinct_strings("whitelisted_names", fv.cookie_names, "cookie", Case::sensitive);
-    if (c.failed()) return;
-    if (fv.cookies == CookieForward::whitelist) {
-        if (!has_names)
-            c.fail("whitelisted_names", "missing");
-        else if (fv.cookie_names.empty())
-            c.fail("whitelisted_names", "must not be empty when forward is \"whitelist\"");
-    } else if (!fv.cookie_names.empty()) {
-        c.fail("whitelisted_names", "only allowed when forward is \"whitelist\"");
-    }
-}
-
-void parse_forwarded_values(ObjectReader &f, ForwardedValues &fv) {
-    f.check_keys({"query_string", "query_string_cache_keys", "headers", "cookies"});
-    f.read_bool("query_string", fv.query_string, Need::required);
-    if (f.read_distinct_strings("query_string_cache_keys", fv.query_string_cache_keys,
-                                "query string key", Case::sensitive) &&
-        !fv.query_string && !fv.query_string_cache_keys.empty())
-        f.fail("query_string_cache_keys", "only allowed when query_string is true");
-    if (f.read_distinct_strings("headers", fv.headers, "header", Case::insensitive))
-        check_forwarded_headers(f, fv.headers);
-    if (auto c = f.object("cookies", Need::required)) parse_cookies(*c, fv);
-}
-
-// AWS defaults: default_ttl 86400 (or min_ttl when larger), max_ttl 31536000 (or default_ttl
-// when larger); min_ttl <= default_ttl <= max_ttl.
-void read_ttls(ObjectReader &b, CacheBehavior &cb) {
-    cache::TtlSettings &t = cb.ttl;
-    b.read_int64("min_ttl", t.min_ttl, 0, max_ttl_seconds);
-    bool has_default = b.read_int64("default_ttl", t.default_ttl, 0, max_ttl_seconds);
-    bool has_max = b.read_int64("max_ttl", t.max_ttl, 0, max_ttl_seconds);
-    if (b.failed()) return;
-    if (!has_default) t.default_ttl = std::max<int64_t>(86400, t.min_ttl);
-    if (!has_max) t.max_ttl = std::max<int64_t>(31536000, t.default_ttl);
-    if (t.default_ttl < t.min_ttl)
-        return b.fail("default_ttl",
-                      "must not be less than min_ttl (" + std::to_string(t.min_ttl) + ")");
-    if (t.max_ttl < t.default_ttl)
-        return b.fail("max_ttl",
-                      "must not be less than default_ttl (" + std::to_string(t.default_ttl) + ")");
-    const auto &headers = cb.forwarded_values.headers;
-    if (t.min_ttl != 0 && headers.size() == 1 && headers[0] == "*") // AWS
-        b.fail("min_ttl", "must be 0 when forwarded_values.headers is [\"*\"]");
-}
-
-void parse_cache_behavior(ObjectReader &b, const std::vector<Origin> &origins, bool is_default,
+void parse_cache_behavior(ObjectReader &b, const Config &config, bool is_default,
                           CacheBehavior &cb) {
     static constexpr Named<ViewerProtocolPolicy> policies[] = {
         {"allow-all", ViewerProtocolPolicy::allow_all},
@@ -341,9 +266,9 @@ void parse_cache_behavior(ObjectReader &b, const std::vector<Origin> &origins, b
         {"https-only", ViewerProtocolPolicy::https_only}};
     b.check_keys({"path_pattern", "target_origin_id", "allowed_methods", "cached_methods",
                   "viewer_protocol_policy", "min_ttl", "default_ttl", "max_ttl", "compress",
-                  "forwarded_values"},
-                 {"cache_policy_id", "origin_request_policy_id", "response_headers_policy_id",
-                  "realtime_log_config_arn", "field_level_encryption_id", "function_association",
+                  "forwarded_values", "cache_policy_id", "origin_request_policy_id"},
+                 {"response_headers_policy_id", "realtime_log_config_arn",
+                  "field_level_encryption_id", "function_association",
                   "lambda_function_association", "trusted_signers", "trusted_key_groups",
                   "smooth_streaming", "grpc_config"});
     if (is_default) {
@@ -352,7 +277,7 @@ void parse_cache_behavior(ObjectReader &b, const std::vector<Origin> &origins, b
         check_path_pattern(b, cb.path_pattern);
     }
     if (b.read_string("target_origin_id", cb.target_origin_id, Need::required)) {
-        auto index = find_origin(origins, cb.target_origin_id);
+        auto index = find_origin(config.distribution.origins, cb.target_origin_id);
         if (!index)
             b.fail("target_origin_id", "no origin has origin_id " + in_quotes(cb.target_origin_id));
         else
@@ -368,8 +293,7 @@ void parse_cache_behavior(ObjectReader &b, const std::vector<Origin> &origins, b
         b.fail("cached_methods", "must be a subset of allowed_methods");
     b.read_named("viewer_protocol_policy", policies, cb.viewer_protocol_policy, Need::required);
     b.read_bool("compress", cb.compress);
-    if (auto f = b.object("forwarded_values")) parse_forwarded_values(*f, cb.forwarded_values);
-    read_ttls(b, cb);
+    read_behavior_request_shape(b, config, cb);
 }
 
 // ---- distribution-level blocks -----------------------------------------------------------
@@ -489,7 +413,9 @@ void read_default_root_object(ObjectReader &d, std::string &out) {
         d.fail("default_root_object", "may contain only letters, digits and _-.*$/~\"'&");
 }
 
-void parse_distribution(ObjectReader &d, std::string_view base_dir, Distribution &dist) {
+// The distribution; its behaviors refer to config's cache and origin request policies.
+void parse_distribution(ObjectReader &d, std::string_view base_dir, Config &config) {
+    Distribution &dist = config.distribution;
     d.check_keys({"enabled", "aliases", "comment", "default_root_object", "origin",
                   "default_cache_behavior", "ordered_cache_behavior", "custom_error_response",
                   "restrictions", "viewer_certificate", "is_ipv6_enabled", "http_version",
@@ -503,10 +429,10 @@ void parse_distribution(ObjectReader &d, std::string_view base_dir, Distribution
     read_default_root_object(d, dist.default_root_object);
     read_origins(d, base_dir, dist.origins);
     if (auto b = d.object("default_cache_behavior", Need::required))
-        parse_cache_behavior(*b, dist.origins, true, dist.default_cache_behavior);
+        parse_cache_behavior(*b, config, true, dist.default_cache_behavior);
     d.for_each_object("ordered_cache_behavior", Need::optional, [&](ObjectReader &b, size_t) {
         CacheBehavior cb;
-        parse_cache_behavior(b, dist.origins, false, cb);
+        parse_cache_behavior(b, config, false, cb);
         dist.ordered_cache_behaviors.push_back(std::move(cb));
     });
     d.for_each_object("custom_error_response", Need::optional, [&](ObjectReader &e, size_t) {
@@ -721,11 +647,13 @@ core::Result<Config> parse_config(std::string_view json_text, std::string_view b
         return errors.take();
     }
     ObjectReader root(errors, *doc, "");
-    root.check_keys({"distribution", "perch"},
-                    {"cache_policy", "origin_request_policy", "origin_access_control"});
+    root.check_keys({"distribution", "cache_policy", "origin_request_policy", "perch"},
+                    {"origin_access_control"});
     Config config;
+    read_cache_policies(root, config.cache_policies);
+    read_origin_request_policies(root, config.origin_request_policies);
     if (auto d = root.object("distribution", Need::required))
-        parse_distribution(*d, base_dir, config.distribution);
+        parse_distribution(*d, base_dir, config);
     if (auto p = root.object("perch")) parse_process_settings(*p, base_dir, config.perch);
     if (errors.failed()) return errors.take();
     if (config.perch.listen.empty()) config.perch.listen.push_back(default_listen_address());

@@ -89,7 +89,8 @@ struct Origin {
 enum class ViewerProtocolPolicy { allow_all, redirect_to_https, https_only };
 enum class CookieForward { none, all, whitelist };
 
-// Legacy forwarded_values: what is forwarded to the origin and put in the cache key.
+// Legacy forwarded_values as written in the config. Parsing turns it into a RequestShape
+// (legacy_request_shape); nothing downstream reads it.
 struct ForwardedValues {
     bool query_string = false;
     std::vector<std::string> query_string_cache_keys; // empty: every parameter (if query_string)
@@ -98,6 +99,89 @@ struct ForwardedValues {
     std::vector<std::string> cookie_names; // whitelisted_names
 };
 
+// Which query string parameters, headers or cookies of a viewer request a policy selects.
+// Header names compare without case; cookie and query string names with case.
+enum class SelectMode {
+    none,       // nothing
+    listed,     // the names listed (CloudFront "whitelist")
+    all_except, // everything but the names listed (CloudFront "allExcept")
+    all,        // everything ("all", "allViewer", "allViewerAndWhitelistCloudFront")
+};
+
+struct ValueSelection {
+    SelectMode mode = SelectMode::none;
+    std::vector<std::string> names;
+    bool wildcards = false; // names may use '*' and '?' (legacy cookie whitelisted_names)
+
+    // Whether `name` is selected; `ignore_case` for header names.
+    bool selects(std::string_view name, bool ignore_case) const noexcept;
+};
+
+// What a cache policy puts in the cache key. Everything in the key is also forwarded.
+struct CacheKeySpec {
+    ValueSelection query_strings;
+    ValueSelection headers;
+    ValueSelection cookies;
+    // Normalised Accept-Encoding (enable_accept_encoding_gzip / _brotli). When either is set,
+    // the key holds "br,gzip", "gzip" or "br" (what the viewer accepts of the enabled ones)
+    // and the origin gets the same value, or "identity" when the viewer accepts neither.
+    bool accept_encoding_gzip = false;
+    bool accept_encoding_brotli = false;
+    // forwarded_values: "gzip" is keyed and forwarded when the viewer accepts it, and
+    // Accept-Encoding is otherwise removed (no "identity").
+    bool legacy_accept_encoding = false;
+};
+
+// What reaches the origin in addition to the cache key (an origin request policy, or what
+// forwarded_values forwards without keying). Never part of the key.
+struct OriginForwardSpec {
+    ValueSelection query_strings;
+    ValueSelection headers;
+    ValueSelection cookies;
+    // Viewer headers outside both selections still travel (forwarded_values: perch forwards
+    // other headers as it always did). With policies only selected headers travel.
+    bool other_headers = false;
+};
+
+// A behavior's cache key and origin request, resolved from its cache policy and origin request
+// policy, or from its legacy forwarded_values: build_cache_key and build_origin_request read
+// only this.
+struct RequestShape {
+    CacheKeySpec key;
+    OriginForwardSpec forward;
+    // Whether cookies reach the origin at all (else Set-Cookie is dropped from responses).
+    bool forwards_cookies() const noexcept {
+        return key.cookies.mode != SelectMode::none || forward.cookies.mode != SelectMode::none;
+    }
+};
+
+// The RequestShape of legacy forwarded_values: query_string keys all parameters (or only
+// query_string_cache_keys, all still forwarded); headers are keyed (["*"]: all of them);
+// cookies keyed as `forward` says; other headers are forwarded unkeyed.
+RequestShape legacy_request_shape(const ForwardedValues &fv);
+
+// aws_cloudfront_cache_policy: TTLs and what goes into the cache key.
+struct CachePolicy {
+    std::string id;
+    std::string name;
+    std::string comment;
+    cache::TtlSettings ttl;
+    CacheKeySpec key;
+};
+
+// aws_cloudfront_origin_request_policy: what is forwarded to the origin but not keyed.
+struct OriginRequestPolicy {
+    std::string id;
+    std::string name;
+    std::string comment;
+    OriginForwardSpec forward;
+};
+
+// AWS managed policies (managed_policies.cpp), under their published ids; names as the API
+// gives them ("Managed-CachingOptimized").
+const std::vector<CachePolicy> &managed_cache_policies();
+const std::vector<OriginRequestPolicy> &managed_origin_request_policies();
+
 struct CacheBehavior {
     std::string path_pattern; // "" for default_cache_behavior
     std::string target_origin_id;
@@ -105,8 +189,10 @@ struct CacheBehavior {
     MethodSet allowed_methods;
     MethodSet cached_methods;
     ViewerProtocolPolicy viewer_protocol_policy = ViewerProtocolPolicy::allow_all;
-    cache::TtlSettings ttl;
-    ForwardedValues forwarded_values;
+    cache::TtlSettings ttl;               // the cache policy's, or the behavior's legacy TTLs
+    std::string cache_policy_id;          // "" : legacy forwarded_values and TTLs
+    std::string origin_request_policy_id; // "" : none
+    RequestShape shape = legacy_request_shape({}); // no forwarded_values: nothing forwarded
     bool compress = false;
 };
 
@@ -132,6 +218,9 @@ struct Distribution {
 
 struct Config {
     Distribution distribution;
+    // Root cache_policy and origin_request_policy (the managed ones are not listed here).
+    std::vector<CachePolicy> cache_policies;
+    std::vector<OriginRequestPolicy> origin_request_policies;
     ProcessSettings perch;
 };
 

@@ -1,6 +1,7 @@
 #include "edge/deployment.hpp"
 
 #include "edge/path_pattern.hpp"
+#include "edge/policy_config.hpp"
 #include "io/tls_context.hpp"
 
 namespace perch::edge {
@@ -38,9 +39,15 @@ std::string summarize(const Config &c) {
         line("origin " + o.origin_id + ": " + what);
     }
     auto behavior = [&](const CacheBehavior &b, const std::string &pattern) {
+        std::string policies;
+        if (const CachePolicy *p = find_cache_policy(c, b.cache_policy_id))
+            policies = ", cache policy " + p->name;
+        if (const OriginRequestPolicy *p =
+                find_origin_request_policy(c, b.origin_request_policy_id))
+            policies += ", origin request policy " + p->name;
         line("behavior " + pattern + " -> " + b.target_origin_id + " (ttl " +
              std::to_string(b.ttl.min_ttl) + "/" + std::to_string(b.ttl.default_ttl) + "/" +
-             std::to_string(b.ttl.max_ttl) + " s)");
+             std::to_string(b.ttl.max_ttl) + " s" + policies + ")");
     };
     for (const CacheBehavior &b : c.distribution.ordered_cache_behaviors)
         behavior(b, b.path_pattern);

@@ -27,17 +27,6 @@ template <class Fn> void for_each_param(std::string_view query, Fn &&fn) {
     }
 }
 
-bool listed(const std::vector<std::string> &names, std::string_view name, bool case_sensitive) {
-    return std::any_of(names.begin(), names.end(), [&](const std::string &n) {
-        return case_sensitive ? n == name : iequals(n, name);
-    });
-}
-
-bool forwards_header(const CacheBehavior &b, std::string_view name) {
-    const auto &h = b.forwarded_values.headers;
-    return (h.size() == 1 && h[0] == "*") || listed(h, name, false);
-}
-
 template <class Fn> void for_each_cookie(std::string_view header, Fn &&fn) {
     size_t start = 0;
     while (start < header.size()) {
@@ -49,14 +38,14 @@ template <class Fn> void for_each_cookie(std::string_view header, Fn &&fn) {
     }
 }
 
-// The Cookie field as the behavior forwards it: all cookies, the whitelisted ones, or none.
-std::string forwarded_cookies(const core::RequestHead &req, const ForwardedValues &fv) {
+// The Cookie field with the cookies `a` or `b` selects (names are case-sensitive).
+std::string selected_cookies(const core::RequestHead &req, const ValueSelection &a,
+                             const ValueSelection *b) {
     std::string out;
-    if (fv.cookies == CookieForward::none) return out;
+    if (a.mode == SelectMode::none && (!b || b->mode == SelectMode::none)) return out;
     req.headers.for_each("cookie", [&](std::string_view v) {
         for_each_cookie(v, [&](std::string_view name, std::string_view cookie) {
-            if (fv.cookies == CookieForward::whitelist && !listed(fv.cookie_names, name, true))
-                return;
+            if (!a.selects(name, false) && !(b && b->selects(name, false))) return;
             if (!out.empty()) out += "; ";
             out += cookie;
         });
@@ -64,25 +53,93 @@ std::string forwarded_cookies(const core::RequestHead &req, const ForwardedValue
     return out;
 }
 
-} // namespace
-
-std::string_view forwarded_query(const ForwardedValues &fv, std::string_view query) noexcept {
-    return fv.query_string ? query : std::string_view{};
-}
-
-void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::string &out) {
-    if (!fv.query_string) return;
-    if (fv.query_string_cache_keys.empty()) {
-        out += query;
-        return;
-    }
+void append_selected_query(std::string_view query, const ValueSelection &a, const ValueSelection *b,
+                           std::string &out) {
     bool first = true;
     for_each_param(query, [&](std::string_view name, std::string_view param) {
-        if (!listed(fv.query_string_cache_keys, name, true)) return;
+        if (!a.selects(name, false) && !(b && b->selects(name, false))) return;
         if (!first) out += '&';
         out += param;
         first = false;
     });
+}
+
+void append_lower(std::string_view s, std::string &out) {
+    for (char c : s)
+        out += core::ascii_lower(c);
+}
+
+// Key part for the headers `sel` selects.
+void append_keyed_headers(const core::RequestHead &req, const ValueSelection &sel, std::string &t) {
+    if (sel.mode == SelectMode::listed) {
+        for (const std::string &name : sel.names) {
+            t += '\x1f';
+            append_lower(name, t);
+            t += ':';
+            t += req.headers.joined(name);
+        }
+        return;
+    }
+    if (sel.mode == SelectMode::none) return;
+    // all / all_except: every header varies the object (CloudFront then barely caches).
+    for (size_t i = 0; i < req.headers.size(); ++i) {
+        if (!sel.selects(req.headers.name(i), true)) continue;
+        t += '\x1f';
+        append_lower(req.headers.name(i), t);
+        t += ':';
+        t += req.headers.value(i);
+    }
+}
+
+// Fields CloudFront passes to the origin whatever the policies select: the request body's
+// description and the viewer's own conditionals and ranges (see docs/config.md).
+bool always_forwarded(std::string_view name, core::Method method) {
+    // (Content-Length and Transfer-Encoding are framing: the origin client writes its own.)
+    constexpr std::string_view names[] = {"content-type",
+                                          "content-encoding",
+                                          "content-language",
+                                          "content-md5",
+                                          "if-match",
+                                          "if-none-match",
+                                          "if-modified-since",
+                                          "if-range",
+                                          "if-unmodified-since",
+                                          "range",
+                                          "cache-control",
+                                          "pragma",
+                                          "max-forwards"};
+    for (std::string_view n : names)
+        if (iequals(name, n)) return true;
+    return iequals(name, "authorization") && !core::method_is_safe(method);
+}
+
+// The Accept-Encoding value sent to the origin ("" for none); nullopt: Accept-Encoding is
+// treated as any other header (caching compressed objects is off in the cache policy).
+std::optional<std::string_view> origin_accept_encoding(const core::HeaderMap &h,
+                                                       const CacheKeySpec &k) {
+    if (k.legacy_accept_encoding) return normalized_accept_encoding(h, true, false);
+    if (!k.accept_encoding_gzip && !k.accept_encoding_brotli) return std::nullopt;
+    if (!h.contains("accept-encoding")) return std::string_view{};
+    std::string_view ae =
+        normalized_accept_encoding(h, k.accept_encoding_gzip, k.accept_encoding_brotli);
+    return ae.empty() ? std::string_view("identity") : ae;
+}
+
+} // namespace
+
+std::string forwarded_query(const RequestShape &shape, std::string_view query) {
+    const ValueSelection &k = shape.key.query_strings, &f = shape.forward.query_strings;
+    if (k.mode == SelectMode::all || f.mode == SelectMode::all) return std::string(query);
+    std::string out;
+    append_selected_query(query, k, &f, out);
+    return out;
+}
+
+void append_keyed_query(const CacheKeySpec &key, std::string_view query, std::string &out) {
+    if (key.query_strings.mode == SelectMode::all)
+        out += query;
+    else
+        append_selected_query(query, key.query_strings, nullptr, out);
 }
 
 std::optional<std::string> normalize_path(std::string_view raw) {
@@ -149,12 +206,15 @@ std::optional<std::string> normalize_path(std::string_view raw) {
     return out;
 }
 
-std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noexcept {
-    bool gzip = false;
+std::string_view normalized_accept_encoding(const core::HeaderMap &headers, bool gzip,
+                                            bool brotli) noexcept {
+    bool has_gzip = false, has_br = false;
     headers.for_each("accept-encoding", [&](std::string_view v) {
         core::for_each_list_element(v, [&](std::string_view coding) {
             size_t semi = coding.find(';');
-            if (!iequals(core::trim_ows(coding.substr(0, semi)), "gzip")) return;
+            std::string_view name = core::trim_ows(coding.substr(0, semi));
+            bool is_gzip = iequals(name, "gzip"), is_br = iequals(name, "br");
+            if (!is_gzip && !is_br) return;
             // "gzip;q=0" refuses gzip; parameter names are case-insensitive (RFC 9110 §12.4.2).
             while (semi != std::string_view::npos) {
                 coding.remove_prefix(semi + 1);
@@ -165,46 +225,36 @@ std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noex
                     if (!q.empty() && q.find_first_not_of("0.") == std::string_view::npos) return;
                 }
             }
-            gzip = true;
+            (is_gzip ? has_gzip : has_br) = true;
         });
     });
-    return gzip ? "gzip" : "";
+    has_gzip = has_gzip && gzip;
+    has_br = has_br && brotli;
+    if (has_gzip && has_br) return "br,gzip";
+    if (has_gzip) return "gzip";
+    if (has_br) return "br";
+    return "";
 }
 
 void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
                      const CacheBehavior &b, cache::CacheKey &key) {
+    const CacheKeySpec &k = b.shape.key;
     std::string &t = key.text;
     t.clear();
-    for (char c : host)
-        t += core::ascii_lower(c);
+    append_lower(host, t);
     t += '\x1f';
     t += path;
     t += '\x1f';
-    append_keyed_query(b.forwarded_values, req.query(), t);
+    append_keyed_query(k, req.query(), t);
     t += '\x1f';
-    t += normalized_accept_encoding(req.headers);
-    const auto &fh = b.forwarded_values.headers;
-    if (fh.size() == 1 && fh[0] == "*") {
-        // Every header varies the object: key on all of them (CloudFront then barely caches).
-        for (size_t i = 0; i < req.headers.size(); ++i) {
-            t += '\x1f';
-            for (char c : req.headers.name(i))
-                t += core::ascii_lower(c);
-            t += ':';
-            t += req.headers.value(i);
-        }
-    } else {
-        for (const std::string &name : fh) {
-            t += '\x1f';
-            t += name;
-            t += ':';
-            t += req.headers.joined(name);
-        }
-    }
-    if (b.forwarded_values.cookies != CookieForward::none) {
+    if (k.legacy_accept_encoding || k.accept_encoding_gzip || k.accept_encoding_brotli)
+        t += normalized_accept_encoding(req.headers, k.accept_encoding_gzip,
+                                        k.accept_encoding_brotli);
+    append_keyed_headers(req, k.headers, t);
+    if (k.cookies.mode != SelectMode::none) {
         t += "\x1f"
              "cookie:";
-        t += forwarded_cookies(req, b.forwarded_values);
+        t += selected_cookies(req, k.cookies, nullptr);
     }
     if (req.method == core::Method::options)
         t += "\x1f"
@@ -215,7 +265,7 @@ void build_cache_key(const core::RequestHead &req, std::string_view host, std::s
 
 void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) {
     const core::RequestHead &v = *in.viewer;
-    const CacheBehavior &b = *in.behavior;
+    const RequestShape &shape = in.behavior->shape;
     const Origin &o = *in.origin;
     out.clear();
     out.version_major = 1;
@@ -226,15 +276,18 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
     out.method_text = as_get ? "GET" : v.method_text;
     out.target = o.origin_path;
     out.target += in.path;
-    std::string_view q = forwarded_query(b.forwarded_values, v.query());
+    std::string q = forwarded_query(shape, v.query());
     if (!q.empty()) {
         out.target += '?';
         out.target += q;
     }
+    auto selected = [&](std::string_view name) {
+        return shape.key.headers.selects(name, true) || shape.forward.headers.selects(name, true);
+    };
 
     // Host names the origin (CloudFront's default), with the port when not the default one.
     auto viewer_host = v.headers.get("host");
-    if (forwards_header(b, "host") && viewer_host) {
+    if (selected("host") && viewer_host) {
         out.headers.add("Host", *viewer_host);
     } else { // HTTP/1.1 to the origin always carries a Host
         std::string host = o.domain_name;
@@ -246,6 +299,7 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
         out.headers.add("Host", host);
     }
 
+    auto accept_encoding = origin_accept_encoding(v.headers, shape.key);
     std::string xff;
     for (size_t i = 0; i < v.headers.size(); ++i) {
         std::string_view name = v.headers.name(i);
@@ -259,19 +313,21 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
             xff += value;
             continue;
         }
-        if (iequals(name, "accept-encoding")) continue; // normalised below
+        if (accept_encoding && iequals(name, "accept-encoding")) continue; // normalised below
         if (iequals(name, "authorization") && core::method_is_safe(v.method) &&
-            !forwards_header(b, name))
-            continue; // CloudFront drops it from GET/HEAD unless forwarded
+            !shape.key.headers.selects(name, true))
+            continue; // on GET/HEAD/OPTIONS only when keyed: responses differ per user
         if (in.for_cache && (iequals(name, "range") || iequals(name, "if-range") ||
                              iequals(name, "if-none-match") || iequals(name, "if-modified-since") ||
                              iequals(name, "if-match") || iequals(name, "if-unmodified-since")))
             continue; // the cache fetches whole objects and validates them itself
+        if (!shape.forward.other_headers && !selected(name) && !always_forwarded(name, v.method))
+            continue;
         out.headers.add(name, value);
     }
-    std::string_view ae = normalized_accept_encoding(v.headers);
-    if (!ae.empty()) out.headers.add("Accept-Encoding", ae);
-    std::string cookies = forwarded_cookies(v, b.forwarded_values);
+    if (accept_encoding && !accept_encoding->empty())
+        out.headers.add("Accept-Encoding", *accept_encoding);
+    std::string cookies = selected_cookies(v, shape.key.cookies, &shape.forward.cookies);
     if (!cookies.empty()) out.headers.add("Cookie", cookies);
     if (!in.client_ip.empty()) {
         if (!xff.empty()) xff += ", ";

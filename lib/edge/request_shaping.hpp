@@ -12,11 +12,11 @@
 
 namespace perch::edge {
 
-// The query string forwarded to the origin and used in the key under forwarded_values:
-// nothing when query_string is false; all parameters, or only the query_string_cache_keys
-// ones for the key (all are still forwarded). Parameter order is kept (CloudFront keys on it).
-std::string_view forwarded_query(const ForwardedValues &fv, std::string_view query) noexcept;
-void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::string &out);
+// The query string under a behavior's RequestShape, parameters in the viewer's order
+// (CloudFront keys on it): forwarded_query keeps what the key or the forwarding selects;
+// append_keyed_query appends what the key selects. Parameter names are case-sensitive.
+std::string forwarded_query(const RequestShape &shape, std::string_view query);
+void append_keyed_query(const CacheKeySpec &key, std::string_view query, std::string &out);
 
 // The URL path as the edge matches, keys and forwards it (RFC 3986 §6.2.2): percent-encoded
 // unreserved characters decoded, other escapes upper-cased, "." and ".." segments removed,
@@ -24,11 +24,15 @@ void append_keyed_query(const ForwardedValues &fv, std::string_view query, std::
 // then agree on which path was asked). Nullopt for a malformed escape or an encoded NUL.
 std::optional<std::string> normalize_path(std::string_view raw);
 
-// CloudFront's Accept-Encoding normalisation: "gzip" when the viewer accepts gzip, else "".
-std::string_view normalized_accept_encoding(const core::HeaderMap &headers) noexcept;
+// CloudFront's Accept-Encoding normalisation: of the enabled codings the viewer accepts
+// ("gzip;q=0" refuses), "br,gzip", "gzip", "br", or "" for none.
+std::string_view normalized_accept_encoding(const core::HeaderMap &headers, bool gzip = true,
+                                            bool brotli = false) noexcept;
 
 // Fills `key` (text, hash, path) for a request to `host` + `path` (after default root
-// object rewriting) under behavior `b`. OPTIONS requests get keys of their own.
+// object rewriting) under behavior `b`: host (without case) and path, then what b.shape.key
+// selects: query string, normalised Accept-Encoding, headers, cookies. OPTIONS requests get
+// keys of their own.
 void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
                      const CacheBehavior &b, cache::CacheKey &key);
 
@@ -44,9 +48,12 @@ struct OriginRequestInput {
 };
 
 // Builds the request sent to the origin into `out` (method, target with origin_path, fields).
-// Removes hop-by-hop fields, Expect, and what the cache must control when for_cache (Range,
-// conditionals); Authorization and Cookie only travel when the behavior forwards them;
-// sets Host to the origin, appends X-Forwarded-For and Via, adds the origin's custom headers.
+// What b.shape keys or forwards travels: query parameters, cookies, headers (with policies,
+// other viewer headers do not, except body and conditional fields that always do; with
+// forwarded_values they all do). Removes hop-by-hop fields, Expect, and what the cache must
+// control when for_cache (Range, conditionals); Authorization on GET, HEAD and OPTIONS only
+// when keyed. Host names the origin unless a selection includes Host; appends X-Forwarded-For
+// and Via, adds the origin's custom headers.
 void build_origin_request(const OriginRequestInput &in, core::RequestHead &out);
 
 // Appends to `out` the status line and the end-to-end fields of an origin response, each

@@ -311,7 +311,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     origin_length_ = info.no_body ? std::optional<uint64_t>(0) : info.content_length;
     origin_received_ = 0;
     // The stored head keeps the origin's status; the viewer may get another one.
-    bool keep_cookies = behavior_->forwarded_values.cookies != CookieForward::none;
+    bool keep_cookies = behavior_->shape.forwards_cookies();
     head_text_.clear();
     append_response_head(head, head.status, keep_cookies, response_time_, head_text_);
     etag_.assign(head.headers.get("etag").value_or(""));

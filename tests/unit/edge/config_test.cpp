@@ -131,11 +131,14 @@ TEST_CASE("edge/config: the minimal distribution parses with CloudFront's defaul
     CHECK(b.ttl.default_ttl == 86400);
     CHECK(b.ttl.max_ttl == 31536000);
     CHECK_FALSE(b.compress);
-    CHECK_FALSE(b.forwarded_values.query_string);
-    CHECK(b.forwarded_values.query_string_cache_keys.empty());
-    CHECK(b.forwarded_values.headers.empty());
-    CHECK(b.forwarded_values.cookies == CookieForward::none);
-    CHECK(b.forwarded_values.cookie_names.empty());
+    CHECK(b.cache_policy_id.empty());
+    CHECK(b.origin_request_policy_id.empty());
+    CHECK(b.shape.key.query_strings.mode == SelectMode::none);
+    CHECK(b.shape.key.headers.mode == SelectMode::none);
+    CHECK(b.shape.key.cookies.mode == SelectMode::none);
+    CHECK(b.shape.key.legacy_accept_encoding);
+    CHECK(b.shape.forward.query_strings.mode == SelectMode::none);
+    CHECK(b.shape.forward.other_headers);
 
     const ProcessSettings &p = result->perch;
     REQUIRE(p.listen.size() == 1);
@@ -267,11 +270,17 @@ TEST_CASE("edge/config: a config using every key sets every field") {
     CHECK(def.ttl.default_ttl == 60);
     CHECK(def.ttl.max_ttl == 3600);
     CHECK(def.compress);
-    CHECK(def.forwarded_values.query_string);
-    CHECK(def.forwarded_values.query_string_cache_keys == std::vector<std::string>{"v", "lang"});
-    CHECK(def.forwarded_values.headers == std::vector<std::string>{"Accept-Language"});
-    CHECK(def.forwarded_values.cookies == CookieForward::whitelist);
-    CHECK(def.forwarded_values.cookie_names == std::vector<std::string>{"session"});
+    // forwarded_values become a cache key spec plus what is forwarded without being keyed.
+    const RequestShape &ds = def.shape;
+    CHECK(ds.key.query_strings.mode == SelectMode::listed);
+    CHECK(ds.key.query_strings.names == std::vector<std::string>{"v", "lang"});
+    CHECK(ds.forward.query_strings.mode == SelectMode::all);
+    CHECK(ds.key.headers.mode == SelectMode::listed);
+    CHECK(ds.key.headers.names == std::vector<std::string>{"Accept-Language"});
+    CHECK(ds.key.cookies.mode == SelectMode::listed);
+    CHECK(ds.key.cookies.names == std::vector<std::string>{"session"});
+    CHECK(ds.key.cookies.wildcards);
+    CHECK(ds.forwards_cookies());
 
     REQUIRE(d.ordered_cache_behaviors.size() == 2);
     const CacheBehavior &api_b = d.ordered_cache_behaviors[0];
@@ -282,8 +291,8 @@ TEST_CASE("edge/config: a config using every key sets every field") {
     CHECK(has(api_b.cached_methods, {Method::get, Method::head}));
     CHECK(api_b.viewer_protocol_policy == ViewerProtocolPolicy::https_only);
     CHECK(api_b.ttl.max_ttl == 0);
-    CHECK(api_b.forwarded_values.headers == std::vector<std::string>{"*"});
-    CHECK(api_b.forwarded_values.cookies == CookieForward::all);
+    CHECK(api_b.shape.key.headers.mode == SelectMode::all);
+    CHECK(api_b.shape.key.cookies.mode == SelectMode::all);
     CHECK(d.ordered_cache_behaviors[1].path_pattern == "*.jpg");
     CHECK(d.ordered_cache_behaviors[1].origin_index == 1);
 
@@ -330,8 +339,8 @@ TEST_CASE("edge/config: each invalid config is rejected with its path and reason
     const Case cases[] = {
         // Root.
         {{{"/bogus", "1"}}, "bogus: unknown key"},
-        {{{"/cache_policy", "{}"}}, "cache_policy: not supported yet"},
-        {{{"/origin_request_policy", "{}"}}, "origin_request_policy: not supported yet"},
+        {{{"/cache_policy", "{}"}}, "cache_policy: expected an array"},
+        {{{"/origin_request_policy", "{}"}}, "origin_request_policy: expected an array"},
         {{{"/origin_access_control", "{}"}}, "origin_access_control: not supported yet"},
         {{{"/distribution", nullptr}}, "distribution: missing"},
         {{{"/distribution", "[]"}}, "distribution: expected an object"},
@@ -722,10 +731,9 @@ TEST_CASE("edge/config: each invalid config is rejected with its path and reason
 
 TEST_CASE("edge/config: every Terraform behavior argument perch does not implement is rejected") {
     for (const char *key :
-         {"cache_policy_id", "origin_request_policy_id", "response_headers_policy_id",
-          "realtime_log_config_arn", "field_level_encryption_id", "function_association",
-          "lambda_function_association", "trusted_signers", "trusted_key_groups",
-          "smooth_streaming", "grpc_config"}) {
+         {"response_headers_policy_id", "realtime_log_config_arn", "field_level_encryption_id",
+          "function_association", "lambda_function_association", "trusted_signers",
+          "trusted_key_groups", "smooth_streaming", "grpc_config"}) {
         std::string pointer = std::string("/distribution/default_cache_behavior/") + key;
         CHECK(error_of(patched({{pointer.c_str(), "[]"}})) ==
               std::string("distribution.default_cache_behavior.") + key + ": not supported yet");

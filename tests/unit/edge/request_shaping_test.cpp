@@ -36,6 +36,19 @@ Fields fields_of(const HeaderMap &h) {
     return out;
 }
 
+ForwardedValues header_values(std::vector<std::string> headers) {
+    ForwardedValues fv;
+    fv.headers = std::move(headers);
+    return fv;
+}
+
+ForwardedValues cookie_values(CookieForward mode, std::vector<std::string> names) {
+    ForwardedValues fv;
+    fv.cookies = mode;
+    fv.cookie_names = std::move(names);
+    return fv;
+}
+
 ForwardedValues query_values(bool query_string, std::vector<std::string> keys = {}) {
     ForwardedValues fv;
     fv.query_string = query_string;
@@ -116,9 +129,10 @@ TEST_CASE("edge/request_shaping: query strings are forwarded and keyed as the be
     };
     for (const Row &row : rows) {
         CAPTURE(row.name);
-        CHECK(forwarded_query(row.fv, row.query) == row.forwarded);
+        RequestShape shape = legacy_request_shape(row.fv);
+        CHECK(forwarded_query(shape, row.query) == row.forwarded);
         std::string out = "prefix|";
-        append_keyed_query(row.fv, row.query, out);
+        append_keyed_query(shape.key, row.query, out);
         CHECK(out == "prefix|" + row.keyed);
     }
 }
@@ -163,7 +177,7 @@ TEST_CASE("edge/request_shaping: Accept-Encoding normalises to gzip or nothing")
 
 TEST_CASE("edge/request_shaping: the same request gives the same key and hash") {
     CacheBehavior b;
-    b.forwarded_values = query_values(true);
+    b.shape = legacy_request_shape(query_values(true));
     RequestHead r = request("GET", "/a/b.html?x=1", {{"Accept-Encoding", "gzip"}});
     CacheKey k1 = key_for(r, b), k2 = key_for(r, b);
     CHECK(same_key(k1, k2));
@@ -192,7 +206,7 @@ TEST_CASE("edge/request_shaping: the key's path is kept as the invalidation path
 
 TEST_CASE("edge/request_shaping: different paths and keyed queries give different keys") {
     CacheBehavior b;
-    b.forwarded_values = query_values(true, {"v"});
+    b.shape = legacy_request_shape(query_values(true, {"v"}));
     CHECK(different_key(key_for(request("GET", "/a"), b), key_for(request("GET", "/b"), b)));
     CHECK(
         different_key(key_for(request("GET", "/a?v=1"), b), key_for(request("GET", "/a?v=2"), b)));
@@ -203,7 +217,7 @@ TEST_CASE("edge/request_shaping: different paths and keyed queries give differen
 
 TEST_CASE("edge/request_shaping: parameters that are not keyed do not change the key") {
     CacheBehavior listed;
-    listed.forwarded_values = query_values(true, {"v"});
+    listed.shape = legacy_request_shape(query_values(true, {"v"}));
     CHECK(same_key(key_for(request("GET", "/a?v=1&utm=x"), listed),
                    key_for(request("GET", "/a?utm=y&v=1"), listed)));
 
@@ -211,7 +225,7 @@ TEST_CASE("edge/request_shaping: parameters that are not keyed do not change the
     CHECK(same_key(key_for(request("GET", "/a?v=1"), none), key_for(request("GET", "/a"), none)));
 
     CacheBehavior all;
-    all.forwarded_values = query_values(true);
+    all.shape = legacy_request_shape(query_values(true));
     CHECK(different_key(key_for(request("GET", "/a?v=1&utm=x"), all),
                         key_for(request("GET", "/a?v=1&utm=y"), all)));
 }
@@ -230,7 +244,7 @@ TEST_CASE("edge/request_shaping: the key varies on the normalised Accept-Encodin
 
 TEST_CASE("edge/request_shaping: forwarded header values are part of the key") {
     CacheBehavior b;
-    b.forwarded_values.headers = {"X-Device"};
+    b.shape = legacy_request_shape(header_values({"X-Device"}));
     auto with = [&](const Fields &f) { return key_for(request("GET", "/a", f), b); };
     CHECK(different_key(with({{"X-Device", "mobile"}}), with({{"X-Device", "desktop"}})));
     CHECK(different_key(with({{"X-Device", "mobile"}}), with({})));
@@ -242,7 +256,7 @@ TEST_CASE("edge/request_shaping: forwarded header values are part of the key") {
 
 TEST_CASE("edge/request_shaping: forwarding every header keys on all of them") {
     CacheBehavior b;
-    b.forwarded_values.headers = {"*"};
+    b.shape = legacy_request_shape(header_values({"*"}));
     auto with = [&](const Fields &f) { return key_for(request("GET", "/a", f), b); };
     CHECK(different_key(with({{"User-Agent", "a"}}), with({{"User-Agent", "b"}})));
     CHECK(same_key(with({{"User-Agent", "a"}}), with({{"user-agent", "a"}})));
@@ -252,8 +266,7 @@ TEST_CASE("edge/request_shaping: cookies are keyed as the behavior forwards them
     auto with_cookies = [](CookieForward mode, std::vector<std::string> names,
                            const std::string &cookie) {
         CacheBehavior b;
-        b.forwarded_values.cookies = mode;
-        b.forwarded_values.cookie_names = std::move(names);
+        b.shape = legacy_request_shape(cookie_values(mode, std::move(names)));
         Fields f;
         if (!cookie.empty()) f.emplace_back("Cookie", cookie);
         return key_for(request("GET", "/a", f), b);
@@ -285,7 +298,8 @@ TEST_CASE("edge/request_shaping: the origin target is origin_path + path, with t
     RequestHead v = request("GET", "/a/b.html?x=1&y=2");
     CacheBehavior no_query;
     CacheBehavior with_query;
-    with_query.forwarded_values = query_values(true, {"x"}); // all parameters still travel
+    with_query.shape =
+        legacy_request_shape(query_values(true, {"x"})); // all parameters still travel
 
     OriginRequest r1(v, no_query, o);
     CHECK(r1.out.method == Method::get);
@@ -362,7 +376,7 @@ TEST_CASE("edge/request_shaping: Host names the origin, with the port when not t
 TEST_CASE("edge/request_shaping: a behavior that forwards Host sends the viewer's Host") {
     Origin o = test_origin();
     CacheBehavior b;
-    b.forwarded_values.headers = {"Host"};
+    b.shape = legacy_request_shape(header_values({"Host"}));
     OriginRequest r(request("GET", "/", {{"Host", "www.viewer.test"}}), b, o);
     CHECK(r.out.headers.count("host") == 1);
     CHECK(r.out.headers.get("host") == "www.viewer.test");
@@ -374,7 +388,7 @@ TEST_CASE("edge/request_shaping: a forwarded Host the viewer did not send falls 
     // viewer may have sent none.
     Origin o = test_origin();
     CacheBehavior b;
-    b.forwarded_values.headers = {"Host"};
+    b.shape = legacy_request_shape(header_values({"Host"}));
     OriginRequest r(request("GET", "/", {}, 0), b, o);
     CHECK(r.out.headers.count("host") == 1);
     CHECK(r.out.headers.get("host") == "origin.example");
@@ -426,8 +440,7 @@ TEST_CASE("edge/request_shaping: Cookie travels to the origin only as the behavi
     for (const Row &row : rows) {
         CAPTURE(row.name);
         CacheBehavior b;
-        b.forwarded_values.cookies = row.mode;
-        b.forwarded_values.cookie_names = row.names;
+        b.shape = legacy_request_shape(cookie_values(row.mode, row.names));
         OriginRequest r(v, b, o);
         CHECK(r.out.headers.count("cookie") == (row.cookie ? 1u : 0u));
         if (row.cookie) CHECK(r.out.headers.get("cookie") == *row.cookie);
@@ -455,7 +468,7 @@ TEST_CASE("edge/request_shaping: Authorization is dropped from safe methods unle
         CAPTURE(row.method);
         CAPTURE(row.forwarded_headers.size());
         CacheBehavior b;
-        b.forwarded_values.headers = row.forwarded_headers;
+        b.shape = legacy_request_shape(header_values(row.forwarded_headers));
         OriginRequest r(request(row.method, "/", {{"Authorization", "Bearer t0k3n"}}), b, o);
         CHECK(r.out.headers.contains("authorization") == row.kept);
         if (row.kept) CHECK(r.out.headers.get("authorization") == "Bearer t0k3n");

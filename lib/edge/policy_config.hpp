@@ -1,0 +1,32 @@
+// Parsing of what decides a behavior's cache key and origin request: the root cache_policy and
+// origin_request_policy arrays (Terraform's aws_cloudfront_cache_policy and
+// aws_cloudfront_origin_request_policy), and in a cache behavior either cache_policy_id /
+// origin_request_policy_id or the legacy forwarded_values with min_ttl / default_ttl / max_ttl.
+// Used by config.cpp; errors as in config_json.hpp.
+#pragma once
+
+#include "edge/config.hpp"
+#include "edge/config_json.hpp"
+
+#include <vector>
+
+namespace perch::edge {
+
+// perch's cap on TTLs (seconds): 100 years. CloudFront documents no maximum.
+inline constexpr int64_t max_ttl_seconds = 3'153'600'000;
+
+// Reads the root arrays `cache_policy` and `origin_request_policy` (call before the
+// distribution, whose behaviors refer to them).
+void read_cache_policies(ObjectReader &root, std::vector<CachePolicy> &out);
+void read_origin_request_policies(ObjectReader &root, std::vector<OriginRequestPolicy> &out);
+
+// Reads a behavior's cache_policy_id / origin_request_policy_id, or its forwarded_values and
+// TTLs, into cb.ttl, cb.shape and the ids. The ids resolve against `config`'s policies, then
+// the AWS managed ones.
+void read_behavior_request_shape(ObjectReader &b, const Config &config, CacheBehavior &cb);
+
+// A defined or managed policy by id; nullptr when none has it.
+const CachePolicy *find_cache_policy(const Config &config, std::string_view id);
+const OriginRequestPolicy *find_origin_request_policy(const Config &config, std::string_view id);
+
+} // namespace perch::edge
