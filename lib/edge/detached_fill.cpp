@@ -15,7 +15,7 @@ void DetachedFill::start(Runtime &rt, State s) {
 void DetachedFill::on_origin_body(const core::BufferSlice &chunk) {
     s_.received += chunk.len;
     if (s_.writer && !s_.writer->append(chunk.ptr, chunk.len)) s_.writer.reset();
-    s_.fill->publish_body(chunk);
+    if (s_.fill) s_.fill->publish_body(chunk);
 }
 
 void DetachedFill::on_origin_complete() {
@@ -39,7 +39,7 @@ void DetachedFill::cancel() noexcept {
 
 void DetachedFill::finish(cache::FillState how) noexcept {
     s_.writer.reset();
-    s_.fill->end(how);
+    if (s_.fill) s_.fill->end(how);
     rt_.background_finished(this);
     delete this;
 }

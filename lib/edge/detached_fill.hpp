@@ -1,6 +1,7 @@
-// Finishes a collapsed fetch whose leader's viewer went away, for the waiters: the rest of the
-// body goes to the fill (and the store, when it was being stored); then it frees itself. The
-// runtime cancels the ones still running when it closes.
+// Finishes a fetch whose viewer no longer needs it, for the store and the waiters of its fill
+// (its leader's viewer went away, or got all it asked for: a 304, a range, a HEAD): the rest
+// of the body goes to the store and the fill; then it frees itself. The runtime cancels the
+// ones still running when it closes.
 #pragma once
 
 #include "cache/coordinator.hpp"
@@ -22,8 +23,8 @@ public:
     struct State {
         origin::Fetch *fetch = nullptr;
         std::unique_ptr<cache::CacheWriter> writer; // null: not being stored
-        core::Ref<cache::Fill> fill;
-        std::string head_text; // the stored head, without Content-Length
+        core::Ref<cache::Fill> fill;                // null: no waiters to feed
+        std::string head_text;                      // the stored head, without Content-Length
         uint16_t status = 0;
         cache::StoredTimes times;
         std::string etag, last_modified;

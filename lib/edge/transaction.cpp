@@ -79,6 +79,8 @@ void Transaction::reset() noexcept {
     not_cached_reason_ = nullptr;
     active_ = cacheable_ = revalidating_ = head_sent_ = viewer_body_ = head_only_ = false;
     paused_ = forwarding_body_ = body_done_ = viewer_done_ = false;
+    ranged_ = origin_body_ = false;
+    fill_offset_ = 0;
     body_length_.reset();
     refreshed_.reset();
     times_ = {};
@@ -93,6 +95,7 @@ void Transaction::start(const core::RequestHead &req, bool has_body,
     id_len_ = rt_.next_request_id(id_);
     if (!background_) rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
     head_only_ = req.method == core::Method::head;
+    conditional_ = has_conditional_or_range(req.headers);
     forwarding_body_ = has_body;
     body_done_ = !has_body;
     body_length_ = body_length;
@@ -316,6 +319,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     append_response_head(head, head.status, keep_cookies, response_time_, head_text_);
     etag_.assign(head.headers.get("etag").value_or(""));
     last_modified_.assign(head.headers.get("last-modified").value_or(""));
+    origin_body_ = !info.no_body;
     if (fill_leader_) {
         // Waiters share what is stored; a custom error response is looked up again by each.
         if (!writer_ || varies) {
@@ -344,6 +348,12 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     result_ = status_ >= 400 ? CacheResult::error : CacheResult::miss;
     rt_.stats().misses.fetch_add(1, std::memory_order_relaxed);
     append_request_fields(result_, age);
+    if (conditional_ && cacheable_ && status_ == 200 && head.status == 200) {
+        // The origin was asked for the whole object: the edge answers If-* and Range itself.
+        if (answer_preconditions(head_text_, response_time_) ||
+            start_range(head_text_, origin_length_))
+            return maybe_finish();
+    }
     std::string viewer_head = head_text_;
     if (status_ != head.status) replace_status_line(viewer_head, status_);
     head_buf_ = to_buffer(viewer_head);
@@ -426,10 +436,15 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
         not_cached_reason_ = "too large for the cache";
     }
     if (viewer_body_) {
-        ResponseWrite w;
-        w.body = &chunk;
-        w.body_count = 1;
-        sink_.write_response(w);
+        if (ranged_) {
+            write_range_bytes(origin_received_ - chunk.len, &chunk, 1);
+            if (viewer_done_) return maybe_finish();
+        } else {
+            ResponseWrite w;
+            w.body = &chunk;
+            w.body_count = 1;
+            sink_.write_response(w);
+        }
         if (!paused_ && fetch_ && sink_.pending_write_bytes() > viewer_high_water) {
             paused_ = true;
             fetch_->pause_response();
@@ -476,9 +491,13 @@ void Transaction::on_origin_complete() {
         return serve_error_page(*cer, origin_status_);
     }
     if (head_sent_ && !viewer_done_) {
-        ResponseWrite w;
-        w.last = true;
-        sink_.write_response(w);
+        if (truncated) {
+            sink_.abort_response(); // never a complete-looking response
+        } else {
+            ResponseWrite w;
+            w.last = true;
+            sink_.write_response(w);
+        }
         viewer_done_ = true;
     }
     maybe_finish();
@@ -561,6 +580,14 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     st.hits.fetch_add(1, std::memory_order_relaxed);
     if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
     append_request_fields(result_, cache::current_age_ms(obj->times, now_) / 1000);
+    if (conditional_ && status_ == obj->status) {
+        if (answer_preconditions(obj->head->view(), obj->times.response_time))
+            return maybe_finish();
+        if (start_range(obj->head->view(), obj->body_size)) {
+            if (ranged_) serve_stored_range(*obj);
+            return maybe_finish();
+        }
+    }
 
     BufferSlice head(obj->head, obj->head->data(), obj->head->size());
     if (status_ != obj->status) {
@@ -664,7 +691,16 @@ void Transaction::append_request_fields(CacheResult result, std::optional<int64_
 }
 
 void Transaction::maybe_finish() {
-    if (!active_ || fetch_ || !viewer_done_) return;
+    if (!active_ || !viewer_done_) return;
+    if (fetch_) {
+        // The viewer has its answer (a 304, a range, a HEAD) while the body still arrives for
+        // the store or waiters: let that finish without holding the viewer's connection.
+        if (!origin_body_ || pending_page_ || (forwarding_body_ && !body_done_)) return;
+        if (writer_ || fill_streaming_)
+            detach_fetch();
+        else
+            std::exchange(fetch_, nullptr)->cancel();
+    }
     active_ = false;
     log_completion();
     sink_.transaction_finished();
@@ -680,23 +716,26 @@ void Transaction::log_completion() {
             not_cached_reason_ ? not_cached_reason_ : "");
 }
 
+void Transaction::detach_fetch() {
+    DetachedFill::State d;
+    d.fetch = std::exchange(fetch_, nullptr);
+    d.writer = std::move(writer_);
+    d.fill = std::exchange(fill_, nullptr);
+    d.head_text = std::move(head_text_);
+    d.status = origin_status_;
+    d.times = times_;
+    d.etag = std::move(etag_);
+    d.last_modified = std::move(last_modified_);
+    d.length = origin_length_;
+    d.received = origin_received_;
+    fill_leader_ = fill_streaming_ = false;
+    DetachedFill::start(rt_, std::move(d));
+}
+
 void Transaction::cancel() {
-    if (fetch_ && fill_leader_ && fill_streaming_ && fill_->has_waiters()) {
-        // Waiters are streaming this response: finish it for them.
-        DetachedFill::State d;
-        d.fetch = std::exchange(fetch_, nullptr);
-        d.writer = std::move(writer_);
-        d.fill = std::exchange(fill_, nullptr);
-        d.head_text = std::move(head_text_);
-        d.status = origin_status_;
-        d.times = times_;
-        d.etag = std::move(etag_);
-        d.last_modified = std::move(last_modified_);
-        d.length = origin_length_;
-        d.received = origin_received_;
-        fill_leader_ = fill_streaming_ = false;
-        DetachedFill::start(rt_, std::move(d));
-    }
+    // Waiters are streaming this response: finish it for them.
+    if (fetch_ && origin_body_ && fill_leader_ && fill_streaming_ && fill_->has_waiters())
+        detach_fetch();
     if (fetch_) {
         origin::Fetch *f = std::exchange(fetch_, nullptr);
         f->cancel();

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/http_message.hpp"
 #include "edge/config.hpp"
+#include "edge/range_response.hpp"
 #include "edge/viewer_sink.hpp"
 #include "origin/connector.hpp"
 
@@ -25,6 +26,9 @@ namespace perch::edge {
 
 class Runtime;
 class FillWake;
+
+// Whether a request has fields the edge must evaluate before serving a 200 (If-*, Range).
+bool has_conditional_or_range(const core::HeaderMap &h) noexcept;
 
 enum class CacheResult : uint8_t { none, hit, refresh_hit, miss, error };
 
@@ -72,6 +76,9 @@ private:
                            std::string_view location = {});
     void respond_origin_failure(const core::Error &e);
     void maybe_finish();
+    // Hands fetch_ (its body arriving) to a DetachedFill that finishes it for the store and
+    // the fill's waiters.
+    void detach_fetch();
 
     // origin::FetchHandler
     void on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) override;
@@ -92,6 +99,17 @@ private:
     void pump_fill();
     // Leader: ends the fill (`how`); follower: stops waiting on it.
     void leave_fill(cache::FillState how) noexcept;
+
+    // Preconditions and ranges (transaction_ranges.cpp), for a 200 with head `stored_head`.
+    // True: answered with 304 or 412.
+    bool answer_preconditions(std::string_view stored_head, core::UnixMillis received_at);
+    // True: a 206 or 416 head was written; the body (if any) then goes through
+    // write_range_bytes() (ranged_).
+    bool start_range(std::string_view stored_head, std::optional<uint64_t> length);
+    // The representation's bytes from `offset`: sends the selected ones; the viewer's
+    // response is complete (viewer_done_) once the last selected byte is sent.
+    void write_range_bytes(uint64_t offset, const core::BufferSlice *pieces, size_t count);
+    void serve_stored_range(const cache::CachedObject &obj);
     // How long an error response with this status is kept (custom_error_response, or
     // CloudFront's default 10 s for the codes it always caches).
     std::optional<int64_t> error_caching_ttl(uint16_t status) const noexcept;
@@ -116,6 +134,9 @@ private:
     core::Ref<cache::Fill> fill_;              // led or followed
     core::Ref<FillWake> wake_;                 // this transaction's waiter, reused across requests
     size_t fill_index_ = 0;                    // follower: next body piece to send
+    uint64_t fill_offset_ = 0;                 // follower: body bytes read from the fill
+    RangeResponse range_;
+    std::vector<core::BufferSlice> range_pieces_;
     core::RequestHead origin_req_;
     core::RequestHead page_req_; // the request for a custom error page
     origin::Fetch *fetch_ = nullptr;
@@ -149,6 +170,9 @@ private:
     bool fill_leader_ = false;
     bool fill_streaming_ = false; // leader: head published; follower: head sent
     bool no_collapse_ = false;    // a fill let this request down: fetch alone
+    bool conditional_ = false;    // the request has If-* or Range fields
+    bool ranged_ = false;         // the viewer gets a 206 of the body's bytes
+    bool origin_body_ = false;    // the origin's response head is in, its body is coming
     const bool background_;
 };
 

@@ -54,10 +54,19 @@ void Transaction::on_fill_changed() {
 void Transaction::start_fill_stream(const cache::Fill::Head &h) {
     now_ = rt_.now();
     fill_streaming_ = true;
+    fill_offset_ = 0;
     status_ = h.status;
     result_ = status_ >= 400 ? CacheResult::error : CacheResult::hit;
     rt_.stats().hits.fetch_add(1, std::memory_order_relaxed);
     append_request_fields(result_, cache::current_age_ms(h.times, now_) / 1000);
+    if (conditional_ && (answer_preconditions(h.head->view(), h.times.response_time) ||
+                         start_range(h.head->view(), h.length))) {
+        if (!ranged_) {
+            leave_fill(cache::FillState::complete);
+            return maybe_finish();
+        }
+        return pump_fill();
+    }
     head_buf_ = h.head;
     BufferSlice head(head_buf_, head_buf_->data(), head_buf_->size());
     bool no_body = head_only_ || status_ == 204 || status_ == 304;
@@ -80,7 +89,15 @@ void Transaction::pump_fill() {
         fill_index_ += n;
         bool ended = fill_index_ == published && state != cache::FillState::streaming;
         bool complete = ended && state == cache::FillState::complete;
-        if (n > 0 || complete) {
+        if (ranged_) {
+            write_range_bytes(fill_offset_, pieces, n);
+            for (size_t i = 0; i < n; ++i)
+                fill_offset_ += pieces[i].len;
+            if (viewer_done_) { // every selected byte is out
+                leave_fill(cache::FillState::complete);
+                return maybe_finish();
+            }
+        } else if (n > 0 || complete) {
             ResponseWrite w;
             w.body = pieces;
             w.body_count = n;

@@ -1,0 +1,120 @@
+// The viewer's preconditions (RFC 9110 §13) and Range (§14) answered by the edge from a 200 it
+// has (a hit) or is receiving (a miss, or a collapsed waiter): 304 / 412, or 206 / 416 with
+// the selected bytes. Only when the request carries such fields (checked once per request).
+#include "core/ascii.hpp"
+#include "edge/runtime.hpp"
+#include "edge/transaction.hpp"
+
+#include <xxhash.h>
+
+namespace perch::edge {
+
+using core::BufferSlice;
+using core::Ref;
+
+namespace {
+
+core::Ref<core::Buffer> copy_to_buffer(std::string_view text) {
+    Ref<core::Buffer> b = core::Buffer::create(text.size());
+    b->append(text.data(), text.size());
+    return b;
+}
+
+} // namespace
+
+bool has_conditional_or_range(const core::HeaderMap &h) noexcept {
+    for (size_t i = 0; i < h.size(); ++i) {
+        std::string_view n = h.name(i);
+        if (core::istarts_with(n, "if-") || core::iequals(n, "range")) return true;
+    }
+    return false;
+}
+
+bool Transaction::answer_preconditions(std::string_view stored_head, core::UnixMillis received_at) {
+    if (!conditional_ || override_status_ != 0) return false;
+    http::StoredValidators v = http::stored_validators(stored_head);
+    v.received_at = received_at;
+    switch (http::evaluate_preconditions(req_->headers, req_->method, v)) {
+    case http::Precondition::proceed:
+        return false;
+    case http::Precondition::precondition_failed:
+        viewer_body_ = false;
+        respond_generated(412, "A precondition of the request did not hold.");
+        return true;
+    case http::Precondition::not_modified:
+        break;
+    }
+    status_ = 304;
+    viewer_body_ = false;
+    std::string head; // stored_head may be head_text_ itself
+    http::build_not_modified_head(stored_head, head);
+    head_buf_ = copy_to_buffer(head);
+    write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()), std::nullopt,
+                      false, true, true);
+    viewer_done_ = true;
+    return true;
+}
+
+bool Transaction::start_range(std::string_view stored_head, std::optional<uint64_t> length) {
+    ranged_ = false;
+    if (!conditional_ || override_status_ != 0 || !length) return false;
+    uint64_t boundary_id = XXH3_64bits(id_, id_len_);
+    if (!range_.prepare(*req_, stored_head, *length, boundary_id)) return false;
+    status_ = range_.status();
+    head_buf_ = copy_to_buffer(range_.head());
+    bool no_body = status_ == 416 || head_only_;
+    write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()),
+                      range_.body_length(), false, no_body, no_body);
+    if (no_body) {
+        viewer_body_ = false;
+        viewer_done_ = true;
+    } else {
+        ranged_ = viewer_body_ = true;
+    }
+    return true;
+}
+
+void Transaction::write_range_bytes(uint64_t offset, const BufferSlice *pieces, size_t count) {
+    range_pieces_.clear();
+    for (size_t i = 0; i < count; ++i) {
+        range_.select(offset, pieces[i], range_pieces_);
+        offset += pieces[i].len;
+    }
+    bool complete = range_.done();
+    if (range_pieces_.empty() && !complete) return;
+    ResponseWrite w;
+    w.body = range_pieces_.data();
+    w.body_count = range_pieces_.size();
+    w.last = complete;
+    sink_.write_response(w);
+    if (complete) { // the rest of the body may still go to the store, not to the viewer
+        ranged_ = viewer_body_ = false;
+        viewer_done_ = true;
+    }
+}
+
+void Transaction::serve_stored_range(const cache::CachedObject &obj) {
+    uint64_t offset = 0;
+    range_pieces_.clear();
+    for (const Ref<core::Buffer> &b : obj.body) {
+        range_.select(offset, BufferSlice(b, b->data(), b->size()), range_pieces_);
+        offset += b->size();
+        if (range_.done()) break;
+    }
+    constexpr size_t batch = 64;
+    size_t next = 0;
+    do {
+        ResponseWrite w;
+        size_t n = std::min(batch, range_pieces_.size() - next);
+        w.body = range_pieces_.data() + next;
+        w.body_count = n;
+        next += n;
+        w.last = next == range_pieces_.size();
+        sink_.write_response(w);
+    } while (next < range_pieces_.size());
+    ranged_ = false;
+    viewer_body_ = false;
+    viewer_done_ = true;
+}
+
+} // namespace perch::edge
