@@ -166,7 +166,9 @@ bool Transaction::viewer_policy() {
 // --- cache_key and cache_lookup -------------------------------------------------------------
 
 void Transaction::lookup_and_route() {
-    cacheable_ = behavior_->cached_methods.contains(req_->method);
+    // A maximum TTL of 0 (CachingDisabled) turns caching off; a default TTL of 0 alone means
+    // stored and revalidated every time, as CloudFront does.
+    cacheable_ = behavior_->cached_methods.contains(req_->method) && behavior_->ttl.max_ttl > 0;
     if (cacheable_) {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
         base_key_len_ = key_.text.size();

@@ -162,9 +162,9 @@ def test_behaviors_from_a_terraform_file_with_managed_policy_ids_work_unchanged(
     # CachingDisabled + AllViewerExceptHostHeader: everything but Host reaches the origin, and
     # every request does.
     for i in range(2):
-        _, target, seen = echo(proxy, "/echo/api/x?q=1", {"Cookie": "a=1", "X-Other": "1",
-                                                          "Host": "www.example"})
-        assert target == "/echo/api/x?q=1"
+        cache, target, seen = echo(proxy, "/echo/api/x?q=1", {"Cookie": "a=1", "X-Other": "1",
+                                                              "Host": "www.example"})
+        assert (cache, target) == ("Miss from perch", "/echo/api/x?q=1")  # never stored
         assert seen["cookie"] == "a=1" and seen["x-other"] == "1"
         assert seen["host"] == f"127.0.0.1:{fault_origin.port}"
     assert fault_origin.requests("/echo/api/x") == 2

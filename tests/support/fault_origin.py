@@ -19,6 +19,7 @@ Paths:
                             Connection: close (a pooled connection dying under the client)
   /rst/N                    N bytes of a close-delimited body, then a TCP reset
   /slowupload...            waits 1 s before reading the request body
+  /flip/N...                200 "fresh K" for the first N requests, 500 after (headers from ?h=)
   /drip/N/MS                N bytes (a-z repeated) in 4 pieces MS ms apart, with Content-Length
   anything else             200 "hello <path>", headers from ?h=
 """
@@ -123,6 +124,14 @@ def handle(conn):
                     if i:
                         time.sleep(ms / 1000)
                     conn.sendall(body[i:i + step])
+            elif path.startswith("/flip/"):
+                # 200 for the first N requests to this path, then 500 (headers from ?h=)
+                with lock:
+                    seen = stats["requests"][path]
+                if seen <= int(path.split("/")[2]):
+                    respond(conn, 200, extra, f"fresh {seen}\n".encode(), head_only)
+                else:
+                    respond(conn, 500, extra, b"broken\n", head_only)
             elif path.startswith("/status/"):
                 code = int(path.split("/")[2])
                 respond(conn, code, extra, f"status {code}\n".encode(), head_only)
