@@ -166,9 +166,10 @@ bool Transaction::viewer_policy() {
 // --- cache_key and cache_lookup -------------------------------------------------------------
 
 void Transaction::lookup_and_route() {
-    // A maximum TTL of 0 (CachingDisabled) turns caching off; a default TTL of 0 alone means
-    // stored and revalidated every time, as CloudFront does.
-    cacheable_ = behavior_->cached_methods.contains(req_->method) && behavior_->ttl.max_ttl > 0;
+    // A cache policy with a maximum TTL of 0 (CachingDisabled) turns caching off; legacy TTLs
+    // of 0 mean stored and revalidated every time, as CloudFront's FAQ describes.
+    cacheable_ = behavior_->cached_methods.contains(req_->method) &&
+                 (behavior_->ttl.max_ttl > 0 || behavior_->cache_policy_id.empty());
     if (cacheable_) {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
         base_key_len_ = key_.text.size();
