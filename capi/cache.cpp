@@ -28,6 +28,8 @@ PERCH_API perch_status perch_cache_create(const perch_config *cfg, const perch_c
                                   ? cfg->deployment->config().perch.cache_memory_bytes
                                   : 256ull << 20;
         mo.max_object_bytes = o.max_object_bytes;
+        if (!mo.max_object_bytes && cfg && cfg->deployment)
+            mo.max_object_bytes = cfg->deployment->config().perch.cache_max_object_bytes;
         auto *c = new perch_cache;
         c->store = core::Ref<cache::CacheStore>::adopt(new cache::MemoryStore(mo));
         *out = c;

@@ -559,8 +559,9 @@ void parse_process_settings(ObjectReader &p, std::string_view base_dir, ProcessS
     p.check_keys({"listen", "cache", "workers", "limits", "shutdown_timeout", "tls"});
     read_listen(p, s.listen);
     if (auto c = p.object("cache")) {
-        c->check_keys({"memory"});
+        c->check_keys({"memory", "max_object"});
         read_byte_size(*c, "memory", 1u << 20, "1MiB", s.cache_memory_bytes);
+        read_byte_size(*c, "max_object", 1, "1", s.cache_max_object_bytes);
     }
     p.read_int("workers", s.workers, 0, 1024);
     if (auto l = p.object("limits")) parse_limits(*l, s.limits);

@@ -50,7 +50,9 @@ struct TlsFiles {
 struct ProcessSettings {
     std::vector<ListenAddress> listen;          // default: http://127.0.0.1:8080
     uint64_t cache_memory_bytes = 256ull << 20; // perch.cache.memory ("256MiB")
-    uint32_t workers = 0;                       // 0: one per core
+    // perch.cache.max_object: larger responses are streamed, never stored (0: memory / 8).
+    uint64_t cache_max_object_bytes = 0;
+    uint32_t workers = 0; // 0: one per core
     ViewerLimits limits;
     uint32_t shutdown_timeout_ms = 10000; // perch.shutdown_timeout (seconds in JSON)
     std::optional<TlsFiles> tls;

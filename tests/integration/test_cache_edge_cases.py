@@ -141,3 +141,16 @@ def test_vary_star_is_never_stored(tmp, fault_origin, proxies):
     path = "/echo/s?h=Vary:*&h=Cache-Control:max-age=60"
     assert proxy.get(path)[1]["x-cache"] == "Miss from perch"
     assert proxy.get(path)[1]["x-cache"] == "Miss from perch"
+
+
+def test_objects_above_max_object_are_streamed_and_not_stored(tmp, fault_origin, proxies):
+    config = distribution(fault_origin.port)
+    config["perch"] = {"cache": {"memory": "8MiB", "max_object": "100KiB"}}
+    proxy = proxies(tmp, config)
+    for path in ("/chunked/200000?h=Cache-Control:max-age=60",  # length unknown up front
+                 "/drip/200000/0?h=Cache-Control:max-age=60"):  # announced length
+        for _ in range(2):
+            status, h, body = proxy.get(path)
+            assert (status, len(body), h["x-cache"]) == (200, 200000, "Miss from perch")
+    assert proxy.get("/drip/90000/0?h=Cache-Control:max-age=60")[1]["x-cache"] == "Miss from perch"
+    assert proxy.get("/drip/90000/0?h=Cache-Control:max-age=60")[1]["x-cache"] == "Hit from perch"

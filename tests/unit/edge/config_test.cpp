@@ -147,6 +147,7 @@ TEST_CASE("edge/config: the minimal distribution parses with CloudFront's defaul
     CHECK(p.listen[0].port == 8080);
     CHECK(p.listen[0].text == "http://127.0.0.1:8080");
     CHECK(p.cache_memory_bytes == 256ull << 20);
+    CHECK(p.cache_max_object_bytes == 0);
     CHECK(p.workers == 0);
     CHECK(p.limits.max_uri_bytes == 8192);
     CHECK(p.limits.max_header_bytes == 20480);
@@ -216,7 +217,7 @@ TEST_CASE("edge/config: a config using every key sets every field") {
   },
   "perch": {
     "listen": ["http://0.0.0.0:8080", "https://[::1]:8443", "http://localhost:9000"],
-    "cache": {"memory": "1.5 GiB"},
+    "cache": {"memory": "1.5 GiB", "max_object": "64MiB"},
     "workers": 4,
     "limits": {"max_uri_bytes": 4096, "max_header_bytes": 16384, "max_body": "10MB",
                "header_timeout": 5, "idle_timeout": 30},
@@ -317,6 +318,7 @@ TEST_CASE("edge/config: a config using every key sets every field") {
     CHECK(p.listen[1].text == "https://[::1]:8443");
     CHECK(p.listen[2].host == "localhost");
     CHECK(p.cache_memory_bytes == 1610612736);
+    CHECK(p.cache_max_object_bytes == 64ull << 20);
     CHECK(p.workers == 4);
     CHECK(p.limits.max_uri_bytes == 4096);
     CHECK(p.limits.max_header_bytes == 16384);
@@ -696,6 +698,7 @@ TEST_CASE("edge/config: each invalid config is rejected with its path and reason
          "perch.cache.memory: must be at least 1MiB"},
         {{{"/perch/cache", R"({"memory": "lots"})"}},
          "perch.cache.memory: expected a byte size such as \"256MiB\" or an integer"},
+        {{{"/perch/cache", R"({"max_object": "0"})"}}, "perch.cache.max_object: must be at least 1"},
         {{{"/perch/cache", R"({"memory": -1})"}},
          "perch.cache.memory: expected a byte size such as \"256MiB\" or an integer"},
         {{{"/perch/cache", R"({"size": "1GiB"})"}}, "perch.cache.size: unknown key"},
