@@ -159,7 +159,7 @@ void Transaction::lookup_and_route() {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
         if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_)) {
             if (cache::is_fresh(obj->times, now_)) return serve_object(obj, CacheResult::hit);
-            if (!obj->etag.empty() || !obj->last_modified.empty()) {
+            if (!obj->etag().empty() || !obj->last_modified().empty()) {
                 stale_ = std::move(obj);
                 return fetch_from_origin(true);
             }
@@ -196,9 +196,9 @@ void Transaction::fetch_from_origin(bool revalidate) {
     build_origin_request(in, origin_req_);
     revalidating_ = revalidate;
     if (revalidate) {
-        if (!stale_->etag.empty()) origin_req_.headers.add("If-None-Match", stale_->etag);
-        if (!stale_->last_modified.empty())
-            origin_req_.headers.add("If-Modified-Since", stale_->last_modified);
+        if (!stale_->etag().empty()) origin_req_.headers.add("If-None-Match", stale_->etag());
+        if (!stale_->last_modified().empty())
+            origin_req_.headers.add("If-Modified-Since", stale_->last_modified());
     }
     origin::OriginRequest r;
     r.head = &origin_req_;
@@ -299,25 +299,20 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
 
 void Transaction::handle_not_modified(core::ResponseHead &head) {
     // RFC 9111 §4.3.4: the stored response, with the fields the 304 carries.
-    std::string merged = merge_stored_head(stale_->head->view(), head.headers);
+    std::string merged = merge_stored_head(stale_->head_view(), head.headers);
     core::ResponseHead merged_head;
     parse_stored_head(merged, merged_head);
     cache::StorageDecision dec =
         cache::decide_storage(origin_req_, merged_head, behavior_->ttl, request_time_,
                               response_time_, error_caching_ttl(stale_->status));
-    Ref<cache::CachedObject> fresh = Ref<cache::CachedObject>::adopt(new cache::CachedObject);
-    fresh->key = stale_->key;
-    fresh->hash = stale_->hash;
-    fresh->path = stale_->path;
-    fresh->status = stale_->status;
-    fresh->head = to_buffer(merged);
-    fresh->body = stale_->body;
-    fresh->body_size = stale_->body_size;
-    fresh->times = {response_time_, dec.initial_age_ms, dec.ttl_ms};
-    fresh->etag = std::string(merged_head.headers.get("etag").value_or(stale_->etag));
-    fresh->last_modified =
-        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified));
-    fresh->charge = stale_->charge - stale_->head->capacity() + fresh->head->capacity();
+    cache::CommitInfo info{
+        stale_->status,
+        {response_time_, dec.initial_age_ms, dec.ttl_ms},
+        std::string(merged_head.headers.get("etag").value_or(stale_->etag())),
+        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified())),
+        std::string(stale_->vary())};
+    Ref<cache::CachedObject> fresh =
+        cache::CachedObject::refreshed(*stale_, to_buffer(merged), std::move(info));
     if (dec.store) rt_.store().refresh(stale_, fresh);
     stale_.reset();
     revalidating_ = false;
@@ -370,8 +365,9 @@ void Transaction::on_origin_complete() {
         } else {
             if (origin_status_ != 204) // RFC 9110 §8.6: never on a 204
                 http::HeadWriter(head_text_).field("Content-Length", origin_received_);
-            writer_->commit(to_buffer(head_text_), origin_status_, times_, std::move(etag_),
-                            std::move(last_modified_));
+            writer_->commit(
+                to_buffer(head_text_),
+                {origin_status_, times_, std::move(etag_), std::move(last_modified_), {}});
             writer_.reset();
         }
     }
@@ -464,9 +460,9 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
     append_request_fields(result_, cache::current_age_ms(obj->times, now_) / 1000);
 
-    BufferSlice head(obj->head, obj->head->data(), obj->head->size());
+    BufferSlice head = obj->head_slice();
     if (status_ != obj->status) {
-        std::string text(obj->head->view());
+        std::string text(obj->head_view());
         replace_status_line(text, status_);
         head_buf_ = to_buffer(text);
         head = BufferSlice(head_buf_, head_buf_->data(), head_buf_->size());

@@ -14,6 +14,8 @@ using perch::cache::CachedObject;
 using perch::cache::CacheKey;
 using perch::cache::CacheStore;
 using perch::cache::CacheWriter;
+using perch::cache::CommitInfo;
+using perch::cache::EvictionPolicy;
 using perch::cache::MemoryStore;
 using perch::cache::MemoryStoreOptions;
 using perch::cache::StoredTimes;
@@ -24,6 +26,11 @@ namespace {
 
 const StoredTimes times{1'700'000'000'000, 0, 60'000};
 
+CommitInfo info(uint16_t status, std::string etag = "", std::string last_modified = "",
+                std::string vary = "") {
+    return {status, times, std::move(etag), std::move(last_modified), std::move(vary)};
+}
+
 CacheKey make_key(std::string_view text, std::string_view path) {
     CacheKey k;
     k.text = text;
@@ -32,13 +39,9 @@ CacheKey make_key(std::string_view text, std::string_view path) {
     return k;
 }
 
-// Keys whose hashes put them all in one shard, so that LRU order is the store's only choice.
+// Keys of one path, so all in one shard: the eviction order is the store's only choice.
 CacheKey same_shard_key(int i) {
-    CacheKey k;
-    k.text = "example.com\x1f/o" + std::to_string(i);
-    k.path = "/o" + std::to_string(i);
-    k.hash = {uint64_t(1000 + i), 64 * 5 + 3}; // low64 distinct, high64 % 64 shared
-    return k;
+    return make_key("example.com\x1f/o\x1fv=" + std::to_string(i), "/o");
 }
 
 Ref<Buffer> text_buffer(std::string_view text) {
@@ -66,17 +69,19 @@ Ref<CachedObject> insert(CacheStore &store, const CacheKey &key, std::string_vie
     if (!w) return nullptr;
     if (!body.empty() && !w->append(reinterpret_cast<const uint8_t *>(body.data()), body.size()))
         return nullptr;
-    return w->commit(text_buffer(head_for(body)), 200, times, "\"etag\"", "");
+    return w->commit(text_buffer(head_for(body)), info(200, "\"etag\"", ""));
 }
 
 bool append(CacheWriter &w, std::string_view bytes) {
     return w.append(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
 }
 
-MemoryStoreOptions options(uint64_t budget, uint64_t max_object = 0) {
+MemoryStoreOptions options(uint64_t budget, uint64_t max_object = 0,
+                           EvictionPolicy eviction = EvictionPolicy::s3fifo) {
     MemoryStoreOptions o;
     o.budget_bytes = budget;
     o.max_object_bytes = max_object;
+    o.eviction = eviction;
     return o;
 }
 
@@ -92,7 +97,7 @@ TEST_CASE("cache/memory_store: an inserted object is found with the same bytes a
     CHECK(append(*w, body.substr(6)));
     const std::string head = head_for(body);
     Ref<CachedObject> committed =
-        w->commit(text_buffer(head), 203, times, "\"v1\"", "Tue, 01 Oct 2024 10:00:00 GMT");
+        w->commit(text_buffer(head), info(203, "\"v1\"", "Tue, 01 Oct 2024 10:00:00 GMT"));
     REQUIRE(committed);
 
     Ref<CachedObject> found = store.lookup(key);
@@ -100,14 +105,14 @@ TEST_CASE("cache/memory_store: an inserted object is found with the same bytes a
     CHECK(found == committed);
     CHECK(body_of(*found) == body);
     CHECK(found->body_size == body.size());
-    CHECK(found->head->view() == head);
+    CHECK(found->head_view() == head);
     CHECK(found->status == 203);
-    CHECK(found->etag == "\"v1\"");
-    CHECK(found->last_modified == "Tue, 01 Oct 2024 10:00:00 GMT");
+    CHECK(found->etag() == "\"v1\"");
+    CHECK(found->last_modified() == "Tue, 01 Oct 2024 10:00:00 GMT");
     CHECK(found->times.response_time == times.response_time);
     CHECK(found->times.ttl_ms == times.ttl_ms);
-    CHECK(found->key == key.text);
-    CHECK(found->path == "/index.html");
+    CHECK(found->key() == key.text);
+    CHECK(found->path() == "/index.html");
 
     auto st = store.stats();
     CHECK(st.entries == 1);
@@ -127,7 +132,7 @@ TEST_CASE("cache/memory_store: a body of unknown length streamed in pieces is ke
     REQUIRE(w);
     for (size_t pos = 0; pos < body.size(); pos += 1000)
         REQUIRE(append(*w, std::string_view(body).substr(pos, 1000)));
-    REQUIRE(w->commit(text_buffer(head_for(body)), 200, times, "", ""));
+    REQUIRE(w->commit(text_buffer(head_for(body)), info(200, "", "")));
     Ref<CachedObject> found = store.lookup(key);
     REQUIRE(found);
     CHECK(found->body.size() > 1); // several chunks
@@ -197,7 +202,7 @@ TEST_CASE("cache/memory_store: commit replaces the older object and its readers 
     // The reader's object is intact: same buffer, same bytes, same head.
     CHECK(body_of(*old) == "version one");
     CHECK(old->body[0]->data() == old_bytes);
-    CHECK(old->head->view() == head_for("version one"));
+    CHECK(old->head_view() == head_for("version one"));
 
     auto st = store.stats();
     CHECK(st.entries == 1);
@@ -264,14 +269,14 @@ TEST_CASE("cache/memory_store: appending beyond max_object_bytes fails and commi
             ok = append(*w, std::string(2048, 'x'));
         CHECK(!ok);
         CHECK(!append(*w, "more")); // a failed writer stays failed
-        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), 200, times, "", ""));
+        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), info(200, "", "")));
     }
     SUBCASE("length announced, then exceeded") {
         auto w = store.begin_insert(key, max_object);
         REQUIRE(w);
         CHECK(append(*w, std::string(max_object, 'x')));
         CHECK(!append(*w, std::string(max_object, 'y')));
-        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), 200, times, "", ""));
+        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), info(200, "", "")));
     }
     CHECK(!store.lookup(key));
     auto st = store.stats();
@@ -304,13 +309,13 @@ TEST_CASE("cache/memory_store: an object under max_object_bytes of unknown lengt
         for (; pos < body.size(); pos += row.piece)
             if (!append(*w, std::string_view(body).substr(pos, row.piece))) break;
         CHECK(pos >= body.size());
-        Ref<CachedObject> obj = w->commit(text_buffer(head_for(body)), 200, times, "", "");
+        Ref<CachedObject> obj = w->commit(text_buffer(head_for(body)), info(200, "", ""));
         CHECK(obj);
         if (obj) CHECK(body_of(*obj) == body);
     }
 }
 
-TEST_CASE("cache/memory_store: a full store evicts the least recently used object") {
+TEST_CASE("cache/memory_store: with LRU eviction a full store evicts the least recently used") {
     // All keys share one shard: the store evicts from the inserting shard first.
     const std::string body(1000, 'b');
     uint64_t charge = 0;
@@ -319,7 +324,7 @@ TEST_CASE("cache/memory_store: a full store evicts the least recently used objec
         charge = insert(probe, same_shard_key(0), body)->charge;
     }
     const uint64_t budget = 4 * charge + charge / 2; // room for four objects
-    MemoryStore store(options(budget, 4096));
+    MemoryStore store(options(budget, 4096, EvictionPolicy::lru));
     for (int i = 0; i < 4; ++i) {
         REQUIRE(insert(store, same_shard_key(i), body));
         CHECK(store.stats().bytes_used <= budget);
@@ -420,18 +425,12 @@ namespace {
 
 // A refreshed copy of `prev` as a revalidation makes it: new head and times, shared body.
 Ref<CachedObject> refreshed_copy(const CachedObject &prev, std::string_view head) {
-    Ref<CachedObject> r = Ref<CachedObject>::adopt(new CachedObject);
-    r->key = prev.key;
-    r->hash = prev.hash;
-    r->path = prev.path;
-    r->status = prev.status;
-    r->head = text_buffer(head);
-    r->body = prev.body;
-    r->body_size = prev.body_size;
-    r->times = {prev.times.response_time + 1000, 0, 120'000};
-    r->etag = prev.etag;
-    r->charge = prev.charge - prev.head->capacity() + r->head->capacity();
-    return r;
+    CommitInfo i{prev.status,
+                 {prev.times.response_time + 1000, 0, 120'000},
+                 std::string(prev.etag()),
+                 "",
+                 ""};
+    return CachedObject::refreshed(prev, text_buffer(head), i);
 }
 
 } // namespace
@@ -448,7 +447,7 @@ TEST_CASE("cache/memory_store: refresh replaces the object when it is still the 
     Ref<CachedObject> found = store.lookup(key);
     REQUIRE(found);
     CHECK(found == fresh);
-    CHECK(found->head->view() == new_head);
+    CHECK(found->head_view() == new_head);
     CHECK(found->times.ttl_ms == 120'000);
     CHECK(found->body[0].get() == prev->body[0].get()); // the body is shared, not copied
     CHECK(body_of(*found) == "shared body");
@@ -516,7 +515,7 @@ TEST_CASE("cache/memory_store: concurrent inserts, lookups and invalidations sta
                         insert(store, key_for(k), body_for(k, n));
                     } else if (op < 9) {
                         if (Ref<CachedObject> o = store.lookup(key_for(k))) {
-                            if (!body_matches(k, body_of(*o)) || o->path != key_for(k).path)
+                            if (!body_matches(k, body_of(*o)) || o->path() != key_for(k).path)
                                 ++bad_bodies;
                         }
                     } else {
@@ -556,7 +555,7 @@ TEST_CASE("cache/memory_store: a large body of announced length lives in the sha
         auto w = store.begin_insert(key, body->size());
         REQUIRE(w);
         REQUIRE(w->append(reinterpret_cast<const uint8_t *>(body->data()), body->size()));
-        REQUIRE(w->commit(text_buffer(head_for(*body)), 200, times, "", ""));
+        REQUIRE(w->commit(text_buffer(head_for(*body)), info(200, "", "")));
         Ref<CachedObject> got = store.lookup(key);
         REQUIRE(got);
         CHECK(body_of(*got) == *body);
@@ -577,6 +576,6 @@ TEST_CASE("cache/memory_store: arena pages are charged to the budget rounded to 
     auto w = store.begin_insert(key, size);
     std::string body(size, 'p');
     w->append(reinterpret_cast<const uint8_t *>(body.data()), size);
-    w->commit(text_buffer(head_for(body)), 200, times, "", "");
+    w->commit(text_buffer(head_for(body)), info(200, "", ""));
     CHECK(store.stats().bytes_used >= perch::core::MemfdArena::round_to_pages(size));
 }
