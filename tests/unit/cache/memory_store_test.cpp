@@ -579,3 +579,183 @@ TEST_CASE("cache/memory_store: arena pages are charged to the budget rounded to 
     w->commit(text_buffer(head_for(body)), info(200, "", ""));
     CHECK(store.stats().bytes_used >= perch::core::MemfdArena::round_to_pages(size));
 }
+
+TEST_CASE("cache/memory_store: concurrent inserts never take bytes_used above the budget") {
+    // Several threads insert objects of varied sizes (some of unknown length, some abandoned)
+    // into a store far smaller than what they insert, while one thread watches bytes_used.
+    const uint64_t budget = 256 * 1024;
+    MemoryStore store(options(budget, 32 * 1024));
+    std::atomic<bool> done{false};
+    std::atomic<uint64_t> over{0};
+    std::thread watcher([&] {
+        while (!done.load())
+            if (store.stats().bytes_used > budget) ++over;
+    });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            uint32_t rng = 747796405u * uint32_t(t + 1);
+            for (int n = 0; n < 3000; ++n) {
+                rng = rng * 1664525u + 1013904223u;
+                size_t size = 100 + (rng >> 8) % 20'000;
+                CacheKey key = make_key("h\x1f/t" + std::to_string(t) + "/" + std::to_string(n),
+                                        "/t" + std::to_string(t) + "/" + std::to_string(n % 50));
+                std::string body(size, 'x');
+                bool announce = (rng >> 4) % 2;
+                auto w = store.begin_insert(key, announce ? std::optional<uint64_t>(size)
+                                                          : std::nullopt);
+                if (!w) continue;
+                for (size_t pos = 0; pos < size; pos += 4096)
+                    if (!append(*w, std::string_view(body).substr(pos, 4096))) break;
+                if ((rng >> 12) % 8 != 0) w->commit(text_buffer(head_for(body)), info(200));
+            }
+        });
+    }
+    for (auto &th : threads)
+        th.join();
+    done = true;
+    watcher.join();
+    auto st = store.stats();
+    CHECK(over == 0);
+    CHECK(st.bytes_peak <= budget);
+    CHECK(st.bytes_peak > budget / 2); // the store was really under pressure
+    CHECK(st.evictions > 0);
+    CHECK(st.bytes_used <= budget);
+}
+
+TEST_CASE("cache/memory_store: the charge matches the object's memory") {
+    MemoryStore store(options(1 << 20));
+    Ref<CachedObject> o =
+        insert(store, make_key("host\x1f/c\x1f\x1f", "/c"), std::string(1000, 'c'));
+    REQUIRE(o);
+    CHECK(o->charge == MemoryStore::charge_of(*o));
+    // A small body and its head share one exact buffer.
+    REQUIRE(o->body.size() == 1);
+    CHECK(o->head_buffer().get() == o->body[0].get());
+    CHECK(o->body[0]->capacity() == 1000 + o->head_view().size());
+    CHECK(o->charge == MemoryStore::object_overhead + MemoryStore::buffer_overhead +
+                           o->text_bytes() + o->body[0]->capacity());
+}
+
+TEST_CASE("cache/memory_store: vary and validators are kept with the object") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/v\x1f\x1fgzip", "/v");
+    auto w = store.begin_insert(key, 2);
+    REQUIRE(w);
+    REQUIRE(append(*w, "ok"));
+    Ref<CachedObject> o =
+        w->commit(text_buffer(head_for("ok")), info(200, "\"e1\"", "Tue, 01 Oct 2024 10:00:00 GMT",
+                                                    "accept-encoding,accept-language"));
+    REQUIRE(o);
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found->vary() == "accept-encoding,accept-language");
+    CHECK(found->etag() == "\"e1\"");
+    CHECK(found->last_modified() == "Tue, 01 Oct 2024 10:00:00 GMT");
+    CHECK(found->path() == "/v");
+    CHECK(found->key() == key.text);
+    CHECK(found->head_view() == head_for("ok"));
+    CHECK(body_of(*found) == "ok");
+}
+
+TEST_CASE("cache/memory_store: an insert begun before an invalidation of its path is discarded") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/page\x1f\x1f", "/page");
+    CacheKey other = make_key("host\x1f/other\x1f\x1f", "/other");
+    struct Row {
+        const char *name;
+        const char *path;
+        bool prefix;
+        bool discards_page;
+    };
+    const Row rows[] = {
+        {"exact path", "/page", false, true},
+        {"prefix", "/pa", true, true},
+        {"another exact path", "/elsewhere", false, false},
+        {"another prefix", "/x", true, false},
+    };
+    for (const Row &row : rows) {
+        CAPTURE(row.name);
+        REQUIRE(store.invalidate("/", true) < 100); // a clean store
+        auto w = store.begin_insert(key, 3);
+        auto w2 = store.begin_insert(other, 3);
+        REQUIRE(w);
+        REQUIRE(w2);
+        REQUIRE(append(*w, "old"));
+        REQUIRE(append(*w2, "abc"));
+        store.invalidate(row.path, row.prefix); // while the old content is in flight
+        Ref<CachedObject> committed = w->commit(text_buffer(head_for("old")), info(200));
+        CHECK(bool(committed) == !row.discards_page);
+        CHECK(bool(store.lookup(key)) == !row.discards_page);
+        CHECK(w2->commit(text_buffer(head_for("abc")), info(200))); // unrelated path
+        // An insert begun after the invalidation is stored.
+        CHECK(insert(store, key, "new"));
+        CHECK(body_of(*store.lookup(key)) == "new");
+    }
+    auto st = store.stats();
+    CHECK(st.discarded == 2);
+    // Nothing leaked: only the stored objects are charged.
+    uint64_t charged = 0;
+    for (const CacheKey *k : {&key, &other})
+        if (Ref<CachedObject> o = store.lookup(*k)) charged += o->charge;
+    CHECK(st.bytes_used == charged);
+}
+
+TEST_CASE("cache/memory_store: many invalidations between begin and commit still discard") {
+    // More invalidations of the shard than it remembers: the commit is discarded to be safe.
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/p\x1f\x1f", "/p");
+    auto w = store.begin_insert(key, 1);
+    REQUIRE(append(*w, "x"));
+    store.invalidate("/p", false);
+    for (int i = 0; i < 100; ++i) {
+        store.invalidate("/p" + std::to_string(i), false);
+        store.invalidate("/q" + std::to_string(i), true);
+    }
+    CHECK(!w->commit(text_buffer(head_for("x")), info(200)));
+    CHECK(store.stats().bytes_used == 0);
+}
+
+TEST_CASE("cache/memory_store: S3-FIFO keeps objects hit while new and evicts one-hit wonders") {
+    // All keys share one shard. Objects hit once while in the small queue move to the main
+    // queue; a scan of objects never hit again does not push them out.
+    const std::string body(1000, 'b');
+    uint64_t charge = 0;
+    {
+        MemoryStore probe(options(1 << 20));
+        charge = insert(probe, same_shard_key(0), body)->charge;
+    }
+    MemoryStore store(options(10 * charge + charge / 2, 4096));
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(insert(store, same_shard_key(i), body));
+        REQUIRE(store.lookup(same_shard_key(i))); // popular
+    }
+    for (int i = 100; i < 160; ++i) // a scan of objects seen once
+        REQUIRE(insert(store, same_shard_key(i), body));
+    CHECK(store.stats().evictions >= 50);
+    for (int i = 0; i < 5; ++i) {
+        CAPTURE(i);
+        CHECK(store.lookup(same_shard_key(i)));
+    }
+    CHECK(store.stats().bytes_used <= 10 * charge + charge / 2);
+}
+
+TEST_CASE("cache/memory_store: many keys of one path are found, replaced and invalidated") {
+    MemoryStore store(options(16 << 20));
+    std::vector<CacheKey> keys;
+    for (int i = 0; i < 500; ++i)
+        keys.push_back(same_shard_key(i));
+    for (auto &k : keys)
+        REQUIRE(insert(store, k, k.text));
+    for (int i = 0; i < 500; i += 3) // replacements keep the chain consistent
+        REQUIRE(insert(store, keys[size_t(i)], "v2"));
+    for (int i = 0; i < 500; ++i) {
+        Ref<CachedObject> o = store.lookup(keys[size_t(i)]);
+        REQUIRE(o);
+        CHECK(body_of(*o) == (i % 3 == 0 ? std::string("v2") : keys[size_t(i)].text));
+    }
+    CHECK(store.stats().entries == 500);
+    CHECK(store.invalidate("/o", false) == 500);
+    CHECK(store.stats().entries == 0);
+    CHECK(store.stats().bytes_used == 0);
+}
