@@ -70,7 +70,8 @@ private:
     uint32_t cap_ = 0;
 };
 
-class CachedObject final : public core::RefCounted<CachedObject>, public EvictionHook {
+// Bases in this order, small members first: they fill the bases' tail padding.
+class CachedObject final : public EvictionHook, public core::RefCounted<CachedObject> {
 public:
     // A new object for `key_text`, its strings copied into its own allocation. Strings longer
     // than 64 KiB (validators, vary) are not kept.
@@ -109,11 +110,18 @@ public:
     // Bytes of the object's own allocation beyond sizeof(CachedObject).
     size_t text_bytes() const noexcept { return etag_off() + etag_len_ + lm_len_ + vary_len_; }
 
+    uint16_t status = 200;
+
+private:
+    uint16_t etag_len_ = 0, lm_len_ = 0, vary_len_ = 0;
+    uint32_t head_off_ = 0, head_len_ = 0;
+    uint32_t key_len_ = 0, path_off_ = 0, path_len_ = 0;
+
+public:
     XXH128_hash_t hash{0, 0};
     StoredTimes times;
     BodyChunks body; // each chunk's size() bytes, in order
     uint64_t body_size = 0;
-    uint16_t status = 200;
     // Store bookkeeping (guarded by the owning shard's lock): the next object of the same path.
     CachedObject *path_next = nullptr;
 
@@ -123,9 +131,6 @@ private:
     size_t etag_off() const noexcept { return key_len_ + (path_off_ == key_len_ ? path_len_ : 0); }
 
     core::Ref<core::Buffer> head_;
-    uint32_t head_off_ = 0, head_len_ = 0;
-    uint32_t key_len_ = 0, path_off_ = 0, path_len_ = 0;
-    uint16_t etag_len_ = 0, lm_len_ = 0, vary_len_ = 0;
 };
 
 } // namespace perch::cache

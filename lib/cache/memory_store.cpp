@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace perch::cache {
@@ -14,9 +15,6 @@ constexpr size_t min_chunk = 16 * 1024;
 constexpr size_t max_chunk = 1024 * 1024;
 constexpr uint64_t max_chunk_bytes = 1ull << 30;
 
-uint64_t key_hash_of(const CachedObject *o) noexcept {
-    return o->hash.low64;
-}
 uint64_t path_hash_of(const CachedObject *o) noexcept {
     return CacheKey::hash_path(o->path());
 }
@@ -90,10 +88,8 @@ public:
     }
 
 private:
+    // Body bytes are limited by add_chunk (never beyond max_object_bytes).
     bool charge(uint64_t bytes) {
-        if (reserved_ + bytes >
-            store_.max_object_ + MemoryStore::object_overhead * 2 + key_.size() + path_.size())
-            return false;
         if (!store_.reserve(bytes, home_)) return false;
         reserved_ += bytes;
         return true;
@@ -140,7 +136,7 @@ private:
     bool failed_ = false;
 };
 
-MemoryStore::Shard::Shard() : keys(&key_hash_of), paths(&path_hash_of) {}
+MemoryStore::Shard::Shard() : paths(&path_hash_of) {}
 
 MemoryStore::MemoryStore(const MemoryStoreOptions &opts)
     : budget_(opts.budget_bytes),
@@ -150,8 +146,12 @@ MemoryStore::MemoryStore(const MemoryStoreOptions &opts)
 }
 
 MemoryStore::~MemoryStore() {
-    for (Shard &s : shards_)
-        s.keys.for_each([](CachedObject *o) { o->release(); });
+    for (Shard &s : shards_) {
+        s.paths.for_each([](CachedObject *first) {
+            for (CachedObject *o = first; o;)
+                std::exchange(o, o->path_next)->release();
+        });
+    }
 }
 
 uint64_t MemoryStore::charge_of(const CachedObject &o) noexcept {
@@ -183,17 +183,21 @@ Ref<Buffer> MemoryStore::file_backed_buffer(size_t capacity) {
     return nullptr;
 }
 
-CachedObject *MemoryStore::find_locked(Shard &s, const XXH128_hash_t &h,
-                                       std::string_view key) const {
-    return s.keys.find(h.low64, [&](const CachedObject *o) {
-        return o->hash.low64 == h.low64 && o->hash.high64 == h.high64 && o->key() == key;
-    });
+CachedObject *MemoryStore::first_of_path(Shard &s, uint64_t path_hash, std::string_view path) {
+    return s.paths.find(path_hash, [&](const CachedObject *f) { return f->path() == path; });
+}
+
+CachedObject *MemoryStore::find_locked(Shard &s, uint64_t path_hash, std::string_view path,
+                                       const XXH128_hash_t &h, std::string_view key) {
+    for (CachedObject *o = first_of_path(s, path_hash, path); o; o = o->path_next)
+        if (o->hash.low64 == h.low64 && o->hash.high64 == h.high64 && o->key() == key) return o;
+    return nullptr;
 }
 
 Ref<CachedObject> MemoryStore::lookup(const CacheKey &key) {
     Shard &s = shard_for_path(key.path_hash);
     std::lock_guard lock(s.mu);
-    CachedObject *o = find_locked(s, key.hash, key.text);
+    CachedObject *o = find_locked(s, key.path_hash, key.path, key.hash, key.text);
     if (!o) return nullptr;
     s.queues.touch(*o);
     return Ref<CachedObject>::share(o);
@@ -248,11 +252,8 @@ bool MemoryStore::evict_one(size_t start) {
 }
 
 void MemoryStore::link_locked(Shard &s, CachedObject *o, uint64_t path_hash) {
-    s.keys.insert(o);
-    std::string_view path = o->path();
-    CachedObject *first =
-        s.paths.find(path_hash, [&](const CachedObject *f) { return f->path() == path; });
-    if (first) { // joins the chain after its first object
+    if (CachedObject *first =
+            first_of_path(s, path_hash, o->path())) { // joins the chain after its first object
         o->path_next = first->path_next;
         first->path_next = o;
     } else {
@@ -262,11 +263,9 @@ void MemoryStore::link_locked(Shard &s, CachedObject *o, uint64_t path_hash) {
     s.queues.insert(*o, o->hash.low64);
 }
 
-Ref<CachedObject> MemoryStore::detach_locked(Shard &s, CachedObject *o) noexcept {
-    s.keys.erase(o);
-    std::string_view path = o->path();
-    CachedObject *first = s.paths.find(CacheKey::hash_path(path),
-                                       [&](const CachedObject *f) { return f->path() == path; });
+Ref<CachedObject> MemoryStore::detach_locked(Shard &s, CachedObject *o,
+                                             uint64_t path_hash) noexcept {
+    CachedObject *first = first_of_path(s, path_hash, o->path());
     if (first == o) {
         if (o->path_next)
             s.paths.replace(o, o->path_next);
@@ -312,8 +311,8 @@ Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj, uint64_t path_hash
             discarded_.fetch_add(1, std::memory_order_relaxed);
             return nullptr; // freed outside the lock
         }
-        if (CachedObject *old = find_locked(s, obj->hash, obj->key()))
-            replaced = detach_locked(s, old);
+        if (CachedObject *old = find_locked(s, path_hash, obj->path(), obj->hash, obj->key()))
+            replaced = detach_locked(s, old, path_hash);
         obj->add_ref(); // the table's reference
         link_locked(s, obj.get(), path_hash);
         entries_.fetch_add(1, std::memory_order_relaxed);
@@ -331,12 +330,13 @@ void MemoryStore::refresh(const Ref<CachedObject> &previous, Ref<CachedObject> r
     Ref<CachedObject> replaced;
     {
         std::lock_guard lock(s.mu);
-        CachedObject *cur = find_locked(s, previous->hash, previous->key());
+        CachedObject *cur =
+            find_locked(s, path_hash, previous->path(), previous->hash, previous->key());
         if (cur != previous.get()) {
             unreserve(refreshed->charge); // replaced or removed meanwhile: keep the newer state
             return;
         }
-        replaced = detach_locked(s, cur);
+        replaced = detach_locked(s, cur, path_hash);
         link_locked(s, refreshed.detach(), path_hash);
         entries_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -355,9 +355,8 @@ uint64_t MemoryStore::invalidate(std::string_view path, bool prefix) {
             s.forgotten = std::max(s.forgotten, slot.epoch);
             slot = {e, path_hash};
             s.last_invalidation = e;
-            auto same_path = [&](const CachedObject *f) { return f->path() == path; };
-            while (CachedObject *o = s.paths.find(path_hash, same_path))
-                dropped.push_back(detach_locked(s, o));
+            while (CachedObject *o = first_of_path(s, path_hash, path))
+                dropped.push_back(detach_locked(s, o, path_hash));
         }
         removed = dropped.size();
         dropped.clear(); // freed outside the lock
@@ -375,8 +374,10 @@ uint64_t MemoryStore::invalidate(std::string_view path, bool prefix) {
         for (Shard &s : shards_) {
             {
                 std::lock_guard lock(s.mu);
-                s.keys.for_each([&](CachedObject *o) {
-                    if (o->path().starts_with(path)) matching.push_back(o);
+                s.paths.for_each([&](CachedObject *first) {
+                    if (first->path().starts_with(path))
+                        for (CachedObject *o = first; o; o = o->path_next)
+                            matching.push_back(o);
                 });
                 for (CachedObject *o : matching)
                     dropped.push_back(detach_locked(s, o));

@@ -3,11 +3,11 @@
 // counted with per-object overhead, and S3-FIFO eviction per shard (see cache/eviction.hpp; a
 // full store evicts from the inserting shard first, then the others in turn).
 //
-// Costs: lookup is one locked probe of a compact table and a key comparison, and a hit only
-// bumps a counter (it allocates nothing). Invalidating an exact path touches that path's objects
-// only (each shard chains the objects of a path); a prefix invalidation scans every shard,
-// O(stored objects), holding one shard's lock at a time. An insert that began before an
-// invalidation matching its path is discarded at commit.
+// Costs: lookup is one locked probe of a compact table by path, a walk over the keys stored
+// for that path, and a key comparison; a hit only bumps a counter (it allocates nothing).
+// Invalidating an exact path touches that path's objects only (each shard chains the objects of a
+// path); a prefix invalidation scans every shard, O(stored objects), holding one shard's lock at a
+// time. An insert that began before an invalidation matching its path is discarded at commit.
 //
 // No lock is held across I/O or while copying body bytes. Bodies of at least file_backed_min
 // bytes whose length is announced live in a shared-memory arena, so that hits can go out with
@@ -69,8 +69,9 @@ private:
     struct Shard {
         Shard();
         std::mutex mu;
-        ObjectTable<CachedObject> keys;  // by key hash (owned references)
-        ObjectTable<CachedObject> paths; // by path hash: the first object of each path
+        // By path hash: the first object of each path; the others follow it through
+        // path_next. Every object is found by its path, then its key (owned references).
+        ObjectTable<CachedObject> paths;
         EvictionQueues queues;
         // Exact invalidations of this shard, newest last (a ring), for commits in flight.
         std::array<Invalidation, recent_count> recent;
@@ -96,8 +97,13 @@ private:
     core::Ref<core::Buffer> file_backed_buffer(size_t capacity);
     void link_locked(Shard &s, CachedObject *o, uint64_t path_hash);
     // Removes `o` from shard `s` (locked); returns the store's reference to drop unlocked.
-    core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o) noexcept;
-    CachedObject *find_locked(Shard &s, const XXH128_hash_t &h, std::string_view key) const;
+    core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o, uint64_t path_hash) noexcept;
+    core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o) noexcept {
+        return detach_locked(s, o, CacheKey::hash_path(o->path()));
+    }
+    static CachedObject *first_of_path(Shard &s, uint64_t path_hash, std::string_view path);
+    static CachedObject *find_locked(Shard &s, uint64_t path_hash, std::string_view path,
+                                     const XXH128_hash_t &h, std::string_view key);
 
     uint64_t budget_;
     uint64_t max_object_;
