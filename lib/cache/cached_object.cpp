@@ -69,7 +69,7 @@ void BodyChunks::push_back(Ref<Buffer> b) {
     heap_[size_++] = std::move(b);
 }
 
-Ref<CachedObject> CachedObject::create(std::string_view key_text, XXH128_hash_t hash,
+Ref<CachedObject> CachedObject::create(std::string_view key_text, uint64_t key_hash,
                                        std::string_view path, const CommitInfo &info) {
     auto fit = [](std::string_view s) { return s.size() <= 0xffff ? s : std::string_view(); };
     std::string_view etag = fit(info.etag), lm = fit(info.last_modified), vary = fit(info.vary);
@@ -90,7 +90,7 @@ Ref<CachedObject> CachedObject::create(std::string_view key_text, XXH128_hash_t 
         if (!s.empty()) std::memcpy(p, s.data(), s.size());
         p += s.size();
     }
-    o->hash = hash;
+    o->key_hash = key_hash;
     o->status = info.status;
     o->times = info.times;
     return Ref<CachedObject>::adopt(o);
@@ -98,7 +98,7 @@ Ref<CachedObject> CachedObject::create(std::string_view key_text, XXH128_hash_t 
 
 Ref<CachedObject> CachedObject::refreshed(const CachedObject &prev, Ref<Buffer> head,
                                           const CommitInfo &info) {
-    Ref<CachedObject> o = create(prev.key(), prev.hash, prev.path(), info);
+    Ref<CachedObject> o = create(prev.key(), prev.key_hash, prev.path(), info);
     o->body = prev.body;
     o->body_size = prev.body_size;
     uint32_t len = uint32_t(head->size());

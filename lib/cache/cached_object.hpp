@@ -75,7 +75,7 @@ class CachedObject final : public EvictionHook, public core::RefCounted<CachedOb
 public:
     // A new object for `key_text`, its strings copied into its own allocation. Strings longer
     // than 64 KiB (validators, vary) are not kept.
-    static core::Ref<CachedObject> create(std::string_view key_text, XXH128_hash_t hash,
+    static core::Ref<CachedObject> create(std::string_view key_text, uint64_t key_hash,
                                           std::string_view path, const CommitInfo &info);
     // A copy of `prev` with a new head, status, times and validators that shares its body, as
     // a revalidation (304) makes it. The store sets its charge (CacheStore::refresh).
@@ -118,7 +118,7 @@ private:
     uint32_t key_len_ = 0, path_off_ = 0, path_len_ = 0;
 
 public:
-    XXH128_hash_t hash{0, 0};
+    uint64_t key_hash = 0; // low half of CacheKey::hash (the key text is compared in full)
     StoredTimes times;
     BodyChunks body; // each chunk's size() bytes, in order
     uint64_t body_size = 0;

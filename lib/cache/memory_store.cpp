@@ -19,7 +19,7 @@ uint64_t path_hash_of(const CachedObject *o) noexcept {
     return CacheKey::hash_path(o->path());
 }
 uint64_t fingerprint_of(const EvictionHook &h) noexcept {
-    return static_cast<const CachedObject &>(h).hash.low64;
+    return static_cast<const CachedObject &>(h).key_hash;
 }
 uint64_t buffer_charge(const Buffer &b) noexcept {
     uint64_t bytes =
@@ -59,7 +59,7 @@ public:
     Ref<CachedObject> commit(Ref<Buffer> head, CommitInfo info) override {
         if (failed_) return nullptr;
         failed_ = true; // a writer commits once
-        Ref<CachedObject> obj = CachedObject::create(key_, hash_, path_, info);
+        Ref<CachedObject> obj = CachedObject::create(key_, hash_.low64, path_, info);
         auto head_len = uint32_t(head->size());
         bool in_arena = !body_.empty() && body_[0]->file_fd() >= 0;
         if (!in_arena && body_size_ + head_len <= MemoryStore::compact_max) {
@@ -188,16 +188,16 @@ CachedObject *MemoryStore::first_of_path(Shard &s, uint64_t path_hash, std::stri
 }
 
 CachedObject *MemoryStore::find_locked(Shard &s, uint64_t path_hash, std::string_view path,
-                                       const XXH128_hash_t &h, std::string_view key) {
+                                       uint64_t key_hash, std::string_view key) {
     for (CachedObject *o = first_of_path(s, path_hash, path); o; o = o->path_next)
-        if (o->hash.low64 == h.low64 && o->hash.high64 == h.high64 && o->key() == key) return o;
+        if (o->key_hash == key_hash && o->key() == key) return o;
     return nullptr;
 }
 
 Ref<CachedObject> MemoryStore::lookup(const CacheKey &key) {
     Shard &s = shard_for_path(key.path_hash);
     std::lock_guard lock(s.mu);
-    CachedObject *o = find_locked(s, key.path_hash, key.path, key.hash, key.text);
+    CachedObject *o = find_locked(s, key.path_hash, key.path, key.hash.low64, key.text);
     if (!o) return nullptr;
     s.queues.touch(*o);
     return Ref<CachedObject>::share(o);
@@ -260,7 +260,7 @@ void MemoryStore::link_locked(Shard &s, CachedObject *o, uint64_t path_hash) {
         o->path_next = nullptr;
         s.paths.insert(o);
     }
-    s.queues.insert(*o, o->hash.low64);
+    s.queues.insert(*o, o->key_hash);
 }
 
 Ref<CachedObject> MemoryStore::detach_locked(Shard &s, CachedObject *o,
@@ -311,7 +311,7 @@ Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj, uint64_t path_hash
             discarded_.fetch_add(1, std::memory_order_relaxed);
             return nullptr; // freed outside the lock
         }
-        if (CachedObject *old = find_locked(s, path_hash, obj->path(), obj->hash, obj->key()))
+        if (CachedObject *old = find_locked(s, path_hash, obj->path(), obj->key_hash, obj->key()))
             replaced = detach_locked(s, old, path_hash);
         obj->add_ref(); // the table's reference
         link_locked(s, obj.get(), path_hash);
@@ -331,7 +331,7 @@ void MemoryStore::refresh(const Ref<CachedObject> &previous, Ref<CachedObject> r
     {
         std::lock_guard lock(s.mu);
         CachedObject *cur =
-            find_locked(s, path_hash, previous->path(), previous->hash, previous->key());
+            find_locked(s, path_hash, previous->path(), previous->key_hash, previous->key());
         if (cur != previous.get()) {
             unreserve(refreshed->charge); // replaced or removed meanwhile: keep the newer state
             return;

@@ -103,7 +103,7 @@ private:
     }
     static CachedObject *first_of_path(Shard &s, uint64_t path_hash, std::string_view path);
     static CachedObject *find_locked(Shard &s, uint64_t path_hash, std::string_view path,
-                                     const XXH128_hash_t &h, std::string_view key);
+                                     uint64_t key_hash, std::string_view key);
 
     uint64_t budget_;
     uint64_t max_object_;

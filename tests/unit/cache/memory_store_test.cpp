@@ -175,12 +175,13 @@ TEST_CASE("cache/memory_store: a key with the same hash but different text never
     CHECK(store.stats().entries == (fa ? 2u : 1u));
 }
 
-TEST_CASE("cache/memory_store: a key differing only in the high hash half misses") {
+TEST_CASE("cache/memory_store: a key differing only in the high hash half and text misses") {
     MemoryStore store(options(1 << 20));
     CacheKey a = make_key("same text", "/p");
     REQUIRE(insert(store, a, "x"));
     CacheKey b = a;
-    b.hash.high64 += 64; // same shard, same low half
+    b.text = "other text";
+    b.hash.high64 += 64; // same path, same low half
     CHECK(!store.lookup(b));
 }
 
