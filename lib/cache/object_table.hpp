@@ -12,6 +12,8 @@
 namespace perch::cache {
 
 template <class T> class ObjectTable {
+    static_assert(sizeof(void *) == 8, "the tag lives in the top 16 bits of a 64-bit pointer");
+
 public:
     using HashOf = uint64_t (*)(const T *) noexcept;
     explicit ObjectTable(HashOf hash_of) noexcept : hash_of_(hash_of) {}
