@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace perch::cache {
@@ -13,82 +14,107 @@ namespace {
 constexpr size_t min_chunk = 16 * 1024;
 constexpr size_t max_chunk = 1024 * 1024;
 constexpr uint64_t max_chunk_bytes = 1ull << 30;
+
+uint64_t path_hash_of(const CachedObject *o) noexcept {
+    return CacheKey::hash_path(o->path());
+}
+uint64_t fingerprint_of(const EvictionHook &h) noexcept {
+    return static_cast<const CachedObject &>(h).key_hash;
+}
+uint64_t buffer_charge(const Buffer &b) noexcept {
+    uint64_t bytes =
+        b.file_fd() >= 0 ? core::MemfdArena::round_to_pages(b.capacity()) : b.capacity();
+    return bytes + MemoryStore::buffer_overhead;
+}
 } // namespace
 
 class MemoryStore::Writer final : public CacheWriter {
 public:
-    Writer(MemoryStore &store, const CacheKey &key, std::optional<uint64_t> expected)
-        : store_(store), home_(key.hash.high64 % shard_count), expected_(expected) {
-        obj_ = Ref<CachedObject>::adopt(new CachedObject);
-        obj_->key = key.text;
-        obj_->hash = key.hash;
-        obj_->path = key.path;
-    }
+    Writer(MemoryStore &store, const CacheKey &key, std::optional<uint64_t> expected,
+           uint64_t epoch)
+        : store_(store), key_(key.text), hash_(key.hash), path_(key.path),
+          path_hash_(key.path_hash), home_(key.path_hash % shard_count), expected_(expected),
+          epoch_(epoch) {}
     ~Writer() override {
         if (reserved_) store_.unreserve(reserved_);
     }
 
-    bool init() {
-        return charge(MemoryStore::object_overhead + obj_->key.size() + obj_->path.size());
-    }
+    bool init() { return charge(MemoryStore::object_overhead + key_.size() + path_.size()); }
 
     bool append(const uint8_t *data, size_t len) override {
         if (failed_) return false;
         while (len > 0) {
-            if (obj_->body.empty() || obj_->body.back()->room() == 0) {
+            if (body_.empty() || body_.back()->room() == 0) {
                 if (!add_chunk(len)) return fail();
             }
-            Buffer &b = *obj_->body.back();
+            Buffer &b = *body_.back();
             size_t n = b.append(data, len);
             data += n;
             len -= n;
-            obj_->body_size += n;
+            body_size_ += n;
         }
         return true;
     }
 
-    Ref<CachedObject> commit(Ref<Buffer> head, uint16_t status, const StoredTimes &times,
-                             std::string etag, std::string last_modified) override {
-        if (failed_ || !charge(head->capacity() + etag.size() + last_modified.size()))
-            return nullptr;
-        obj_->head = std::move(head);
-        obj_->status = status;
-        obj_->times = times;
-        obj_->etag = std::move(etag);
-        obj_->last_modified = std::move(last_modified);
-        obj_->charge = reserved_;
-        reserved_ = 0; // the charge moves to the published object
-        return store_.publish(std::move(obj_));
+    Ref<CachedObject> commit(Ref<Buffer> head, CommitInfo info) override {
+        if (failed_) return nullptr;
+        failed_ = true; // a writer commits once
+        Ref<CachedObject> obj = CachedObject::create(key_, hash_.low64, path_, info);
+        auto head_len = uint32_t(head->size());
+        bool in_arena = !body_.empty() && body_[0]->file_fd() >= 0;
+        if (!in_arena && body_size_ + head_len <= MemoryStore::compact_max) {
+            // One exact buffer: the body, then the head in its spare capacity.
+            Ref<Buffer> b = Buffer::create(body_size_ + head_len);
+            for (const Ref<Buffer> &c : body_)
+                b->append(c->data(), c->size());
+            std::memcpy(b->tail(), head->data(), head_len);
+            if (body_size_ > 0) obj->body.push_back(b);
+            obj->set_head(std::move(b), uint32_t(body_size_), head_len);
+            body_ = BodyChunks();
+        } else {
+            obj->body = std::move(body_);
+            obj->set_head(std::move(head), 0, head_len);
+        }
+        obj->body_size = body_size_;
+        uint64_t final_charge = MemoryStore::charge_of(*obj);
+        if (final_charge > reserved_) {
+            if (!store_.reserve(final_charge - reserved_, home_)) return nullptr;
+        } else {
+            store_.unreserve(reserved_ - final_charge);
+        }
+        obj->charge = final_charge;
+        reserved_ = 0; // the charge moves to the object
+        return store_.publish(std::move(obj), path_hash_, epoch_);
     }
 
 private:
+    // Body bytes are limited by add_chunk (never beyond max_object_bytes).
     bool charge(uint64_t bytes) {
-        if (reserved_ + bytes > store_.max_object_ + MemoryStore::object_overhead * 2) return false;
         if (!store_.reserve(bytes, home_)) return false;
         reserved_ += bytes;
         return true;
     }
     bool add_chunk(size_t wanted) {
         size_t cap;
-        if (expected_ && obj_->body.empty() && *expected_ > 0) {
+        if (expected_ && body_.empty() && *expected_ > 0) {
             // One allocation when the length is announced, up to 1 GiB a chunk (lengths in
             // iovecs and TLS writes stay well inside 32 bits).
             cap = size_t(std::min<uint64_t>(*expected_, max_chunk_bytes));
             if (cap >= file_backed_min) {
-                if (!charge(core::MemfdArena::round_to_pages(cap) + sizeof(Buffer))) return false;
+                if (!charge(core::MemfdArena::round_to_pages(cap) + buffer_overhead)) return false;
                 Ref<Buffer> b = store_.file_backed_buffer(cap);
-                obj_->body.push_back(b ? std::move(b) : Buffer::create(cap));
+                body_.push_back(b ? std::move(b) : Buffer::create(cap));
                 return true;
             }
         } else {
-            size_t last = obj_->body.empty() ? 0 : obj_->body.back()->capacity();
+            size_t last = body_.empty() ? 0 : body_.back()->capacity();
             cap = std::clamp(std::max(wanted, last * 2), min_chunk, max_chunk);
             // Never reserve beyond what the object may still grow by.
-            if (obj_->body_size >= store_.max_object_) return false;
-            cap = size_t(std::min<uint64_t>(cap, store_.max_object_ - obj_->body_size));
+            if (body_size_ >= store_.max_object_) return false;
+            cap = size_t(std::min<uint64_t>(cap, store_.max_object_ - body_size_));
         }
-        if (!charge(cap + sizeof(Buffer))) return false;
-        obj_->body.push_back(Buffer::create(cap));
+        if (!charge(cap + buffer_overhead)) return false;
+        body_.push_back(Buffer::create(cap));
         return true;
     }
     bool fail() {
@@ -97,23 +123,44 @@ private:
     }
 
     MemoryStore &store_;
+    std::string key_;
+    XXH128_hash_t hash_;
+    std::string path_;
+    uint64_t path_hash_;
     size_t home_;
     std::optional<uint64_t> expected_;
-    Ref<CachedObject> obj_;
+    uint64_t epoch_; // invalidations counted when the insert began
+    BodyChunks body_;
+    uint64_t body_size_ = 0;
     uint64_t reserved_ = 0;
     bool failed_ = false;
 };
 
+MemoryStore::Shard::Shard() : paths(&path_hash_of) {}
+
 MemoryStore::MemoryStore(const MemoryStoreOptions &opts)
     : budget_(opts.budget_bytes),
-      max_object_(opts.max_object_bytes ? opts.max_object_bytes : opts.budget_bytes / 8) {}
+      max_object_(opts.max_object_bytes ? opts.max_object_bytes : opts.budget_bytes / 8) {
+    for (Shard &s : shards_)
+        s.queues.set_policy(opts.eviction);
+}
 
 MemoryStore::~MemoryStore() {
     for (Shard &s : shards_) {
-        for (auto &[h, o] : s.map)
-            o->release();
-        s.map.clear();
+        s.paths.for_each([](CachedObject *first) {
+            for (CachedObject *o = first; o;)
+                std::exchange(o, o->path_next)->release();
+        });
     }
+}
+
+uint64_t MemoryStore::charge_of(const CachedObject &o) noexcept {
+    uint64_t c = object_overhead + o.text_bytes();
+    for (const Ref<Buffer> &b : o.body)
+        c += buffer_charge(*b);
+    const Ref<Buffer> &h = o.head_buffer();
+    if (o.body.empty() || h.get() != o.body.back().get()) c += buffer_charge(*h);
+    return c;
 }
 
 Ref<Buffer> MemoryStore::file_backed_buffer(size_t capacity) {
@@ -136,42 +183,57 @@ Ref<Buffer> MemoryStore::file_backed_buffer(size_t capacity) {
     return nullptr;
 }
 
+CachedObject *MemoryStore::first_of_path(Shard &s, uint64_t path_hash, std::string_view path) {
+    return s.paths.find(path_hash, [&](const CachedObject *f) { return f->path() == path; });
+}
+
+CachedObject *MemoryStore::find_locked(Shard &s, uint64_t path_hash, std::string_view path,
+                                       uint64_t key_hash, std::string_view key) {
+    for (CachedObject *o = first_of_path(s, path_hash, path); o; o = o->path_next)
+        if (o->key_hash == key_hash && o->key() == key) return o;
+    return nullptr;
+}
+
 Ref<CachedObject> MemoryStore::lookup(const CacheKey &key) {
-    Shard &s = shard_for(key.hash);
+    Shard &s = shard_for_path(key.path_hash);
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(key.hash.low64);
-    if (it == s.map.end()) return nullptr;
-    CachedObject *o = it->second;
-    if (o->hash.high64 != key.hash.high64 || o->key != key.text) return nullptr;
-    if (s.lru_head != o) {
-        lru_unlink(s, o);
-        lru_push_front(s, o);
-    }
+    CachedObject *o = find_locked(s, key.path_hash, key.path, key.hash.low64, key.text);
+    if (!o) return nullptr;
+    s.queues.touch(*o);
     return Ref<CachedObject>::share(o);
 }
 
 std::unique_ptr<CacheWriter> MemoryStore::begin_insert(const CacheKey &key,
                                                        std::optional<uint64_t> expected_size) {
     if (expected_size && *expected_size > max_object_) return nullptr;
-    auto w = std::make_unique<Writer>(*this, key, expected_size);
+    auto w =
+        std::make_unique<Writer>(*this, key, expected_size, epoch_.load(std::memory_order_acquire));
     if (!w->init()) return nullptr;
     return w;
 }
 
 bool MemoryStore::reserve(uint64_t bytes, size_t home_shard) {
-    uint64_t now = used_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    while (now > budget_) {
-        if (!evict_one(home_shard)) {
-            unreserve(bytes);
-            return false;
+    if (bytes > budget_) return false;
+    // Counted only when it fits: used_ never exceeds the budget, not even for a moment.
+    uint64_t cur = used_.load(std::memory_order_relaxed);
+    for (;;) {
+        if (cur + bytes <= budget_) {
+            if (used_.compare_exchange_weak(cur, cur + bytes, std::memory_order_relaxed)) {
+                uint64_t now = cur + bytes, peak = peak_.load(std::memory_order_relaxed);
+                while (now > peak &&
+                       !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+                }
+                return true;
+            }
+            continue;
         }
-        now = used_.load(std::memory_order_relaxed);
+        if (!evict_one(home_shard)) return false;
+        cur = used_.load(std::memory_order_relaxed);
     }
-    return true;
 }
 
 bool MemoryStore::evict_one(size_t start) {
-    // The inserting shard first (its LRU tail is the best local victim), then round-robin.
+    // The inserting shard first, then round-robin.
     size_t cursor = evict_cursor_.fetch_add(1, std::memory_order_relaxed);
     for (size_t i = 0; i <= shard_count; ++i) {
         size_t idx = i == 0 ? start : (cursor + i) % shard_count;
@@ -179,8 +241,9 @@ bool MemoryStore::evict_one(size_t start) {
         Ref<CachedObject> victim;
         {
             std::lock_guard lock(s.mu);
-            if (!s.lru_tail) continue;
-            victim = detach_locked(s, s.lru_tail);
+            EvictionHook *h = s.queues.pop_victim(&fingerprint_of);
+            if (!h) continue;
+            victim = detach_locked(s, static_cast<CachedObject *>(h));
         }
         evictions_.fetch_add(1, std::memory_order_relaxed);
         return true; // victim's memory is released here, outside the lock
@@ -188,25 +251,70 @@ bool MemoryStore::evict_one(size_t start) {
     return false;
 }
 
-Ref<CachedObject> MemoryStore::detach_locked(Shard &s, CachedObject *o) noexcept {
-    s.map.erase(o->hash.low64);
-    lru_unlink(s, o);
-    used_.fetch_sub(o->charge, std::memory_order_relaxed);
-    entries_.fetch_sub(1, std::memory_order_relaxed);
-    return Ref<CachedObject>::adopt(o); // the map's reference
+void MemoryStore::link_locked(Shard &s, CachedObject *o, uint64_t path_hash) {
+    if (CachedObject *first =
+            first_of_path(s, path_hash, o->path())) { // joins the chain after its first object
+        o->path_next = first->path_next;
+        first->path_next = o;
+    } else {
+        o->path_next = nullptr;
+        s.paths.insert(o);
+    }
+    s.queues.insert(*o, o->key_hash);
 }
 
-Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj) {
-    Shard &s = shard_for(obj->hash);
+Ref<CachedObject> MemoryStore::detach_locked(Shard &s, CachedObject *o,
+                                             uint64_t path_hash) noexcept {
+    CachedObject *first = first_of_path(s, path_hash, o->path());
+    if (first == o) {
+        if (o->path_next)
+            s.paths.replace(o, o->path_next);
+        else
+            s.paths.erase(o);
+    } else {
+        CachedObject *p = first;
+        while (p->path_next != o)
+            p = p->path_next;
+        p->path_next = o->path_next;
+    }
+    o->path_next = nullptr;
+    s.queues.remove(*o);
+    used_.fetch_sub(o->charge, std::memory_order_relaxed);
+    entries_.fetch_sub(1, std::memory_order_relaxed);
+    return Ref<CachedObject>::adopt(o); // the table's reference
+}
+
+bool MemoryStore::invalidated_since(Shard &s, std::string_view path, uint64_t path_hash,
+                                    uint64_t epoch) {
+    if (s.last_invalidation > epoch) {
+        if (s.forgotten > epoch) return true; // too many since: assume one matched
+        for (const Invalidation &inv : s.recent)
+            if (inv.epoch > epoch && inv.path_hash == path_hash) return true;
+    }
+    if (prefix_epoch_.load(std::memory_order_acquire) > epoch) {
+        std::lock_guard lock(prefix_mu_);
+        if (prefix_forgotten_ > epoch) return true;
+        for (const PrefixInvalidation &inv : prefixes_)
+            if (inv.epoch > epoch && path.starts_with(inv.prefix)) return true;
+    }
+    return false;
+}
+
+Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj, uint64_t path_hash,
+                                       uint64_t begin_epoch) {
+    Shard &s = shard_for_path(path_hash);
     Ref<CachedObject> replaced;
     {
         std::lock_guard lock(s.mu);
-        auto it = s.map.find(obj->hash.low64);
-        if (it != s.map.end()) replaced = detach_locked(s, it->second);
-        CachedObject *raw = obj.get();
-        raw->add_ref(); // the map's reference
-        s.map.emplace(raw->hash.low64, raw);
-        lru_push_front(s, raw);
+        if (invalidated_since(s, obj->path(), path_hash, begin_epoch)) {
+            unreserve(obj->charge);
+            discarded_.fetch_add(1, std::memory_order_relaxed);
+            return nullptr; // freed outside the lock
+        }
+        if (CachedObject *old = find_locked(s, path_hash, obj->path(), obj->key_hash, obj->key()))
+            replaced = detach_locked(s, old, path_hash);
+        obj->add_ref(); // the table's reference
+        link_locked(s, obj.get(), path_hash);
         entries_.fetch_add(1, std::memory_order_relaxed);
     }
     inserts_.fetch_add(1, std::memory_order_relaxed);
@@ -214,41 +322,70 @@ Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj) {
 }
 
 void MemoryStore::refresh(const Ref<CachedObject> &previous, Ref<CachedObject> refreshed) {
-    // The refreshed object shares the body; charge it like the previous one.
-    if (!reserve(refreshed->charge, previous->hash.high64 % shard_count)) return;
-    Shard &s = shard_for(previous->hash);
+    // The refreshed object shares the body; it is charged in full while the previous one is.
+    refreshed->charge = charge_of(*refreshed);
+    uint64_t path_hash = CacheKey::hash_path(previous->path());
+    if (!reserve(refreshed->charge, path_hash % shard_count)) return;
+    Shard &s = shard_for_path(path_hash);
     Ref<CachedObject> replaced;
     {
         std::lock_guard lock(s.mu);
-        auto it = s.map.find(previous->hash.low64);
-        if (it == s.map.end() || it->second != previous.get()) {
+        CachedObject *cur =
+            find_locked(s, path_hash, previous->path(), previous->key_hash, previous->key());
+        if (cur != previous.get()) {
             unreserve(refreshed->charge); // replaced or removed meanwhile: keep the newer state
             return;
         }
-        replaced = detach_locked(s, it->second);
-        CachedObject *raw = refreshed.detach();
-        s.map.emplace(raw->hash.low64, raw);
-        lru_push_front(s, raw);
+        replaced = detach_locked(s, cur, path_hash);
+        link_locked(s, refreshed.detach(), path_hash);
         entries_.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
 uint64_t MemoryStore::invalidate(std::string_view path, bool prefix) {
-    uint64_t removed = 0;
     std::vector<Ref<CachedObject>> dropped;
-    for (Shard &s : shards_) {
+    uint64_t removed = 0;
+    if (!prefix) {
+        uint64_t path_hash = CacheKey::hash_path(path);
+        Shard &s = shard_for_path(path_hash);
         {
             std::lock_guard lock(s.mu);
-            for (auto it = s.map.begin(); it != s.map.end();) {
-                CachedObject *o = it->second;
-                ++it; // detach_locked erases o's node
-                std::string_view p = o->path;
-                if (prefix ? p.substr(0, path.size()) == path : p == path)
+            uint64_t e = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+            Invalidation &slot = s.recent[s.recent_next++ % recent_count];
+            s.forgotten = std::max(s.forgotten, slot.epoch);
+            slot = {e, path_hash};
+            s.last_invalidation = e;
+            while (CachedObject *o = first_of_path(s, path_hash, path))
+                dropped.push_back(detach_locked(s, o, path_hash));
+        }
+        removed = dropped.size();
+        dropped.clear(); // freed outside the lock
+    } else {
+        {
+            std::lock_guard lock(prefix_mu_);
+            uint64_t e = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+            PrefixInvalidation &slot = prefixes_[prefix_next_++ % recent_count];
+            prefix_forgotten_ = std::max(prefix_forgotten_, slot.epoch);
+            slot.epoch = e;
+            slot.prefix.assign(path);
+            prefix_epoch_.store(e, std::memory_order_release);
+        }
+        std::vector<CachedObject *> matching;
+        for (Shard &s : shards_) {
+            {
+                std::lock_guard lock(s.mu);
+                s.paths.for_each([&](CachedObject *first) {
+                    if (first->path().starts_with(path))
+                        for (CachedObject *o = first; o; o = o->path_next)
+                            matching.push_back(o);
+                });
+                for (CachedObject *o : matching)
                     dropped.push_back(detach_locked(s, o));
             }
+            matching.clear();
+            removed += dropped.size();
+            dropped.clear(); // freed outside the lock
         }
-        removed += dropped.size();
-        dropped.clear(); // free outside the lock
     }
     invalidations_.fetch_add(removed, std::memory_order_relaxed);
     return removed;
@@ -262,30 +399,9 @@ StoreStats MemoryStore::stats() const {
     st.evictions = evictions_.load(std::memory_order_relaxed);
     st.inserts = inserts_.load(std::memory_order_relaxed);
     st.invalidations = invalidations_.load(std::memory_order_relaxed);
+    st.bytes_peak = peak_.load(std::memory_order_relaxed);
+    st.discarded = discarded_.load(std::memory_order_relaxed);
     return st;
-}
-
-void MemoryStore::lru_unlink(Shard &s, CachedObject *o) noexcept {
-    if (!o->linked) return;
-    if (o->lru_prev)
-        o->lru_prev->lru_next = o->lru_next;
-    else
-        s.lru_head = o->lru_next;
-    if (o->lru_next)
-        o->lru_next->lru_prev = o->lru_prev;
-    else
-        s.lru_tail = o->lru_prev;
-    o->lru_prev = o->lru_next = nullptr;
-    o->linked = false;
-}
-
-void MemoryStore::lru_push_front(Shard &s, CachedObject *o) noexcept {
-    o->lru_prev = nullptr;
-    o->lru_next = s.lru_head;
-    if (s.lru_head) s.lru_head->lru_prev = o;
-    s.lru_head = o;
-    if (!s.lru_tail) s.lru_tail = o;
-    o->linked = true;
 }
 
 } // namespace perch::cache

@@ -1,16 +1,26 @@
-// In-memory CacheStore: objects in 64 lock-sharded hash maps (keys hashed with XXH3-128), a
-// global byte budget counted with per-object overhead, and LRU eviction per shard (a full
-// store evicts from the inserting shard first, then the others in turn). No lock is held
-// across I/O or while copying body bytes. Bodies of at least file_backed_min bytes whose
-// length is announced live in a shared-memory arena, so that hits can go out with sendfile.
+// In-memory CacheStore: objects in 64 lock-sharded tables, the shard chosen by a hash of the
+// object's path (so that every key of a path is in one shard), a strict global byte budget
+// counted with per-object overhead, and S3-FIFO eviction per shard (see cache/eviction.hpp; a
+// full store evicts from the inserting shard first, then the others in turn).
+//
+// Costs: lookup is one locked probe of a compact table by path, a walk over the keys stored
+// for that path, and a key comparison; a hit only bumps a counter (it allocates nothing).
+// Invalidating an exact path touches that path's objects only (each shard chains the objects of a
+// path); a prefix invalidation scans every shard, O(stored objects), holding one shard's lock at a
+// time. An insert that began before an invalidation matching its path is discarded at commit.
+//
+// No lock is held across I/O or while copying body bytes. Bodies of at least file_backed_min
+// bytes whose length is announced live in a shared-memory arena, so that hits can go out with
+// sendfile; a small body is stored with its head in one exact-size buffer.
 #pragma once
 
+#include "cache/object_table.hpp"
 #include "cache/store.hpp"
 
 #include <array>
 #include <atomic>
 #include <mutex>
-#include <unordered_map>
+#include <string>
 
 namespace perch::cache {
 
@@ -18,6 +28,7 @@ struct MemoryStoreOptions {
     uint64_t budget_bytes = 256ull << 20;
     // Largest object stored; 0 means budget / 8.
     uint64_t max_object_bytes = 0;
+    EvictionPolicy eviction = EvictionPolicy::s3fifo;
 };
 
 class MemoryStore final : public CacheStore {
@@ -33,42 +44,83 @@ public:
     uint64_t invalidate(std::string_view path, bool prefix) override;
     StoreStats stats() const override;
 
-    // Overhead charged per object beyond key, path, head and body bytes.
-    static constexpr uint64_t object_overhead = sizeof(CachedObject) + 64;
+    // Charged per buffer beyond its capacity: the Buffer header and the allocator's.
+    static constexpr uint64_t buffer_overhead = sizeof(core::Buffer) + 16;
+    // Charged per object beyond its key, path, validators and buffers: the object, the
+    // allocator's header, its slots in the key and path tables and the ghost set (measured by
+    // bench/store_bench.cpp).
+    static constexpr uint64_t object_overhead = sizeof(CachedObject) + 16 + 24;
     // Smallest body placed in the arena (below it, the page rounding would cost too much).
     static constexpr uint64_t file_backed_min = 64 * 1024;
+    // Largest body copied at commit into one exact-size buffer with its head.
+    static constexpr uint64_t compact_max = 16 * 1024;
+
+    // What `o` is charged against the budget.
+    static uint64_t charge_of(const CachedObject &o) noexcept;
 
 private:
     class Writer;
     static constexpr size_t shard_count = 64;
+    static constexpr size_t recent_count = 32;
+    struct Invalidation {
+        uint64_t epoch = 0;
+        uint64_t path_hash = 0;
+    };
     struct Shard {
+        Shard();
         std::mutex mu;
-        std::unordered_map<uint64_t, CachedObject *> map; // XXH128 low64 -> object (owned ref)
-        CachedObject *lru_head = nullptr;                 // most recently used
-        CachedObject *lru_tail = nullptr;
+        // By path hash: the first object of each path; the others follow it through
+        // path_next. Every object is found by its path, then its key (owned references).
+        ObjectTable<CachedObject> paths;
+        EvictionQueues queues;
+        // Exact invalidations of this shard, newest last (a ring), for commits in flight.
+        std::array<Invalidation, recent_count> recent;
+        size_t recent_next = 0;
+        uint64_t last_invalidation = 0; // epoch
+        uint64_t forgotten = 0;         // newest epoch overwritten in `recent`
+    };
+    struct PrefixInvalidation {
+        uint64_t epoch = 0;
+        std::string prefix;
     };
 
-    Shard &shard_for(const XXH128_hash_t &h) noexcept { return shards_[h.high64 % shard_count]; }
+    Shard &shard_for_path(uint64_t path_hash) noexcept { return shards_[path_hash % shard_count]; }
     bool reserve(uint64_t bytes, size_t home_shard);
     void unreserve(uint64_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
     // Evicts one object, trying `start` first; returns false if every shard is empty.
     bool evict_one(size_t start);
-    core::Ref<CachedObject> publish(core::Ref<CachedObject> obj);
+    // Publishes `obj` unless an invalidation after `begin_epoch` matched it (then null).
+    core::Ref<CachedObject> publish(core::Ref<CachedObject> obj, uint64_t path_hash,
+                                    uint64_t begin_epoch);
+    bool invalidated_since(Shard &s, std::string_view path, uint64_t path_hash, uint64_t epoch);
     // A body buffer in the shared-memory arena, or null (no memfd support).
     core::Ref<core::Buffer> file_backed_buffer(size_t capacity);
-    static void lru_unlink(Shard &s, CachedObject *o) noexcept;
-    static void lru_push_front(Shard &s, CachedObject *o) noexcept;
+    void link_locked(Shard &s, CachedObject *o, uint64_t path_hash);
     // Removes `o` from shard `s` (locked); returns the store's reference to drop unlocked.
-    core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o) noexcept;
+    core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o, uint64_t path_hash) noexcept;
+    core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o) noexcept {
+        return detach_locked(s, o, CacheKey::hash_path(o->path()));
+    }
+    static CachedObject *first_of_path(Shard &s, uint64_t path_hash, std::string_view path);
+    static CachedObject *find_locked(Shard &s, uint64_t path_hash, std::string_view path,
+                                     uint64_t key_hash, std::string_view key);
 
     uint64_t budget_;
     uint64_t max_object_;
     std::atomic<uint64_t> used_{0};
+    std::atomic<uint64_t> peak_{0};
     std::atomic<uint64_t> entries_{0};
     std::atomic<uint64_t> evictions_{0};
     std::atomic<uint64_t> inserts_{0};
     std::atomic<uint64_t> invalidations_{0};
+    std::atomic<uint64_t> discarded_{0};
     std::atomic<size_t> evict_cursor_{0};
+    std::atomic<uint64_t> epoch_{0};        // counts invalidations
+    std::atomic<uint64_t> prefix_epoch_{0}; // epoch of the newest prefix invalidation
+    std::mutex prefix_mu_;
+    std::array<PrefixInvalidation, recent_count> prefixes_; // a ring, guarded by prefix_mu_
+    size_t prefix_next_ = 0;
+    uint64_t prefix_forgotten_ = 0;
     std::mutex arena_mu_;
     core::Ref<core::MemfdArena> arena_; // the arena new bodies go to
     bool arena_unavailable_ = false;

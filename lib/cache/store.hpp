@@ -20,6 +20,8 @@ struct StoreStats {
     uint64_t evictions = 0;
     uint64_t inserts = 0;
     uint64_t invalidations = 0; // objects removed by invalidation
+    uint64_t bytes_peak = 0;    // the most bytes_used has ever been (never above the budget)
+    uint64_t discarded = 0;     // commits dropped because an invalidation overtook them
 };
 
 class CacheWriter {
@@ -28,10 +30,10 @@ public:
     // Copies body bytes into the object being built. Returns false when the store will not
     // take more (object too large, budget exhausted); the writer is then useless.
     virtual bool append(const uint8_t *data, size_t len) = 0;
-    // Publishes the object. `head` is the serialized head (see CachedObject::head).
-    virtual core::Ref<CachedObject> commit(core::Ref<core::Buffer> head, uint16_t status,
-                                           const StoredTimes &times, std::string etag,
-                                           std::string last_modified) = 0;
+    // Publishes the object, replacing any stored for its key. `head` is the serialized head
+    // (see CachedObject::head_view). Returns null when the store will not take it, or when an
+    // invalidation matching its path came after begin_insert (the object would be outdated).
+    virtual core::Ref<CachedObject> commit(core::Ref<core::Buffer> head, CommitInfo info) = 0;
 };
 
 class CacheStore : public core::RefCounted<CacheStore> {
@@ -45,11 +47,12 @@ public:
     // early and allocate once. Returns null when the store will not take it.
     virtual std::unique_ptr<CacheWriter> begin_insert(const CacheKey &key,
                                                       std::optional<uint64_t> expected_size) = 0;
-    // Replaces the object for the same key with `refreshed` (new head and times sharing the
-    // old body) if `previous` is still the stored one.
+    // Replaces the object for the same key with `refreshed` (CachedObject::refreshed: new head
+    // and times sharing the old body) if `previous` is still the stored one; sets its charge.
     virtual void refresh(const core::Ref<CachedObject> &previous,
                          core::Ref<CachedObject> refreshed) = 0;
-    // Removes the objects whose path equals `path`, or starts with it when `prefix`.
+    // Removes the objects whose path equals `path`, or starts with it when `prefix`, and
+    // makes inserts begun before this call discard such objects at commit.
     // Returns how many were removed.
     virtual uint64_t invalidate(std::string_view path, bool prefix) = 0;
     virtual StoreStats stats() const = 0;

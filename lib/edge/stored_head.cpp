@@ -83,33 +83,24 @@ core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::st
     if (status != 204) http::HeadWriter(head_text).field("Content-Length", body_size);
     core::Ref<core::Buffer> head = core::Buffer::create(head_text.size());
     head->append(head_text.data(), head_text.size());
-    return writer.commit(std::move(head), status, times, std::move(etag), std::move(last_modified));
+    return writer.commit(std::move(head),
+                         {status, times, std::move(etag), std::move(last_modified), {}});
 }
 
 void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
                         const cache::StoredTimes &times) {
     core::Ref<core::Buffer> head = core::Buffer::create(vary.size());
     head->append(vary.data(), vary.size());
-    writer.commit(std::move(head), vary_marker_status, times, {}, {});
+    writer.commit(std::move(head), {vary_marker_status, times, {}, {}, std::string(vary)});
 }
 
 core::Ref<cache::CachedObject> restamped(const cache::CachedObject &stored,
                                          core::Ref<core::Buffer> head,
                                          const cache::StoredTimes &times, std::string etag,
                                          std::string last_modified) {
-    auto fresh = core::Ref<cache::CachedObject>::adopt(new cache::CachedObject);
-    fresh->key = stored.key;
-    fresh->hash = stored.hash;
-    fresh->path = stored.path;
-    fresh->status = stored.status;
-    fresh->charge = stored.charge - stored.head->capacity() + head->capacity();
-    fresh->head = std::move(head);
-    fresh->body = stored.body;
-    fresh->body_size = stored.body_size;
-    fresh->times = times;
-    fresh->etag = std::move(etag);
-    fresh->last_modified = std::move(last_modified);
-    return fresh;
+    return cache::CachedObject::refreshed(
+        stored, std::move(head),
+        {stored.status, times, std::move(etag), std::move(last_modified), std::string(stored.vary())});
 }
 
 } // namespace perch::edge

@@ -27,8 +27,8 @@ core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::st
                                              const cache::StoredTimes &times, std::string etag,
                                              std::string last_modified);
 
-// A copy of `stored` (sharing its body) with a new head, times and validators: what a 304
-// refresh or a stale copy kept on error stores in place of the old object.
+// A copy of `stored` (sharing its body) with a new head (a buffer holding only the head),
+// times and validators: what a stale copy kept on error stores in place of the old object.
 core::Ref<cache::CachedObject> restamped(const cache::CachedObject &stored,
                                          core::Ref<core::Buffer> head,
                                          const cache::StoredTimes &times, std::string etag,

@@ -177,7 +177,7 @@ void Transaction::lookup_and_route() {
         if (obj && obj->status == vary_marker_status) {
             // Stored with Vary: look for this request's variant.
             build_origin_request_head();
-            append_variant_suffix(obj->head->view(), origin_req_.headers, key_.text);
+            append_variant_suffix(obj->head_view(), origin_req_.headers, key_.text);
             key_.finalize();
             obj = rt_.store().lookup(key_);
         }
@@ -236,15 +236,15 @@ void Transaction::build_origin_request_head() {
 }
 
 void Transaction::fetch_from_origin() {
-    bool revalidate = stale_ && (!stale_->etag.empty() || !stale_->last_modified.empty());
+    bool revalidate = stale_ && (!stale_->etag().empty() || !stale_->last_modified().empty());
     if (fetch_) std::exchange(fetch_, nullptr)->cancel(); // one origin fetch at a time
     size_t oi = behavior_->origin_index;
     build_origin_request_head();
     revalidating_ = revalidate;
     if (revalidate) {
-        if (!stale_->etag.empty()) origin_req_.headers.add("If-None-Match", stale_->etag);
-        if (!stale_->last_modified.empty())
-            origin_req_.headers.add("If-Modified-Since", stale_->last_modified);
+        if (!stale_->etag().empty()) origin_req_.headers.add("If-None-Match", stale_->etag());
+        if (!stale_->last_modified().empty())
+            origin_req_.headers.add("If-Modified-Since", stale_->last_modified());
     }
     origin::OriginRequest r;
     r.head = &origin_req_;
@@ -374,7 +374,7 @@ void Transaction::store_as_variant(std::string_view vary) {
     base.path = key_.path;
     base.finalize();
     Ref<cache::CachedObject> marker = rt_.store().lookup(base);
-    if (!marker || marker->status != vary_marker_status || marker->head->view() != vary) {
+    if (!marker || marker->status != vary_marker_status || marker->head_view() != vary) {
         if (auto w = rt_.store().begin_insert(base, 0)) commit_vary_marker(*w, vary, times_);
     }
     key_.text.resize(base_key_len_);
@@ -400,7 +400,8 @@ bool Transaction::serve_stale_on_error(uint16_t status) {
     t.initial_age_ms = age;
     t.ttl_ms = ttl;
     Ref<cache::CachedObject> kept =
-        restamped(*stale_, stale_->head, t, stale_->etag, stale_->last_modified);
+        restamped(*stale_, to_buffer(stale_->head_view()), t, std::string(stale_->etag()),
+                  std::string(stale_->last_modified()));
     rt_.store().refresh(stale_, kept);
     stale_.reset();
     leave_fill(cache::FillState::complete); // waiters find the kept copy
@@ -413,16 +414,19 @@ bool Transaction::serve_stale_on_error(uint16_t status) {
 
 void Transaction::handle_not_modified(core::ResponseHead &head) {
     // RFC 9111 §4.3.4: the stored response, with the fields the 304 carries.
-    std::string merged = merge_stored_head(stale_->head->view(), head.headers);
+    std::string merged = merge_stored_head(stale_->head_view(), head.headers);
     core::ResponseHead merged_head;
     parse_stored_head(merged, merged_head);
     cache::StorageDecision dec =
         cache::decide_storage(origin_req_, merged_head, behavior_->ttl, request_time_,
                               response_time_, error_caching_ttl(stale_->status));
-    Ref<cache::CachedObject> fresh = restamped(
-        *stale_, to_buffer(merged), cache::stored_times(dec, response_time_),
-        std::string(merged_head.headers.get("etag").value_or(stale_->etag)),
-        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified)));
+    cache::CommitInfo info{
+        stale_->status, cache::stored_times(dec, response_time_),
+        std::string(merged_head.headers.get("etag").value_or(stale_->etag())),
+        std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified())),
+        std::string(stale_->vary())};
+    Ref<cache::CachedObject> fresh =
+        cache::CachedObject::refreshed(*stale_, to_buffer(merged), std::move(info));
     if (dec.store) rt_.store().refresh(stale_, fresh);
     stale_.reset();
     revalidating_ = false;
@@ -584,17 +588,16 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
     append_request_fields(result_, cache::current_age_ms(obj->times, now_) / 1000);
     if (conditional_ && status_ == obj->status) {
-        if (answer_preconditions(obj->head->view(), obj->times.response_time))
-            return maybe_finish();
-        if (start_range(obj->head->view(), obj->body_size)) {
+        if (answer_preconditions(obj->head_view(), obj->times.response_time)) return maybe_finish();
+        if (start_range(obj->head_view(), obj->body_size)) {
             if (ranged_) serve_stored_range(*obj);
             return maybe_finish();
         }
     }
 
-    BufferSlice head(obj->head, obj->head->data(), obj->head->size());
+    BufferSlice head = obj->head_slice();
     if (status_ != obj->status) {
-        std::string text(obj->head->view());
+        std::string text(obj->head_view());
         replace_status_line(text, status_);
         head_buf_ = to_buffer(text);
         head = BufferSlice(head_buf_, head_buf_->data(), head_buf_->size());

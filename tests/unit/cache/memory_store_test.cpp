@@ -14,6 +14,8 @@ using perch::cache::CachedObject;
 using perch::cache::CacheKey;
 using perch::cache::CacheStore;
 using perch::cache::CacheWriter;
+using perch::cache::CommitInfo;
+using perch::cache::EvictionPolicy;
 using perch::cache::MemoryStore;
 using perch::cache::MemoryStoreOptions;
 using perch::cache::StoredTimes;
@@ -24,6 +26,11 @@ namespace {
 
 const StoredTimes times{1'700'000'000'000, 0, 60'000};
 
+CommitInfo info(uint16_t status, std::string etag = "", std::string last_modified = "",
+                std::string vary = "") {
+    return {status, times, std::move(etag), std::move(last_modified), std::move(vary)};
+}
+
 CacheKey make_key(std::string_view text, std::string_view path) {
     CacheKey k;
     k.text = text;
@@ -32,13 +39,9 @@ CacheKey make_key(std::string_view text, std::string_view path) {
     return k;
 }
 
-// Keys whose hashes put them all in one shard, so that LRU order is the store's only choice.
+// Keys of one path, so all in one shard: the eviction order is the store's only choice.
 CacheKey same_shard_key(int i) {
-    CacheKey k;
-    k.text = "example.com\x1f/o" + std::to_string(i);
-    k.path = "/o" + std::to_string(i);
-    k.hash = {uint64_t(1000 + i), 64 * 5 + 3}; // low64 distinct, high64 % 64 shared
-    return k;
+    return make_key("example.com\x1f/o\x1fv=" + std::to_string(i), "/o");
 }
 
 Ref<Buffer> text_buffer(std::string_view text) {
@@ -66,17 +69,19 @@ Ref<CachedObject> insert(CacheStore &store, const CacheKey &key, std::string_vie
     if (!w) return nullptr;
     if (!body.empty() && !w->append(reinterpret_cast<const uint8_t *>(body.data()), body.size()))
         return nullptr;
-    return w->commit(text_buffer(head_for(body)), 200, times, "\"etag\"", "");
+    return w->commit(text_buffer(head_for(body)), info(200, "\"etag\"", ""));
 }
 
 bool append(CacheWriter &w, std::string_view bytes) {
     return w.append(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
 }
 
-MemoryStoreOptions options(uint64_t budget, uint64_t max_object = 0) {
+MemoryStoreOptions options(uint64_t budget, uint64_t max_object = 0,
+                           EvictionPolicy eviction = EvictionPolicy::s3fifo) {
     MemoryStoreOptions o;
     o.budget_bytes = budget;
     o.max_object_bytes = max_object;
+    o.eviction = eviction;
     return o;
 }
 
@@ -92,7 +97,7 @@ TEST_CASE("cache/memory_store: an inserted object is found with the same bytes a
     CHECK(append(*w, body.substr(6)));
     const std::string head = head_for(body);
     Ref<CachedObject> committed =
-        w->commit(text_buffer(head), 203, times, "\"v1\"", "Tue, 01 Oct 2024 10:00:00 GMT");
+        w->commit(text_buffer(head), info(203, "\"v1\"", "Tue, 01 Oct 2024 10:00:00 GMT"));
     REQUIRE(committed);
 
     Ref<CachedObject> found = store.lookup(key);
@@ -100,14 +105,14 @@ TEST_CASE("cache/memory_store: an inserted object is found with the same bytes a
     CHECK(found == committed);
     CHECK(body_of(*found) == body);
     CHECK(found->body_size == body.size());
-    CHECK(found->head->view() == head);
+    CHECK(found->head_view() == head);
     CHECK(found->status == 203);
-    CHECK(found->etag == "\"v1\"");
-    CHECK(found->last_modified == "Tue, 01 Oct 2024 10:00:00 GMT");
+    CHECK(found->etag() == "\"v1\"");
+    CHECK(found->last_modified() == "Tue, 01 Oct 2024 10:00:00 GMT");
     CHECK(found->times.response_time == times.response_time);
     CHECK(found->times.ttl_ms == times.ttl_ms);
-    CHECK(found->key == key.text);
-    CHECK(found->path == "/index.html");
+    CHECK(found->key() == key.text);
+    CHECK(found->path() == "/index.html");
 
     auto st = store.stats();
     CHECK(st.entries == 1);
@@ -127,7 +132,7 @@ TEST_CASE("cache/memory_store: a body of unknown length streamed in pieces is ke
     REQUIRE(w);
     for (size_t pos = 0; pos < body.size(); pos += 1000)
         REQUIRE(append(*w, std::string_view(body).substr(pos, 1000)));
-    REQUIRE(w->commit(text_buffer(head_for(body)), 200, times, "", ""));
+    REQUIRE(w->commit(text_buffer(head_for(body)), info(200, "", "")));
     Ref<CachedObject> found = store.lookup(key);
     REQUIRE(found);
     CHECK(found->body.size() > 1); // several chunks
@@ -170,12 +175,13 @@ TEST_CASE("cache/memory_store: a key with the same hash but different text never
     CHECK(store.stats().entries == (fa ? 2u : 1u));
 }
 
-TEST_CASE("cache/memory_store: a key differing only in the high hash half misses") {
+TEST_CASE("cache/memory_store: a key differing only in the high hash half and text misses") {
     MemoryStore store(options(1 << 20));
     CacheKey a = make_key("same text", "/p");
     REQUIRE(insert(store, a, "x"));
     CacheKey b = a;
-    b.hash.high64 += 64; // same shard, same low half
+    b.text = "other text";
+    b.hash.high64 += 64; // same path, same low half
     CHECK(!store.lookup(b));
 }
 
@@ -197,7 +203,7 @@ TEST_CASE("cache/memory_store: commit replaces the older object and its readers 
     // The reader's object is intact: same buffer, same bytes, same head.
     CHECK(body_of(*old) == "version one");
     CHECK(old->body[0]->data() == old_bytes);
-    CHECK(old->head->view() == head_for("version one"));
+    CHECK(old->head_view() == head_for("version one"));
 
     auto st = store.stats();
     CHECK(st.entries == 1);
@@ -264,14 +270,14 @@ TEST_CASE("cache/memory_store: appending beyond max_object_bytes fails and commi
             ok = append(*w, std::string(2048, 'x'));
         CHECK(!ok);
         CHECK(!append(*w, "more")); // a failed writer stays failed
-        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), 200, times, "", ""));
+        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), info(200, "", "")));
     }
     SUBCASE("length announced, then exceeded") {
         auto w = store.begin_insert(key, max_object);
         REQUIRE(w);
         CHECK(append(*w, std::string(max_object, 'x')));
         CHECK(!append(*w, std::string(max_object, 'y')));
-        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), 200, times, "", ""));
+        CHECK(!w->commit(text_buffer("HTTP/1.1 200 OK\r\n"), info(200, "", "")));
     }
     CHECK(!store.lookup(key));
     auto st = store.stats();
@@ -304,13 +310,13 @@ TEST_CASE("cache/memory_store: an object under max_object_bytes of unknown lengt
         for (; pos < body.size(); pos += row.piece)
             if (!append(*w, std::string_view(body).substr(pos, row.piece))) break;
         CHECK(pos >= body.size());
-        Ref<CachedObject> obj = w->commit(text_buffer(head_for(body)), 200, times, "", "");
+        Ref<CachedObject> obj = w->commit(text_buffer(head_for(body)), info(200, "", ""));
         CHECK(obj);
         if (obj) CHECK(body_of(*obj) == body);
     }
 }
 
-TEST_CASE("cache/memory_store: a full store evicts the least recently used object") {
+TEST_CASE("cache/memory_store: with LRU eviction a full store evicts the least recently used") {
     // All keys share one shard: the store evicts from the inserting shard first.
     const std::string body(1000, 'b');
     uint64_t charge = 0;
@@ -319,7 +325,7 @@ TEST_CASE("cache/memory_store: a full store evicts the least recently used objec
         charge = insert(probe, same_shard_key(0), body)->charge;
     }
     const uint64_t budget = 4 * charge + charge / 2; // room for four objects
-    MemoryStore store(options(budget, 4096));
+    MemoryStore store(options(budget, 4096, EvictionPolicy::lru));
     for (int i = 0; i < 4; ++i) {
         REQUIRE(insert(store, same_shard_key(i), body));
         CHECK(store.stats().bytes_used <= budget);
@@ -420,18 +426,12 @@ namespace {
 
 // A refreshed copy of `prev` as a revalidation makes it: new head and times, shared body.
 Ref<CachedObject> refreshed_copy(const CachedObject &prev, std::string_view head) {
-    Ref<CachedObject> r = Ref<CachedObject>::adopt(new CachedObject);
-    r->key = prev.key;
-    r->hash = prev.hash;
-    r->path = prev.path;
-    r->status = prev.status;
-    r->head = text_buffer(head);
-    r->body = prev.body;
-    r->body_size = prev.body_size;
-    r->times = {prev.times.response_time + 1000, 0, 120'000};
-    r->etag = prev.etag;
-    r->charge = prev.charge - prev.head->capacity() + r->head->capacity();
-    return r;
+    CommitInfo i{prev.status,
+                 {prev.times.response_time + 1000, 0, 120'000},
+                 std::string(prev.etag()),
+                 "",
+                 ""};
+    return CachedObject::refreshed(prev, text_buffer(head), i);
 }
 
 } // namespace
@@ -448,7 +448,7 @@ TEST_CASE("cache/memory_store: refresh replaces the object when it is still the 
     Ref<CachedObject> found = store.lookup(key);
     REQUIRE(found);
     CHECK(found == fresh);
-    CHECK(found->head->view() == new_head);
+    CHECK(found->head_view() == new_head);
     CHECK(found->times.ttl_ms == 120'000);
     CHECK(found->body[0].get() == prev->body[0].get()); // the body is shared, not copied
     CHECK(body_of(*found) == "shared body");
@@ -516,7 +516,7 @@ TEST_CASE("cache/memory_store: concurrent inserts, lookups and invalidations sta
                         insert(store, key_for(k), body_for(k, n));
                     } else if (op < 9) {
                         if (Ref<CachedObject> o = store.lookup(key_for(k))) {
-                            if (!body_matches(k, body_of(*o)) || o->path != key_for(k).path)
+                            if (!body_matches(k, body_of(*o)) || o->path() != key_for(k).path)
                                 ++bad_bodies;
                         }
                     } else {
@@ -556,7 +556,7 @@ TEST_CASE("cache/memory_store: a large body of announced length lives in the sha
         auto w = store.begin_insert(key, body->size());
         REQUIRE(w);
         REQUIRE(w->append(reinterpret_cast<const uint8_t *>(body->data()), body->size()));
-        REQUIRE(w->commit(text_buffer(head_for(*body)), 200, times, "", ""));
+        REQUIRE(w->commit(text_buffer(head_for(*body)), info(200, "", "")));
         Ref<CachedObject> got = store.lookup(key);
         REQUIRE(got);
         CHECK(body_of(*got) == *body);
@@ -577,6 +577,186 @@ TEST_CASE("cache/memory_store: arena pages are charged to the budget rounded to 
     auto w = store.begin_insert(key, size);
     std::string body(size, 'p');
     w->append(reinterpret_cast<const uint8_t *>(body.data()), size);
-    w->commit(text_buffer(head_for(body)), 200, times, "", "");
+    w->commit(text_buffer(head_for(body)), info(200, "", ""));
     CHECK(store.stats().bytes_used >= perch::core::MemfdArena::round_to_pages(size));
+}
+
+TEST_CASE("cache/memory_store: concurrent inserts never take bytes_used above the budget") {
+    // Several threads insert objects of varied sizes (some of unknown length, some abandoned)
+    // into a store far smaller than what they insert, while one thread watches bytes_used.
+    const uint64_t budget = 256 * 1024;
+    MemoryStore store(options(budget, 32 * 1024));
+    std::atomic<bool> done{false};
+    std::atomic<uint64_t> over{0};
+    std::thread watcher([&] {
+        while (!done.load())
+            if (store.stats().bytes_used > budget) ++over;
+    });
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            uint32_t rng = 747796405u * uint32_t(t + 1);
+            for (int n = 0; n < 3000; ++n) {
+                rng = rng * 1664525u + 1013904223u;
+                size_t size = 100 + (rng >> 8) % 20'000;
+                CacheKey key = make_key("h\x1f/t" + std::to_string(t) + "/" + std::to_string(n),
+                                        "/t" + std::to_string(t) + "/" + std::to_string(n % 50));
+                std::string body(size, 'x');
+                bool announce = (rng >> 4) % 2;
+                auto w = store.begin_insert(key, announce ? std::optional<uint64_t>(size)
+                                                          : std::nullopt);
+                if (!w) continue;
+                for (size_t pos = 0; pos < size; pos += 4096)
+                    if (!append(*w, std::string_view(body).substr(pos, 4096))) break;
+                if ((rng >> 12) % 8 != 0) w->commit(text_buffer(head_for(body)), info(200));
+            }
+        });
+    }
+    for (auto &th : threads)
+        th.join();
+    done = true;
+    watcher.join();
+    auto st = store.stats();
+    CHECK(over == 0);
+    CHECK(st.bytes_peak <= budget);
+    CHECK(st.bytes_peak > budget / 2); // the store was really under pressure
+    CHECK(st.evictions > 0);
+    CHECK(st.bytes_used <= budget);
+}
+
+TEST_CASE("cache/memory_store: the charge matches the object's memory") {
+    MemoryStore store(options(1 << 20));
+    Ref<CachedObject> o =
+        insert(store, make_key("host\x1f/c\x1f\x1f", "/c"), std::string(1000, 'c'));
+    REQUIRE(o);
+    CHECK(o->charge == MemoryStore::charge_of(*o));
+    // A small body and its head share one exact buffer.
+    REQUIRE(o->body.size() == 1);
+    CHECK(o->head_buffer().get() == o->body[0].get());
+    CHECK(o->body[0]->capacity() == 1000 + o->head_view().size());
+    CHECK(o->charge == MemoryStore::object_overhead + MemoryStore::buffer_overhead +
+                           o->text_bytes() + o->body[0]->capacity());
+}
+
+TEST_CASE("cache/memory_store: vary and validators are kept with the object") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/v\x1f\x1fgzip", "/v");
+    auto w = store.begin_insert(key, 2);
+    REQUIRE(w);
+    REQUIRE(append(*w, "ok"));
+    Ref<CachedObject> o =
+        w->commit(text_buffer(head_for("ok")), info(200, "\"e1\"", "Tue, 01 Oct 2024 10:00:00 GMT",
+                                                    "accept-encoding,accept-language"));
+    REQUIRE(o);
+    Ref<CachedObject> found = store.lookup(key);
+    REQUIRE(found);
+    CHECK(found->vary() == "accept-encoding,accept-language");
+    CHECK(found->etag() == "\"e1\"");
+    CHECK(found->last_modified() == "Tue, 01 Oct 2024 10:00:00 GMT");
+    CHECK(found->path() == "/v");
+    CHECK(found->key() == key.text);
+    CHECK(found->head_view() == head_for("ok"));
+    CHECK(body_of(*found) == "ok");
+}
+
+TEST_CASE("cache/memory_store: an insert begun before an invalidation of its path is discarded") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/page\x1f\x1f", "/page");
+    CacheKey other = make_key("host\x1f/other\x1f\x1f", "/other");
+    struct Row {
+        const char *name;
+        const char *path;
+        bool prefix;
+        bool discards_page;
+    };
+    const Row rows[] = {
+        {"exact path", "/page", false, true},
+        {"prefix", "/pa", true, true},
+        {"another exact path", "/elsewhere", false, false},
+        {"another prefix", "/x", true, false},
+    };
+    for (const Row &row : rows) {
+        CAPTURE(row.name);
+        REQUIRE(store.invalidate("/", true) < 100); // a clean store
+        auto w = store.begin_insert(key, 3);
+        auto w2 = store.begin_insert(other, 3);
+        REQUIRE(w);
+        REQUIRE(w2);
+        REQUIRE(append(*w, "old"));
+        REQUIRE(append(*w2, "abc"));
+        store.invalidate(row.path, row.prefix); // while the old content is in flight
+        Ref<CachedObject> committed = w->commit(text_buffer(head_for("old")), info(200));
+        CHECK(bool(committed) == !row.discards_page);
+        CHECK(bool(store.lookup(key)) == !row.discards_page);
+        CHECK(w2->commit(text_buffer(head_for("abc")), info(200))); // unrelated path
+        // An insert begun after the invalidation is stored.
+        CHECK(insert(store, key, "new"));
+        CHECK(body_of(*store.lookup(key)) == "new");
+    }
+    auto st = store.stats();
+    CHECK(st.discarded == 2);
+    // Nothing leaked: only the stored objects are charged.
+    uint64_t charged = 0;
+    for (const CacheKey *k : {&key, &other})
+        if (Ref<CachedObject> o = store.lookup(*k)) charged += o->charge;
+    CHECK(st.bytes_used == charged);
+}
+
+TEST_CASE("cache/memory_store: many invalidations between begin and commit still discard") {
+    // More invalidations of the shard than it remembers: the commit is discarded to be safe.
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/p\x1f\x1f", "/p");
+    auto w = store.begin_insert(key, 1);
+    REQUIRE(append(*w, "x"));
+    store.invalidate("/p", false);
+    for (int i = 0; i < 100; ++i) {
+        store.invalidate("/p" + std::to_string(i), false);
+        store.invalidate("/q" + std::to_string(i), true);
+    }
+    CHECK(!w->commit(text_buffer(head_for("x")), info(200)));
+    CHECK(store.stats().bytes_used == 0);
+}
+
+TEST_CASE("cache/memory_store: S3-FIFO keeps objects hit while new and evicts one-hit wonders") {
+    // All keys share one shard. Objects hit once while in the small queue move to the main
+    // queue; a scan of objects never hit again does not push them out.
+    const std::string body(1000, 'b');
+    uint64_t charge = 0;
+    {
+        MemoryStore probe(options(1 << 20));
+        charge = insert(probe, same_shard_key(0), body)->charge;
+    }
+    MemoryStore store(options(10 * charge + charge / 2, 4096));
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(insert(store, same_shard_key(i), body));
+        REQUIRE(store.lookup(same_shard_key(i))); // popular
+    }
+    for (int i = 100; i < 160; ++i) // a scan of objects seen once
+        REQUIRE(insert(store, same_shard_key(i), body));
+    CHECK(store.stats().evictions >= 50);
+    for (int i = 0; i < 5; ++i) {
+        CAPTURE(i);
+        CHECK(store.lookup(same_shard_key(i)));
+    }
+    CHECK(store.stats().bytes_used <= 10 * charge + charge / 2);
+}
+
+TEST_CASE("cache/memory_store: many keys of one path are found, replaced and invalidated") {
+    MemoryStore store(options(16 << 20));
+    std::vector<CacheKey> keys;
+    for (int i = 0; i < 500; ++i)
+        keys.push_back(same_shard_key(i));
+    for (auto &k : keys)
+        REQUIRE(insert(store, k, k.text));
+    for (int i = 0; i < 500; i += 3) // replacements keep the chain consistent
+        REQUIRE(insert(store, keys[size_t(i)], "v2"));
+    for (int i = 0; i < 500; ++i) {
+        Ref<CachedObject> o = store.lookup(keys[size_t(i)]);
+        REQUIRE(o);
+        CHECK(body_of(*o) == (i % 3 == 0 ? std::string("v2") : keys[size_t(i)].text));
+    }
+    CHECK(store.stats().entries == 500);
+    CHECK(store.invalidate("/o", false) == 500);
+    CHECK(store.stats().entries == 0);
+    CHECK(store.stats().bytes_used == 0);
 }
