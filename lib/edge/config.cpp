@@ -652,7 +652,8 @@ void parse_admin(ObjectReader &a, std::string_view base_dir, std::optional<Admin
     if (a.has("token") == a.has("token_file") && !a.failed())
         return a.fail_here("needs exactly one of token and token_file");
     std::string file;
-    if (a.read_existing_path("token_file", base_dir, PathKind::readable_file, file)) {
+    if (a.has("token_file") &&
+        a.read_existing_path("token_file", base_dir, PathKind::readable_file, file)) {
         auto text = read_small_file(file);
         if (!text) return a.fail("token_file", "cannot be read");
         s.token = std::move(*text);
