@@ -53,8 +53,9 @@ AdminResponse AdminHandler::handle(const core::RequestHead &req, std::string_vie
     std::string_view path = req.path();
     std::string_view id = invalidation_id_of(path);
     if (path != collection && id.empty())
-        return error(404, "NotFound", "no such admin resource (the admin endpoint serves "
-                                      "POST /invalidations and GET /invalidations/ID)");
+        return error(404, "NotFound",
+                     "no such admin resource (the admin endpoint serves "
+                     "POST /invalidations and GET /invalidations/ID)");
     if (!authorized(req)) {
         AdminResponse r = error(401, "AccessDenied", "missing or wrong bearer token");
         r.auth_challenge = true;

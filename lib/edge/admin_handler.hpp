@@ -19,9 +19,9 @@ namespace perch::edge {
 
 struct AdminResponse {
     uint16_t status = 200;
-    std::string body;          // JSON
-    std::string location;      // Location field, when not empty
-    std::string_view allow;    // Allow field (405), when not empty
+    std::string body;            // JSON
+    std::string location;        // Location field, when not empty
+    std::string_view allow;      // Allow field (405), when not empty
     bool auth_challenge = false; // WWW-Authenticate: Bearer (401)
 };
 
@@ -38,16 +38,16 @@ public:
     bool wants_body(const core::RequestHead &req) const;
 
     // Answers one complete request. `random` draws the id of a new invalidation.
-    AdminResponse handle(const core::RequestHead &req, std::string_view body,
-                         core::UnixMillis now, uint64_t random);
+    AdminResponse handle(const core::RequestHead &req, std::string_view body, core::UnixMillis now,
+                         uint64_t random);
 
     // An answer for a request the HTTP layer refused (400, 408, 413, 414, 431, 505).
     static AdminResponse refused(uint16_t status, std::string_view reason);
 
 private:
     bool authorized(const core::RequestHead &req) const noexcept;
-    AdminResponse create(const core::RequestHead &req, std::string_view body,
-                         core::UnixMillis now, uint64_t random);
+    AdminResponse create(const core::RequestHead &req, std::string_view body, core::UnixMillis now,
+                         uint64_t random);
 
     std::string token_;
     cache::CacheStore &store_;

@@ -26,8 +26,7 @@ uint64_t random_u64() {
 // One connection, one request: read it (head within header_timeout, no silence longer than
 // idle_timeout), answer, close once the answer is written. Frees itself when its stream has
 // closed.
-class AdminConnection final : private io::Stream::Handler,
-                              private http::RequestParser::Handler {
+class AdminConnection final : private io::Stream::Handler, private http::RequestParser::Handler {
 public:
     AdminConnection(AdminListener &l, io::Stream *stream)
         : listener_(l), rt_(l.runtime()), stream_(stream), parser_(*this, limits_of(l.runtime())),

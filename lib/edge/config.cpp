@@ -646,7 +646,8 @@ void parse_admin(ObjectReader &a, std::string_view base_dir, std::optional<Admin
     AdminSettings s;
     std::string listen;
     if (a.read_string("listen", listen, Need::required)) {
-        if (const char *reason = parse_listen_address(listen, s.listen)) return a.fail("listen", reason);
+        if (const char *reason = parse_listen_address(listen, s.listen))
+            return a.fail("listen", reason);
         if (s.listen.tls) return a.fail("listen", "https:// is not supported for perch.admin yet");
     }
     if (a.has("token") == a.has("token_file") && !a.failed())

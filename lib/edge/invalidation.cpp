@@ -58,11 +58,11 @@ InvalidationProblem problem(std::string code, std::string message) {
 
 } // namespace
 
-std::optional<InvalidationProblem> parse_invalidation_batch(
-    std::string_view body, InvalidationBatch &batch, std::vector<InvalidationTarget> &targets) {
+std::optional<InvalidationProblem>
+parse_invalidation_batch(std::string_view body, InvalidationBatch &batch,
+                         std::vector<InvalidationTarget> &targets) {
     Json doc = Json::parse(body.begin(), body.end(), nullptr, false);
-    if (doc.is_discarded())
-        return problem("MalformedInput", "the body is not valid JSON");
+    if (doc.is_discarded()) return problem("MalformedInput", "the body is not valid JSON");
     if (!doc.is_object())
         return problem("MalformedInput", "the body must be a JSON object with \"paths\"");
     for (const auto &[key, value] : doc.items()) {

@@ -54,8 +54,9 @@ struct InvalidationProblem {
 // Parses an admin request body {"paths": ["/a", "/img/*"], "caller_reference": "..."} and
 // checks every path (and CloudFront's per-request limits). Returns the problem, or nullopt
 // with `batch` and `targets` (one per path) filled.
-std::optional<InvalidationProblem> parse_invalidation_batch(
-    std::string_view body, InvalidationBatch &batch, std::vector<InvalidationTarget> &targets);
+std::optional<InvalidationProblem>
+parse_invalidation_batch(std::string_view body, InvalidationBatch &batch,
+                         std::vector<InvalidationTarget> &targets);
 
 // A completed invalidation.
 struct InvalidationRecord {
