@@ -50,7 +50,7 @@ public:
 private:
     struct Write final : io::Stream::WriteOp {
         explicit Write(AdminConnection &c) : conn(c) {}
-        void on_write_done(int) override { conn.on_written(); }
+        void on_write_done(int status) override { conn.on_written(status); }
         AdminConnection &conn;
         std::string bytes;
     };
@@ -70,7 +70,7 @@ private:
     // io::Stream::Handler
     void on_stream_data(const core::Ref<core::Buffer> &buf, const uint8_t *data,
                         size_t len) override {
-        if (closing_ || answered_) return;
+        if (closing_ || answered_) return; // a lingering close discards what still arrives
         if (!parser_.in_head()) arm(limits().idle_timeout_ms); // a body: each byte is life
         parser_.execute(buf, data, len);
         if (const auto &f = parser_.failure()) {
@@ -78,7 +78,8 @@ private:
         }
     }
     void on_stream_end(int) override {
-        if (!answered_) close_now(); // the client gave up before its request was complete
+        // Before the answer: the client gave up. While lingering: the client is done.
+        if (!answered_ || lingering_) close_now();
     }
     void on_stream_closed() override {
         // The listener may free itself here; this connection's live count keeps the runtime.
@@ -105,6 +106,9 @@ private:
 
     void answer(const AdminResponse &r) {
         answered_ = true;
+        // A request refused before its body was read (413) leaves bytes the client is still
+        // sending: closing at once could turn the close into a reset that destroys the answer.
+        linger_ = parser_.in_message() && parser_.has_body();
         stream_->stop_read();
         bool head_only = parser_.head().method == core::Method::head && r.status == 200;
         std::string out;
@@ -138,14 +142,24 @@ private:
         arm(limits().idle_timeout_ms);
     }
 
-    void on_written() {
+    void on_written(int status) {
         Write *w = writes_in_flight_.front();
         writes_in_flight_.erase(writes_in_flight_.begin());
         delete w;
-        if (--writes_ == 0 && last_sent_) close_now();
+        if (status != 0) close_now(); // the client is gone
+        if (--writes_ != 0 || !last_sent_ || closing_ || lingering_) return;
+        if (!linger_) return close_now();
+        // Lingering close (RFC 9112 §9.6): end our side, discard input until the client
+        // closes or linger_ms pass.
+        lingering_ = true;
+        stream_->shutdown_write();
+        stream_->start_read();
+        arm(linger_ms);
     }
 
     static void on_timeout(void *p) { static_cast<AdminConnection *>(p)->close_now(); }
+
+    static constexpr uint64_t linger_ms = 2000;
 
     AdminListener &listener_;
     Runtime &rt_;
@@ -158,6 +172,8 @@ private:
     bool wants_body_ = false;
     bool answered_ = false;
     bool last_sent_ = false;
+    bool linger_ = false;    // the answer leaves request bytes unread
+    bool lingering_ = false; // write side shut, discarding input
     bool closing_ = false;
 };
 
