@@ -100,6 +100,7 @@ private:
         if (wants_body_) body_.append(reinterpret_cast<const char *>(chunk.ptr), chunk.len);
     }
     void on_request_complete() override {
+        complete_ = true;
         Runtime &rt = listener_.runtime();
         answer(listener_.handler().handle(parser_.head(), body_, rt.now(), random_u64()));
     }
@@ -108,7 +109,7 @@ private:
         answered_ = true;
         // A request refused before its body was read (413) leaves bytes the client is still
         // sending: closing at once could turn the close into a reset that destroys the answer.
-        linger_ = parser_.in_message() && parser_.has_body();
+        linger_ = !complete_;
         stream_->stop_read();
         bool head_only = parser_.head().method == core::Method::head && r.status == 200;
         std::string out;
@@ -172,6 +173,7 @@ private:
     bool wants_body_ = false;
     bool answered_ = false;
     bool last_sent_ = false;
+    bool complete_ = false;  // the whole request was read
     bool linger_ = false;    // the answer leaves request bytes unread
     bool lingering_ = false; // write side shut, discarding input
     bool closing_ = false;
