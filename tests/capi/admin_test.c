@@ -3,6 +3,7 @@
  * token is refused; a config without perch.admin gives PERCH_E_NOT_FOUND; the admin address
  * cannot be listened on twice; perch_cache_invalidate checks paths the same way. */
 #define _POSIX_C_SOURCE 200809L
+#include "loopback.h"
 #include "tap.h"
 
 #include <perch/perch.h>
@@ -38,25 +39,6 @@ static uint16_t free_port(void) {
     return ntohs(a.sin_port);
 }
 
-static void exchange(uint16_t port, const char *req, char *out, size_t cap) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    out[0] = 0;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, req, strlen(req)) < 0) {
-        close(fd);
-        return;
-    }
-    size_t n = 0;
-    ssize_t r;
-    while (n < cap - 1 && (r = read(fd, out + n, cap - 1 - n)) > 0) n += (size_t)r;
-    out[n] = 0;
-    close(fd);
-}
-
 static void post_invalidation(const char *token, char *out, size_t cap) {
     const char body[] = "{\"paths\": [\"/about%2Ehtml\"]}";
     char req[512];
@@ -64,29 +46,20 @@ static void post_invalidation(const char *token, char *out, size_t cap) {
              "POST /invalidations HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer %s\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
              token, sizeof body - 1, body);
-    exchange(g_admin_port, req, out, cap);
+    loopback_exchange(g_admin_port, req, out, cap);
 }
 
 static void *client(void *arg) {
     (void)arg;
     const char get[] = "GET /about.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    exchange(g_viewer_port, get, g_replies[0], sizeof g_replies[0]); /* Miss */
-    exchange(g_viewer_port, get, g_replies[1], sizeof g_replies[1]); /* Hit */
+    loopback_exchange(g_viewer_port, get, g_replies[0], sizeof g_replies[0]); /* Miss */
+    loopback_exchange(g_viewer_port, get, g_replies[1], sizeof g_replies[1]); /* Hit */
     post_invalidation("wrong-token-wrong-token", g_replies[2], sizeof g_replies[2]);
-    exchange(g_viewer_port, get, g_replies[3], sizeof g_replies[3]); /* still a Hit */
+    loopback_exchange(g_viewer_port, get, g_replies[3], sizeof g_replies[3]); /* still a Hit */
     post_invalidation(TOKEN, g_replies[4], sizeof g_replies[4]);
-    exchange(g_viewer_port, get, g_replies[5], sizeof g_replies[5]); /* Miss again */
+    loopback_exchange(g_viewer_port, get, g_replies[5], sizeof g_replies[5]); /* Miss again */
     g_client_done = 1;
     return NULL;
-}
-
-static void drive(perch_runtime *rt, volatile int *until) {
-    for (int i = 0; i < 20000 && !*until; ++i) {
-        struct pollfd p = {perch_runtime_backend_fd(rt), POLLIN, 0};
-        int timeout = perch_runtime_timeout_ms(rt);
-        poll(&p, 1, timeout < 0 || timeout > 10 ? 10 : timeout);
-        perch_runtime_step(rt);
-    }
 }
 
 static perch_runtime *runtime_for(const char *site, const char *admin, perch_config **cfg_out) {
@@ -149,7 +122,7 @@ int main(int argc, char **argv) {
 
     pthread_t t;
     pthread_create(&t, NULL, client, NULL);
-    drive(rt, &g_client_done);
+    drive_own_loop(rt, &g_client_done);
     pthread_join(t, NULL);
     CHECK(strstr(g_replies[0], "X-Cache: Miss") != NULL, "first request is a Miss");
     CHECK(strstr(g_replies[1], "X-Cache: Hit") != NULL, "second request is a Hit");
