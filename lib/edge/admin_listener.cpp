@@ -31,7 +31,7 @@ public:
     AdminConnection(AdminListener &l, io::Stream *stream)
         : listener_(l), rt_(l.runtime()), stream_(stream), parser_(*this, limits_of(l.runtime())),
           deadline_(&AdminConnection::on_timeout, this) {
-        listener_.runtime().live().add();
+        rt_.live().add();
         stream_->set_handler(this);
     }
 
@@ -62,16 +62,16 @@ private:
         return http::RequestLimits{l.max_uri_bytes, l.max_header_bytes,
                                    AdminHandler::max_body_bytes};
     }
-    const ViewerLimits &limits() const {
-        return listener_.runtime().distribution().config().perch.limits;
-    }
-    void arm(uint64_t ms) { listener_.runtime().deadlines().arm(deadline_, ms); }
+    const ViewerLimits &limits() const { return rt_.distribution().config().perch.limits; }
+    void arm(uint64_t ms) { rt_.deadlines().arm(deadline_, ms); }
 
     // io::Stream::Handler
     void on_stream_data(const core::Ref<core::Buffer> &buf, const uint8_t *data,
                         size_t len) override {
         if (closing_ || answered_) return; // a lingering close discards what still arrives
-        if (!parser_.in_head()) arm(limits().idle_timeout_ms); // a body: each byte is life
+        // The whole head must come within header_timeout (no reset per byte: slowloris); while
+        // a body arrives, each read restarts the idle clock.
+        if (head_done_) arm(limits().idle_timeout_ms);
         parser_.execute(buf, data, len);
         if (const auto &f = parser_.failure()) {
             if (!answered_) answer(AdminHandler::refused(f->status, f->reason));
@@ -89,6 +89,7 @@ private:
 
     // http::RequestParser::Handler
     void on_request_head(core::RequestHead &head) override {
+        head_done_ = true;
         arm(limits().idle_timeout_ms);
         wants_body_ = listener_.handler().wants_body(head);
         if (head.version_minor >= 1 && parser_.has_body() && wants_body_) {
@@ -101,8 +102,7 @@ private:
     }
     void on_request_complete() override {
         complete_ = true;
-        Runtime &rt = listener_.runtime();
-        answer(listener_.handler().handle(parser_.head(), body_, rt.now(), random_u64()));
+        answer(listener_.handler().handle(parser_.head(), body_, rt_.now(), random_u64()));
     }
 
     void answer(const AdminResponse &r) {
@@ -173,6 +173,7 @@ private:
     bool wants_body_ = false;
     bool answered_ = false;
     bool last_sent_ = false;
+    bool head_done_ = false;
     bool complete_ = false;  // the whole request was read
     bool linger_ = false;    // the answer leaves request bytes unread
     bool lingering_ = false; // write side shut, discarding input

@@ -2,6 +2,8 @@
 POST /invalidations with a bearer token, against the scripted fault origin."""
 import http.client
 import json
+import socket
+import time
 
 import perchtest
 import pytest
@@ -42,9 +44,10 @@ class Admin:
 @pytest.fixture
 def edge(tmp, fault_origin, proxies):
     """A perch-proxy with perch.admin; returns (proxy, admin client)."""
-    def start(workers=1):
+    def start(workers=1, **perch):
         admin_port = perchtest.free_port()
-        proxy = proxies(tmp, admin_config(fault_origin.port, admin_port), workers=workers)
+        proxy = proxies(tmp, admin_config(fault_origin.port, admin_port, **perch),
+                        workers=workers)
         perchtest.wait_for_port(admin_port, proxy.proc)
         return proxy, Admin(admin_port)
     return start
@@ -155,6 +158,26 @@ def test_with_two_workers_an_invalidation_applies_to_both(edge):
     assert admin.invalidate(["/shared.html"])[0] == 201
     results = [x_cache(proxy, "/shared.html") for _ in range(8)]
     assert results[0] == "Miss" and all(r == "Hit" for r in results[1:])
+
+
+def test_a_slow_request_head_is_cut_at_header_timeout(edge):
+    _, admin = edge(limits={"header_timeout": 1, "idle_timeout": 30})
+    s = socket.create_connection(("127.0.0.1", admin.port), timeout=10)
+    start = time.monotonic()
+    s.sendall(b"POST /invalidations HTTP/1.1\r\n")
+    for _ in range(4):  # trickling bytes does not extend the deadline
+        time.sleep(0.4)
+        try:
+            s.sendall(b"X-A: b\r\n")
+        except OSError:
+            break
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass
+    s.close()
+    assert time.monotonic() - start < 4
 
 
 def test_sigterm_closes_the_admin_listener_too(edge):
