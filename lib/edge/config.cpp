@@ -656,7 +656,7 @@ void parse_admin(ObjectReader &a, std::string_view base_dir, std::optional<Admin
     if (a.has("token_file") &&
         a.read_existing_path("token_file", base_dir, PathKind::readable_file, file)) {
         auto text = read_small_file(file);
-        if (!text) return a.fail("token_file", "cannot be read");
+        if (!text) return a.fail("token_file", "cannot be read, or is over 64 KiB");
         s.token = std::move(*text);
         while (!s.token.empty() && (s.token.back() == '\n' || s.token.back() == '\r'))
             s.token.pop_back();
