@@ -2,6 +2,9 @@
 #include "capi/handles.hpp"
 
 #include "cache/memory_store.hpp"
+#include "edge/invalidation.hpp"
+
+#include <vector>
 
 using namespace perch;
 using capi::guarded;
@@ -65,21 +68,14 @@ PERCH_API perch_status perch_cache_invalidate(perch_cache *c, const perch_slice 
                                               size_t count, uint64_t *removed) {
     if (!valid(c)) return PERCH_E_INVALID_HANDLE;
     if (!paths && count) return PERCH_E_INVALID_ARGUMENT;
-    // Validate every path first: an invalid list invalidates nothing.
-    for (size_t i = 0; i < count; ++i) {
-        std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
-        if (p.empty() || p[0] != '/') return PERCH_E_INVALID_ARGUMENT;
-        auto star = p.find('*');
-        if (star != std::string_view::npos && star != p.size() - 1) return PERCH_E_INVALID_ARGUMENT;
-    }
     return guarded([&] {
-        uint64_t n = 0;
+        // Validate every path first: an invalid list invalidates nothing.
+        std::vector<edge::InvalidationTarget> targets(count);
         for (size_t i = 0; i < count; ++i) {
             std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
-            bool prefix = p.back() == '*';
-            if (prefix) p.remove_suffix(1);
-            n += c->store->invalidate(p, prefix);
+            if (edge::parse_invalidation_path(p, targets[i])) return PERCH_E_INVALID_ARGUMENT;
         }
+        uint64_t n = edge::invalidate_targets(*c->store, targets);
         if (removed) *removed = n;
         return PERCH_OK;
     });

@@ -186,6 +186,21 @@ PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *r) {
     });
 }
 
+PERCH_API perch_status perch_runtime_listen_admin(perch_runtime *r, uint16_t *bound_port) {
+    if (!valid(r)) return PERCH_E_INVALID_HANDLE;
+    return guarded([&] {
+        const auto &admin = r->config->deployment->config().perch.admin;
+        if (!admin) {
+            r->last_error = "the configuration has no perch.admin";
+            return PERCH_E_NOT_FOUND;
+        }
+        auto port = r->rt->listen_admin(*admin);
+        if (!port) return fail(r, port.error());
+        if (bound_port) *bound_port = port.value();
+        return PERCH_OK;
+    });
+}
+
 PERCH_API perch_status perch_runtime_shutdown(perch_runtime *r, uint32_t grace_ms,
                                               perch_runtime_shutdown_cb cb, void *user) {
     if (!valid(r)) return PERCH_E_INVALID_HANDLE;

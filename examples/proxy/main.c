@@ -9,6 +9,7 @@
  * addresses (SO_REUSEPORT spreads connections); they share one cache. SIGTERM or SIGINT stop
  * accepting and let responses in flight finish (perch.shutdown_timeout), then the process
  * exits 0. A second signal exits at once with status 1. Bad configuration: exit status 2.
+ * With perch.admin, worker 0 also serves the admin endpoint (POST /invalidations).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -30,6 +31,7 @@ typedef struct worker {
     uv_sem_t started;
     perch_status start_status;
     char start_error[512];
+    uint16_t admin_port; /* worker 0: the admin endpoint's port, 0 if none */
 } worker;
 
 static perch_config *g_config;
@@ -112,6 +114,12 @@ static void worker_main(void *arg) {
     w->start_status = perch_runtime_create(g_config, &o, &w->runtime);
     if (w->start_status == PERCH_OK) {
         w->start_status = perch_runtime_listen_configured(w->runtime);
+        /* The admin endpoint (perch.admin) runs on worker 0 only; the cache is shared, so
+         * its invalidations apply to every worker. */
+        if (w->start_status == PERCH_OK && w->index == 0) {
+            perch_status st = perch_runtime_listen_admin(w->runtime, &w->admin_port);
+            if (st != PERCH_OK && st != PERCH_E_NOT_FOUND) w->start_status = st;
+        }
         if (w->start_status != PERCH_OK)
             snprintf(w->start_error, sizeof w->start_error, "%s",
                      perch_runtime_last_error(w->runtime));
@@ -285,6 +293,9 @@ int main(int argc, char **argv) {
     } else {
         printf("perch-proxy %s serving with %u worker%s\n%s", perch_version_string(),
                g_worker_count, g_worker_count == 1 ? "" : "s", perch_config_describe(g_config));
+        if (g_workers[0].admin_port)
+            printf("admin endpoint listening on port %u (POST /invalidations)\n",
+                   (unsigned)g_workers[0].admin_port);
         fflush(stdout);
         uv_timer_init(loop, &g_stats_timer);
         if (stats_interval > 0)

@@ -181,12 +181,17 @@ PERCH_API perch_status perch_cache_get_stats(const perch_cache *cache, perch_cac
 
 /* Invalidates objects by path, as CloudFront invalidations do. A path without '*' removes
  * that path (with every query string and variant of it); a path ending in '*' removes every
- * path that starts with what precedes the '*' (for example "/img/" then '*'). '*' is allowed
- * only as the last character; matching is case-sensitive. Takes effect at once for every
- * runtime sharing the cache. Thread: any. Ownership: paths are borrowed.
+ * path that starts with what precedes the '*' (for example "/img/" then '*'; "/" then '*'
+ * removes everything). '*' is allowed only as the last character; matching is
+ * case-sensitive. Paths are normalized as request paths are ("/a%2Eb" is "/a.b", "/a/../b"
+ * is "/b"). Takes effect at once for every runtime sharing the cache. The admin endpoint
+ * (perch_runtime_listen_admin) checks paths the same way.
+ * Thread: any. Ownership: paths are borrowed.
  * Returns: PERCH_OK, *removed (may be NULL) = objects removed.
- * Errors: PERCH_E_INVALID_ARGUMENT (a path that does not start with '/', or has '*' elsewhere
- * than at its end; nothing is invalidated then), PERCH_E_INVALID_HANDLE. */
+ * Errors: PERCH_E_INVALID_ARGUMENT (a path that does not start with '/', has '*' elsewhere
+ * than at its end, is longer than 4000 bytes, has a query string ('?' or '#'), a byte that
+ * should be percent-encoded (space, control or non-ASCII) or a malformed escape; nothing is
+ * invalidated then), PERCH_E_INVALID_HANDLE, PERCH_E_NOMEM. */
 PERCH_API perch_status perch_cache_invalidate(perch_cache *cache, const perch_slice *paths,
                                               size_t count, uint64_t *removed);
 
@@ -257,6 +262,18 @@ PERCH_API perch_status perch_runtime_listen(perch_runtime *runtime, const char *
  * listeners stay open). Thread: the runtime's. Returns: PERCH_OK.
  * Errors: as perch_runtime_listen(). */
 PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *runtime);
+
+/* Starts the admin endpoint described by the config's perch.admin (an HTTP/1.1 listener on
+ * its own address, never shared with other sockets): POST /invalidations with
+ * "Authorization: Bearer TOKEN" and {"paths": ["/a.html", ...]} invalidates this
+ * runtime's cache (shared caches: for every runtime) and answers 201 with a CloudFront-shaped
+ * invalidation record; GET /invalidations/ID returns one of the last 100 records. Start it on
+ * one runtime only. perch_runtime_shutdown() and perch_runtime_destroy() close it.
+ * Thread: the runtime's. Returns: PERCH_OK, *bound_port (may be NULL) = the port.
+ * Errors: PERCH_E_NOT_FOUND (the config has no perch.admin), PERCH_E_IO (bind or listen
+ * failed, e.g. address in use), PERCH_E_STATE (shutting down), PERCH_E_INVALID_HANDLE,
+ * PERCH_E_NOMEM. */
+PERCH_API perch_status perch_runtime_listen_admin(perch_runtime *runtime, uint16_t *bound_port);
 
 typedef void (*perch_runtime_shutdown_cb)(perch_runtime *runtime, void *user);
 

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <fstream>
 #include <limits>
 
 namespace perch::edge {
@@ -555,8 +556,48 @@ void parse_tls(ObjectReader &t, std::string_view base_dir, std::optional<TlsFile
     if (!t.failed()) tls = std::move(files);
 }
 
+// A file of at most 64 KiB, whole; nullopt when it cannot be read or is larger.
+std::optional<std::string> read_small_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string text(64 * 1024 + 1, '\0');
+    in.read(text.data(), std::streamsize(text.size()));
+    if (in.bad() || size_t(in.gcount()) > 64 * 1024) return std::nullopt;
+    text.resize(size_t(in.gcount()));
+    return text;
+}
+
+// perch.admin: {"listen": "http://HOST:PORT", "token": "..."} (or "token_file").
+void parse_admin(ObjectReader &a, std::string_view base_dir, std::optional<AdminSettings> &admin) {
+    a.check_keys({"listen", "token", "token_file"});
+    AdminSettings s;
+    std::string listen;
+    if (a.read_string("listen", listen, Need::required)) {
+        if (const char *reason = parse_listen_address(listen, s.listen))
+            return a.fail("listen", reason);
+        if (s.listen.tls) return a.fail("listen", "https:// is not supported for perch.admin yet");
+    }
+    if (a.has("token") == a.has("token_file") && !a.failed())
+        return a.fail_here("needs exactly one of token and token_file");
+    std::string file;
+    if (a.has("token_file") &&
+        a.read_existing_path("token_file", base_dir, PathKind::readable_file, file)) {
+        auto text = read_small_file(file);
+        if (!text) return a.fail("token_file", "cannot be read, or is over 64 KiB");
+        s.token = std::move(*text);
+        while (!s.token.empty() && (s.token.back() == '\n' || s.token.back() == '\r'))
+            s.token.pop_back();
+    }
+    a.read_string("token", s.token);
+    std::string_view key = a.has("token") ? "token" : "token_file";
+    if (a.failed()) return;
+    if (s.token.size() < 16) return a.fail(key, "the token must be at least 16 characters");
+    if (!std::all_of(s.token.begin(), s.token.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
+        return a.fail(key, "the token must be printable ASCII without spaces");
+    admin = std::move(s);
+}
+
 void parse_process_settings(ObjectReader &p, std::string_view base_dir, ProcessSettings &s) {
-    p.check_keys({"listen", "cache", "workers", "limits", "shutdown_timeout", "tls"});
+    p.check_keys({"listen", "cache", "workers", "limits", "shutdown_timeout", "tls", "admin"});
     read_listen(p, s.listen);
     if (auto c = p.object("cache")) {
         c->check_keys({"memory", "max_object"});
@@ -570,6 +611,11 @@ void parse_process_settings(ObjectReader &p, std::string_view base_dir, ProcessS
     for (size_t i = 0; i < s.listen.size() && !p.failed(); ++i)
         if (s.listen[i].tls && !s.tls)
             p.errors().fail(json_index_path(p.path("listen"), i), "https:// needs perch.tls");
+    if (auto a = p.object("admin")) parse_admin(*a, base_dir, s.admin);
+    for (const ListenAddress &v : s.listen)
+        if (s.admin && !p.failed() && v.port == s.admin->listen.port)
+            p.errors().fail(json_key_path(p.path("admin"), "listen"),
+                            "must not use the port of a perch.listen address");
 }
 
 struct Decimal {

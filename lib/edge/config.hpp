@@ -46,6 +46,12 @@ struct TlsFiles {
     std::string private_key_file;
 };
 
+// Root perch.admin: the admin endpoint (invalidations), off unless configured.
+struct AdminSettings {
+    ListenAddress listen; // http:// only
+    std::string token;    // the Bearer token every admin request must carry
+};
+
 // Root "perch": process settings.
 struct ProcessSettings {
     std::vector<ListenAddress> listen;          // default: http://127.0.0.1:8080
@@ -56,6 +62,7 @@ struct ProcessSettings {
     ViewerLimits limits;
     uint32_t shutdown_timeout_ms = 10000; // perch.shutdown_timeout (seconds in JSON)
     std::optional<TlsFiles> tls;
+    std::optional<AdminSettings> admin; // perch.admin
 };
 
 enum class OriginProtocolPolicy { http_only, https_only, match_viewer };

@@ -24,6 +24,7 @@ std::string summarize(const Config &c) {
     auto line = [&](const std::string &l) { out += l + "\n"; };
     for (const ListenAddress &a : c.perch.listen)
         line("listen " + a.text);
+    if (c.perch.admin) line("admin " + c.perch.admin->listen.text);
     for (const Origin &o : c.distribution.origins) {
         std::string what;
         if (!o.directory.empty()) {

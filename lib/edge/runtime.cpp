@@ -1,5 +1,6 @@
 #include "edge/runtime.hpp"
 
+#include "edge/admin_listener.hpp"
 #include "edge/background_work.hpp"
 #include "edge/viewer_connection.hpp"
 #include "edge/viewer_listener.hpp"
@@ -102,6 +103,34 @@ core::Result<uint16_t> Runtime::listen(const ListenAddress &addr) {
     return port;
 }
 
+core::Result<uint16_t> Runtime::listen_admin(const AdminSettings &settings) {
+    const ListenAddress &addr = settings.listen;
+    if (closing_ || draining_)
+        return Error::make(Code::state, Source::internal, "runtime is stopping");
+    if (addr.tls)
+        return Error::make(Code::config, Source::config, addr.text + ": admin needs http://");
+    auto sa = io::listen_address(addr.host, addr.port);
+    if (!sa) return sa.error();
+    auto fd = io::open_listen_socket(sa.value(), 64, /*reuse_port=*/false);
+    if (!fd)
+        return Error::make(Code::io, Source::internal,
+                           "perch.admin " + addr.text + ": " + fd.error().context);
+    uint16_t port = io::bound_port(fd.value());
+    auto *l = new AdminListener(*this, settings.token);
+    admin_listeners_.push_back(l);
+    if (int rc = l->open(fd.value()); rc != 0) {
+        l->close();
+        return Error::make(Code::io, Source::internal,
+                           "perch.admin " + addr.text + ": " + uv_strerror(rc));
+    }
+    return port;
+}
+
+void Runtime::admin_listener_closed(AdminListener *l) {
+    admin_listeners_.erase(std::remove(admin_listeners_.begin(), admin_listeners_.end(), l),
+                           admin_listeners_.end());
+}
+
 void Runtime::connection_opened(ViewerConnection *c) {
     connections_.push_back(c);
     stats_.connections_active.fetch_add(1, std::memory_order_relaxed);
@@ -133,6 +162,8 @@ void Runtime::shutdown(uint32_t grace_ms, ShutdownDone done, void *user) {
     if (!draining_) {
         draining_ = true;
         for (ViewerListener *l : std::vector<ViewerListener *>(listeners_))
+            l->close();
+        for (AdminListener *l : std::vector<AdminListener *>(admin_listeners_))
             l->close();
         for (ViewerConnection *c : std::vector<ViewerConnection *>(connections_))
             c->drain();
@@ -167,6 +198,8 @@ void Runtime::close(Closed closed, void *user) {
     closed_user_ = user;
     grace_.disarm();
     for (ViewerListener *l : std::vector<ViewerListener *>(listeners_))
+        l->close();
+    for (AdminListener *l : std::vector<AdminListener *>(admin_listeners_))
         l->close();
     for (ViewerConnection *c : std::vector<ViewerConnection *>(connections_))
         c->close_now();

@@ -27,6 +27,7 @@
 
 namespace perch::edge {
 
+class AdminListener;
 class BackgroundWork;
 class ViewerConnection;
 class ViewerListener;
@@ -75,6 +76,10 @@ public:
     // Starts accepting viewer connections on `addr`. Returns the bound port.
     core::Result<uint16_t> listen(const ListenAddress &addr);
 
+    // Starts the admin endpoint (see admin_listener.hpp) on settings.listen, on a socket of
+    // its own (an address already listened on is refused). Returns the bound port.
+    core::Result<uint16_t> listen_admin(const AdminSettings &settings);
+
     // Graceful stop: stop accepting, close idle connections, let in-flight responses finish
     // for up to grace_ms, then close what is left. `done` fires once no connection remains.
     using ShutdownDone = void (*)(void *user);
@@ -89,6 +94,7 @@ public:
     void connection_opened(ViewerConnection *c);
     void connection_closed(ViewerConnection *c);
     void listener_closed(ViewerListener *l);
+    void admin_listener_closed(AdminListener *l);
     // Work for no viewer (BackgroundWork implementations call these).
     void background_started(BackgroundWork *w);
     void background_finished(BackgroundWork *w) noexcept;
@@ -111,6 +117,7 @@ private:
     io::LiveCount live_;
     std::vector<std::unique_ptr<origin::OriginConnector>> connectors_;
     std::vector<ViewerListener *> listeners_;
+    std::vector<AdminListener *> admin_listeners_;
     std::vector<ViewerConnection *> connections_;
     std::vector<BackgroundWork *> background_;
     RuntimeStats stats_;

@@ -31,12 +31,12 @@ core::Result<sockaddr_storage> listen_address(const std::string &host, uint16_t 
     return Error::make(Code::invalid_argument, Source::config, "not a numeric address: " + host);
 }
 
-core::Result<int> open_listen_socket(const sockaddr_storage &addr, int backlog) {
+core::Result<int> open_listen_socket(const sockaddr_storage &addr, int backlog, bool reuse_port) {
     int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return Error::make(Code::io, Source::internal, strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (addr.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     socklen_t len = addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     if (bind(fd, reinterpret_cast<const sockaddr *>(&addr), len) != 0 || listen(fd, backlog) != 0) {

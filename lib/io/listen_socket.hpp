@@ -14,9 +14,12 @@ namespace perch::io {
 // socket address. No DNS: listen addresses must be literal.
 core::Result<sockaddr_storage> listen_address(const std::string &host, uint16_t port);
 
-// Creates a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT, bound to `addr` and
-// listening with `backlog`. Returns the fd; the caller hands it to uv_tcp_open().
-core::Result<int> open_listen_socket(const sockaddr_storage &addr, int backlog);
+// Creates a non-blocking TCP socket with SO_REUSEADDR and (when `reuse_port`) SO_REUSEPORT,
+// bound to `addr` and listening with `backlog`. Returns the fd; the caller hands it to
+// uv_tcp_open(). Without reuse_port, an address another socket listens on is refused
+// (EADDRINUSE): for a listener that must never share its connections (the admin endpoint).
+core::Result<int> open_listen_socket(const sockaddr_storage &addr, int backlog,
+                                     bool reuse_port = true);
 
 // The port a bound socket got (useful with port 0).
 uint16_t bound_port(int fd);

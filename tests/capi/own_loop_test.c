@@ -2,6 +2,7 @@
  * loop (the embedded-fd mode), serving a real HTTP request from a client thread; reentrancy
  * refused inside callbacks; graceful shutdown and destroy. */
 #define _POSIX_C_SOURCE 200809L
+#include "loopback.h"
 #include "tap.h"
 
 #include <perch/perch.h>
@@ -22,26 +23,8 @@ static int g_shutdown_calls;
 static perch_status g_step_inside_cb;
 
 static void fetch(char *out, size_t cap) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(g_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return;
-    }
-    const char req[] = "GET /about.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    if (write(fd, req, sizeof req - 1) < 0) {
-        close(fd);
-        return;
-    }
-    size_t n = 0;
-    ssize_t r;
-    while (n < cap - 1 && (r = read(fd, out + n, cap - 1 - n)) > 0) n += (size_t)r;
-    out[n] = 0;
-    close(fd);
+    loopback_exchange(g_port, "GET /about.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                      out, cap);
 }
 
 static void *client(void *arg) {
@@ -56,15 +39,6 @@ static void on_shutdown(perch_runtime *rt, void *user) {
     (void)user;
     g_shutdown_calls++;
     g_step_inside_cb = perch_runtime_step(rt);
-}
-
-static void drive(perch_runtime *rt, volatile int *until) {
-    for (int i = 0; i < 20000 && !*until; ++i) {
-        struct pollfd p = {perch_runtime_backend_fd(rt), POLLIN, 0};
-        int timeout = perch_runtime_timeout_ms(rt);
-        poll(&p, 1, timeout < 0 || timeout > 10 ? 10 : timeout);
-        perch_runtime_step(rt);
-    }
 }
 
 int main(int argc, char **argv) {
@@ -97,7 +71,7 @@ int main(int argc, char **argv) {
 
     pthread_t t;
     pthread_create(&t, NULL, client, NULL);
-    drive(rt, &g_client_done);
+    drive_own_loop(rt, &g_client_done);
     pthread_join(t, NULL);
     CHECK(strstr(g_reply[0], "200 OK") && strstr(g_reply[0], "X-Cache: Miss from perch"),
           "first request: a miss from the directory origin");

@@ -1,0 +1,46 @@
+/* Helpers for the C API tests: one HTTP exchange with a loopback port (from a client thread),
+ * and a poll() loop driving a PERCH_LOOP_OWN runtime through backend_fd + timeout + step. */
+#ifndef PERCH_TESTS_LOOPBACK_H
+#define PERCH_TESTS_LOOPBACK_H
+
+#include <perch/perch.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Sends req to 127.0.0.1:port and reads until the server closes; out is NUL-terminated
+ * ("" if the connection failed). */
+static void loopback_exchange(uint16_t port, const char *req, char *out, size_t cap) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    out[0] = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, req, strlen(req)) < 0) {
+        close(fd);
+        return;
+    }
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap - 1 && (r = read(fd, out + n, cap - 1 - n)) > 0) n += (size_t)r;
+    out[n] = 0;
+    close(fd);
+}
+
+/* Drives an own-loop runtime until *until is set (or about 200 s have passed). */
+static void drive_own_loop(perch_runtime *rt, volatile int *until) {
+    for (int i = 0; i < 20000 && !*until; ++i) {
+        struct pollfd p = {perch_runtime_backend_fd(rt), POLLIN, 0};
+        int timeout = perch_runtime_timeout_ms(rt);
+        poll(&p, 1, timeout < 0 || timeout > 10 ? 10 : timeout);
+        perch_runtime_step(rt);
+    }
+}
+
+#endif
