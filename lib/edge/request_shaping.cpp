@@ -206,6 +206,26 @@ std::optional<std::string> normalize_path(std::string_view raw) {
     return out;
 }
 
+bool normalize_path_into(std::string_view raw, std::string &out) {
+    // Most paths are already normal: copy them into `out` (its capacity reused, no allocation).
+    bool normal = !raw.empty() && raw[0] == '/' && raw.find('%') == std::string_view::npos;
+    for (size_t at = 1; normal && at <= raw.size();) {
+        size_t slash = raw.find('/', at);
+        bool last = slash == std::string_view::npos;
+        std::string_view seg = raw.substr(at, last ? std::string_view::npos : slash - at);
+        normal = !(seg.empty() && !last) && seg != "." && seg != "..";
+        at = last ? raw.size() + 1 : slash + 1;
+    }
+    if (normal) {
+        out.assign(raw);
+        return true;
+    }
+    auto n = normalize_path(raw);
+    if (!n) return false;
+    out = std::move(*n);
+    return true;
+}
+
 std::string_view normalized_accept_encoding(const core::HeaderMap &headers, bool gzip,
                                             bool brotli) noexcept {
     bool has_gzip = false, has_br = false;

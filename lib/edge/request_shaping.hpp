@@ -23,6 +23,9 @@ void append_keyed_query(const CacheKeySpec &key, std::string_view query, std::st
 // repeated slashes merged (as most origins, nginx by default, do: behaviors and the origin
 // then agree on which path was asked). Nullopt for a malformed escape or an encoded NUL.
 std::optional<std::string> normalize_path(std::string_view raw);
+// normalize_path() into `out`; false for a malformed path. A path that is already normal is
+// copied without allocating (the hit path).
+bool normalize_path_into(std::string_view raw, std::string &out);
 
 // CloudFront's Accept-Encoding normalisation: of the enabled codings the viewer accepts
 // ("gzip;q=0" refuses), "br,gzip", "gzip", "br", or "" for none.

@@ -125,9 +125,8 @@ void Transaction::viewer_request() {
         return respond_generated(400, "The request needs exactly one Host header field.");
     if (!d.config().distribution.enabled)
         return respond_generated(403, "This distribution is disabled.");
-    auto normalized = normalize_path(target.substr(0, target.find('?')));
-    if (!normalized) return respond_generated(400, "The request path is not valid.");
-    path_ = std::move(*normalized);
+    if (!normalize_path_into(target.substr(0, target.find('?')), path_))
+        return respond_generated(400, "The request path is not valid.");
     const std::string &root_object = d.config().distribution.default_root_object;
     if (path_ == "/" && !root_object.empty()) path_ += root_object;
     behavior_ = &d.behavior_for(path_);

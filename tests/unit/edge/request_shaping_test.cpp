@@ -740,3 +740,16 @@ TEST_CASE(
         CHECK_FALSE(perch::edge::normalize_path(bad));
     }
 }
+
+TEST_CASE("edge/request_shaping: normalize_path_into agrees with normalize_path") {
+    std::string out = "previous";
+    for (const char *raw :
+         {"/", "/a", "/a/", "/a/b.txt", "/a//b", "//a", "/a/./b", "/a/../b", "/a/.", "/a/..",
+          "/%7Euser", "/a%2fb", "/.hidden/x", "/a..b/c.", "relative", "", "/bad%zz", "/a/b/"}) {
+        CAPTURE(raw);
+        auto expected = perch::edge::normalize_path(raw);
+        bool ok = perch::edge::normalize_path_into(raw, out);
+        REQUIRE(ok == expected.has_value());
+        if (ok) CHECK(out == *expected);
+    }
+}
