@@ -28,6 +28,8 @@
 //    refreshes a stored response instead), 416 (CloudFront), anything outside 100..599.
 // 3. Directives: CDN-Cache-Control (RFC 9213) when present with at least one directive is used
 //    instead of Cache-Control, and Expires is then ignored too (RFC 9213 §2.1).
+// 3b. A request with Cache-Control: no-store is not stored ("request no-store", RFC 9111
+//    §5.2.1.5).
 // 4. Vary: * is never stored ("vary *"): no later request can match it.
 // 5. Authorization in the request: not stored unless public, s-maxage or must-revalidate
 //    (RFC 9111 §3.5), whatever the TTL settings. CloudFront instead forces Authorization into
@@ -244,6 +246,11 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     const uint16_t status = response.status;
     if (never_stored_status(status)) return refuse(status_reason(status));
 
+    // RFC 9111 §5.2.1.5: a request with no-store is never stored (the viewer's other request
+    // directives are preferences, ignored as CloudFront, nginx and Varnish do).
+    if (request.headers.contains("cache-control") &&
+        http::parse_cache_control(request.headers.joined("cache-control")).no_store)
+        return refuse("request no-store");
     const core::HeaderMap &h = response.headers;
     const Directives d = directives_for(h);
     if (has_vary_star(h)) return refuse("vary *");

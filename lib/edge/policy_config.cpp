@@ -343,8 +343,12 @@ bool ValueSelection::selects(std::string_view name, bool ignore_case) const noex
     if (mode == SelectMode::none) return false;
     if (mode == SelectMode::all) return true;
     bool found = std::any_of(names.begin(), names.end(), [&](const std::string &n) {
-        if (wildcards && n.find_first_of("*?") != std::string::npos) // legacy cookie names
-            return path_pattern_matches(n, "/" + std::string(name)); // (the '/' it implies)
+        if (wildcards && n.find_first_of("*?") != std::string::npos) { // legacy cookie names
+            // Built piecewise: GCC 12 -O3 misreports '"/" + string' (PR 105651).
+            std::string path(1, '/');
+            path += name; // (the '/' the path pattern implies)
+            return path_pattern_matches(n, path);
+        }
         return ignore_case ? core::iequals(n, name) : n == name;
     });
     return mode == SelectMode::listed ? found : !found;

@@ -11,6 +11,7 @@
 #include "edge/stored_head.hpp"
 #include "edge/unsafe_invalidation.hpp"
 #include "edge/vary.hpp"
+#include "http/cache_control.hpp"
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
@@ -192,6 +193,9 @@ void Transaction::lookup_and_route() {
             }
             stale_ = std::move(obj);
         }
+        if (!background_ && req_->headers.contains("cache-control") &&
+            http::parse_cache_control(req_->headers.joined("cache-control")).only_if_cached)
+            return respond_generated(504, "The object is not in the cache (only-if-cached).");
         // Collapse with a fetch in flight for this key, or lead one (error pages and
         // requests with bodies are fetched alone).
         if (!no_collapse_ && !forwarding_body_ && override_status_ == 0) {

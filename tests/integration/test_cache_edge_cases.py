@@ -154,3 +154,15 @@ def test_objects_above_max_object_are_streamed_and_not_stored(tmp, fault_origin,
             assert (status, len(body), h["x-cache"]) == (200, 200000, "Miss from perch")
     assert proxy.get("/drip/90000/0?h=Cache-Control:max-age=60")[1]["x-cache"] == "Miss from perch"
     assert proxy.get("/drip/90000/0?h=Cache-Control:max-age=60")[1]["x-cache"] == "Hit from perch"
+
+
+def test_request_no_store_and_only_if_cached(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    path = "/r?h=Cache-Control:max-age=60"
+    assert proxy.get(path, {"Cache-Control": "no-store"})[1]["x-cache"] == "Miss from perch"
+    assert proxy.get(path, {"Cache-Control": "only-if-cached"})[0] == 504  # nothing was stored
+    assert proxy.get(path)[1]["x-cache"] == "Miss from perch"
+    # Viewer no-cache / max-age=0 are preferences the edge ignores (no forced origin traffic).
+    assert proxy.get(path, {"Cache-Control": "no-cache"})[1]["x-cache"] == "Hit from perch"
+    assert proxy.get(path, {"Cache-Control": "only-if-cached"})[1]["x-cache"] == "Hit from perch"
+    assert fault_origin.requests("/r") == 2

@@ -875,3 +875,52 @@ TEST_CASE("cache/policy: a decision feeds freshness end to end") {
     CHECK(is_fresh(t, T + 49999));
     CHECK(!is_fresh(t, T + 50000));
 }
+
+TEST_CASE("cache/policy: a request with no-store is never stored, other request directives "
+          "change nothing") {
+    ResponseHead resp;
+    resp.headers.add("Date", at(0));
+    resp.headers.add("Cache-Control", "max-age=60");
+    RequestHead no_store;
+    no_store.headers.add("Cache-Control", "max-age=0, no-store");
+    const StorageDecision refused = decide_storage(no_store, resp, cf0, T, T);
+    CHECK_FALSE(refused.store);
+    CHECK(std::string(refused.reason) == "request no-store");
+    RequestHead no_cache;
+    no_cache.headers.add("Cache-Control", "no-cache, max-age=0");
+    CHECK(decide_storage(no_cache, resp, cf0, T, T).store);
+}
+
+TEST_CASE("cache/policy: stale-while-revalidate and stale-if-error windows") {
+    struct Case {
+        const char *cache_control;
+        int64_t after_expiry_s;  // how long past the TTL "now" is
+        bool while_revalidating; // usable_while_revalidating
+        bool on_error;           // usable_on_error
+    };
+    const Case cases[] = {
+        {"max-age=10", 5, false, true}, // CloudFront: stale on error without a directive
+        {"max-age=10, stale-while-revalidate=30", 29, true, true},
+        {"max-age=10, stale-while-revalidate=30", 31, false, true},
+        {"max-age=10, stale-if-error=30", 29, false, true},
+        {"max-age=10, stale-if-error=30", 31, false, false},
+        {"max-age=10, stale-if-error=0", 1, false, false},
+        {"max-age=10, must-revalidate, stale-while-revalidate=30", 1, false, false},
+        {"max-age=10, proxy-revalidate, stale-if-error=30", 1, false, false},
+        {"s-maxage=10, stale-while-revalidate=30", 1, false, false}, // implies proxy-revalidate
+    };
+    for (const Case &c : cases) {
+        CAPTURE(c.cache_control);
+        CAPTURE(c.after_expiry_s);
+        ResponseHead resp;
+        resp.headers.add("Date", at(0));
+        resp.headers.add("Cache-Control", c.cache_control);
+        const StorageDecision d = decide_storage(RequestHead{}, resp, cf0, T, T);
+        REQUIRE(d.store);
+        const StoredTimes t = perch::cache::stored_times(d, T);
+        const int64_t now = T + d.ttl_ms + c.after_expiry_s * 1000;
+        CHECK_FALSE(is_fresh(t, now));
+        CHECK(perch::cache::usable_while_revalidating(t, now) == c.while_revalidating);
+        CHECK(perch::cache::usable_on_error(t, now) == c.on_error);
+    }
+}
