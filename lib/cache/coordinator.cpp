@@ -9,13 +9,6 @@ using core::Buffer;
 using core::BufferSlice;
 using core::Ref;
 
-namespace {
-// Pieces below this are copied into a shared tail buffer instead of pinning the (64 KiB)
-// read buffer they came in.
-constexpr size_t copy_below = 4096;
-constexpr size_t tail_capacity = 32 * 1024;
-} // namespace
-
 Fill::Fill(Coordinator *owner, const CacheKey &key)
     : owner_(owner ? Ref<Coordinator>::share(owner) : nullptr), key_(key.text),
       slot_(key.hash.low64), shard_(key.hash.high64 % Coordinator::shard_count) {}
@@ -39,16 +32,7 @@ void Fill::publish_body(const BufferSlice &bytes) {
     if (bytes.len == 0) return;
     {
         std::lock_guard lock(mu_);
-        if (bytes.len >= copy_below) {
-            pieces_.push_back(bytes);
-        } else {
-            // Bytes below a piece already published never change: appending after them is
-            // safe while waiters on other threads read the earlier ones.
-            if (!tail_ || tail_->room() < bytes.len) tail_ = Buffer::create(tail_capacity);
-            const uint8_t *at = tail_->data() + tail_->size();
-            tail_->append(bytes.ptr, bytes.len);
-            pieces_.emplace_back(tail_, at, bytes.len);
-        }
+        pieces_.push_back(core::compact_slice(bytes, tail_));
     }
     wake();
 }

@@ -26,4 +26,13 @@ void Buffer::destroy(const Buffer *b) noexcept {
     ::operator delete (const_cast<Buffer *>(b), std::align_val_t{alignof(Buffer)});
 }
 
+BufferSlice compact_slice(const BufferSlice &bytes, Ref<Buffer> &tail) {
+    constexpr size_t copy_below = 4096, tail_capacity = 32 * 1024;
+    if (bytes.len >= copy_below || bytes.len == 0) return bytes;
+    if (!tail || tail->room() < bytes.len) tail = Buffer::create(tail_capacity);
+    const uint8_t *at = tail->tail();
+    tail->append(bytes.ptr, bytes.len);
+    return BufferSlice(tail, at, bytes.len);
+}
+
 } // namespace perch::core

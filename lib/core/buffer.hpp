@@ -76,4 +76,10 @@ struct BufferSlice {
     }
 };
 
+// `bytes`, or a copy of them in `tail` (a new tail when it has no room) when they are few: a
+// small slice would otherwise pin the whole buffer it was read into (64 KiB for a few bytes of
+// a chunked body). Bytes below a tail's size never change, so a tail may be appended to while
+// other threads read what was appended before.
+BufferSlice compact_slice(const BufferSlice &bytes, Ref<Buffer> &tail);
+
 } // namespace perch::core

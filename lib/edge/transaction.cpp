@@ -81,6 +81,7 @@ void Transaction::reset() noexcept {
     active_ = cacheable_ = revalidating_ = head_sent_ = viewer_body_ = head_only_ = false;
     paused_ = forwarding_body_ = body_done_ = viewer_done_ = false;
     ranged_ = origin_body_ = false;
+    viewer_tail_.reset();
     fill_offset_ = 0;
     body_length_.reset();
     refreshed_.reset();
@@ -450,8 +451,9 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
             write_range_bytes(origin_received_ - chunk.len, &chunk, 1);
             if (viewer_done_) return maybe_finish();
         } else {
+            BufferSlice piece = core::compact_slice(chunk, viewer_tail_);
             ResponseWrite w;
-            w.body = &chunk;
+            w.body = &piece;
             w.body_count = 1;
             sink_.write_response(w);
         }

@@ -144,6 +144,7 @@ private:
     std::string head_text_;   // a response head being built
     std::string fields_text_; // per-response fields (Age, X-Cache, request id)
     core::Ref<core::Buffer> head_buf_;
+    core::Ref<core::Buffer> viewer_tail_; // small origin pieces copied together (compact_slice)
     std::string etag_, last_modified_;    // validators of the response being stored
     std::optional<uint64_t> body_length_; // viewer request body length
     core::UnixMillis now_ = 0;            // the request's clock reading, refreshed on origin events

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from perchtest import behavior, http_origin, parse_responses
+from perchtest import behavior, http_origin, parse_responses, recv_until_close
 
 FORWARD_QUERY = {"query_string": True, "cookies": {"forward": "none"}}
 
@@ -29,12 +29,7 @@ def get_all(port, path, n, method="GET"):
         barrier.wait()
         t0 = time.monotonic()
         s.sendall(f"{method} {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
+        data = recv_until_close(s)
         s.close()
         (status, headers, body), = parse_responses(data) if method == "GET" else [
             (int(data.split(b" ")[1]), {}, b"")]

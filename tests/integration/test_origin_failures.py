@@ -1,11 +1,13 @@
 """A failing origin (perch's scripted fault origin, a real process): nothing truncated is
 cached, errors map to 502/504, the pool reuses connections, bodies stream."""
 import json
+import os
 import time
 
 import pytest
 
-from perchtest import behavior, free_port, http_origin, parse_responses, raw_exchange
+from perchtest import (behavior, free_port, http_origin, parse_responses, raw_exchange,
+                       recv_until_close)
 
 
 def config(port, **origin_extra):
@@ -126,7 +128,10 @@ def test_a_viewer_that_stops_reading_pauses_the_origin_and_memory_stays_bounded(
         received += len(d)
         tail = (tail + d)[-16:]
     s.close()
-    assert held < 16 * 1024, f"the edge buffered {held} KiB for a viewer that was not reading"
+    # Far below the 64 MB body. ASan's quarantine keeps every freed buffer resident, so a
+    # sanitized build is allowed twice as much.
+    bound = 32 * 1024 if os.environ.get("PERCH_SANITIZED") else 16 * 1024
+    assert held < bound, f"the edge buffered {held} KiB for a viewer that was not reading"
     assert tail.endswith(b"c\r\n0\r\n\r\n")  # the chunked body ended properly
     assert received > size
 
@@ -146,12 +151,7 @@ def test_a_pooled_connection_the_origin_closes_under_a_starting_request_is_repla
     s = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
     s.sendall(b"GET /close-others HTTP/1.1\r\nHost: a\r\n\r\n"
               b"GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-    data = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        data += d
+    data = recv_until_close(s)
     bodies = [b for _, _, b in parse_responses(data)]
     assert bodies == [b"closed the others\n", b"hello /after\n"]
     assert proxy.proc.poll() is None

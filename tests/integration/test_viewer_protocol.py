@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from perchtest import behavior, http_origin, parse_responses, raw_exchange
+from perchtest import (behavior, http_origin, parse_responses, raw_exchange,
+                       recv_until_close)
 
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 
@@ -191,12 +192,7 @@ def test_a_connection_keeps_working_after_an_upload_the_origin_reads_slowly(tmp,
         s.sendall(b"POST /slowupload HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % size
                   + b"z" * size)
         s.sendall(b"GET /after-upload HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
+        data = recv_until_close(s)
         s.close()
         assert [r[2] for r in parse_responses(data)][-1] == b"hello /after-upload\n"
 

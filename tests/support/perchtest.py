@@ -195,6 +195,16 @@ class Proxy:
         return self.proc.returncode
 
 
+def recv_until_close(s):
+    """Everything the peer sends on socket `s` until it closes."""
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return data
+        data += d
+
+
 def raw_exchange(port, data, timeout=5.0, read_until_close=True):
     """Sends raw bytes and returns everything the server sends until it closes (or timeout)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
