@@ -18,6 +18,12 @@ class alignas(16) Buffer final : public RefCounted<Buffer> {
 public:
     // Returns a buffer with a reference count of 1; throws std::bad_alloc.
     static Ref<Buffer> create(size_t capacity);
+    // A buffer holding a copy of `bytes`, exactly their size; throws std::bad_alloc.
+    static Ref<Buffer> copy_of(std::string_view bytes) {
+        Ref<Buffer> b = create(bytes.size());
+        b->append(bytes.data(), bytes.size());
+        return b;
+    }
     // A buffer whose bytes live in `arena` (keeps it alive); null when the arena is full.
     static Ref<Buffer> create_in(MemfdArena &arena, size_t capacity);
 

@@ -5,6 +5,7 @@
 #include "http/head_writer.hpp"
 #include "http/request_parser.hpp"
 #include "io/deadline_list.hpp"
+#include "io/listen_socket.hpp"
 #include "io/tcp_stream.hpp"
 
 #include <algorithm>
@@ -188,12 +189,7 @@ AdminListener::AdminListener(Runtime &rt, std::string token)
 }
 
 int AdminListener::open(int fd) {
-    int rc = uv_tcp_open(&tcp_, fd);
-    if (rc != 0) {
-        ::close(fd); // not adopted by libuv: still ours
-        return rc;
-    }
-    return uv_listen(reinterpret_cast<uv_stream_t *>(&tcp_), 64, &on_connection);
+    return io::start_listening(tcp_, fd, 64, &on_connection);
 }
 
 void AdminListener::close() {

@@ -79,8 +79,7 @@ bool RangeResponse::prepare(const core::RequestHead &req, std::string_view store
     framing_at_.push_back(framing.size());
     http::append_multipart_end(framing, boundary);
     framing_at_.push_back(framing.size());
-    framing_ = core::Buffer::create(framing.size());
-    framing_->append(framing.data(), framing.size());
+    framing_ = core::Buffer::copy_of(framing);
     return true;
 }
 

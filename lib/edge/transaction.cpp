@@ -30,12 +30,6 @@ constexpr size_t viewer_high_water = 1 << 20;
 // Request body bytes waiting for the origin above which the viewer is paused.
 constexpr size_t origin_high_water = 256 * 1024;
 
-Ref<Buffer> to_buffer(std::string_view text) {
-    Ref<Buffer> b = Buffer::create(text.size());
-    b->append(text.data(), text.size());
-    return b;
-}
-
 std::string_view x_cache_value(CacheResult r) {
     switch (r) {
     case CacheResult::hit:
@@ -332,7 +326,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         if (!writer_ || varies) {
             leave_fill(cache::FillState::released);
         } else if (!cer) {
-            fill_->publish_head(to_buffer(head_text_), head.status, origin_length_, times_);
+            fill_->publish_head(Buffer::copy_of(head_text_), head.status, origin_length_, times_);
             fill_streaming_ = true;
         }
     }
@@ -363,7 +357,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     }
     std::string viewer_head = head_text_;
     if (status_ != head.status) replace_status_line(viewer_head, status_);
-    head_buf_ = to_buffer(viewer_head);
+    head_buf_ = Buffer::copy_of(viewer_head);
     bool no_body = head_only_ || info.no_body;
     viewer_body_ = !no_body;
     write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()),
@@ -404,7 +398,7 @@ bool Transaction::serve_stale_on_error(uint16_t status) {
     t.initial_age_ms = age;
     t.ttl_ms = ttl;
     Ref<cache::CachedObject> kept =
-        restamped(*stale_, to_buffer(stale_->head_view()), t, std::string(stale_->etag()),
+        restamped(*stale_, Buffer::copy_of(stale_->head_view()), t, std::string(stale_->etag()),
                   std::string(stale_->last_modified()));
     rt_.store().refresh(stale_, kept);
     stale_.reset();
@@ -430,7 +424,7 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
         std::string(merged_head.headers.get("last-modified").value_or(stale_->last_modified())),
         std::string(stale_->vary())};
     Ref<cache::CachedObject> fresh =
-        cache::CachedObject::refreshed(*stale_, to_buffer(merged), std::move(info));
+        cache::CachedObject::refreshed(*stale_, Buffer::copy_of(merged), std::move(info));
     if (dec.store) rt_.store().refresh(stale_, fresh);
     stale_.reset();
     revalidating_ = false;
@@ -604,7 +598,7 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     if (status_ != obj->status) {
         std::string text(obj->head_view());
         replace_status_line(text, status_);
-        head_buf_ = to_buffer(text);
+        head_buf_ = Buffer::copy_of(text);
         head = BufferSlice(head_buf_, head_buf_->data(), head_buf_->size());
     }
     bool no_body = head_only_ || status_ == 204 || status_ == 304;

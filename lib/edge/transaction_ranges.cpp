@@ -12,16 +12,6 @@ namespace perch::edge {
 using core::BufferSlice;
 using core::Ref;
 
-namespace {
-
-core::Ref<core::Buffer> copy_to_buffer(std::string_view text) {
-    Ref<core::Buffer> b = core::Buffer::create(text.size());
-    b->append(text.data(), text.size());
-    return b;
-}
-
-} // namespace
-
 bool has_conditional_or_range(const core::HeaderMap &h) noexcept {
     for (size_t i = 0; i < h.size(); ++i) {
         std::string_view n = h.name(i);
@@ -48,7 +38,7 @@ bool Transaction::answer_preconditions(std::string_view stored_head, core::UnixM
     viewer_body_ = false;
     std::string head; // stored_head may be head_text_ itself
     http::build_not_modified_head(stored_head, head);
-    head_buf_ = copy_to_buffer(head);
+    head_buf_ = core::Buffer::copy_of(head);
     write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()), std::nullopt,
                       false, true, true);
     viewer_done_ = true;
@@ -61,7 +51,7 @@ bool Transaction::start_range(std::string_view stored_head, std::optional<uint64
     uint64_t boundary_id = XXH3_64bits(id_, id_len_);
     if (!range_.prepare(*req_, stored_head, *length, boundary_id)) return false;
     status_ = range_.status();
-    head_buf_ = copy_to_buffer(range_.head());
+    head_buf_ = core::Buffer::copy_of(range_.head());
     bool no_body = status_ == 416 || head_only_;
     write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()),
                       range_.body_length(), false, no_body, no_body);

@@ -2,6 +2,7 @@
 
 #include "edge/runtime.hpp"
 #include "edge/viewer_connection.hpp"
+#include "io/listen_socket.hpp"
 #include "io/tcp_stream.hpp"
 #include "io/tls_stream.hpp"
 
@@ -16,13 +17,7 @@ ViewerListener::ViewerListener(Runtime &rt, io::TlsServerContext *tls) : rt_(rt)
 }
 
 int ViewerListener::open(int fd) {
-    int rc = uv_tcp_open(&tcp_, fd);
-    if (rc != 0) {
-        ::close(fd); // not adopted by libuv: still ours
-        return rc;
-    }
-    // From here the handle owns the fd; close() releases it.
-    return uv_listen(reinterpret_cast<uv_stream_t *>(&tcp_), 511, &on_connection);
+    return io::start_listening(tcp_, fd, 511, &on_connection);
 }
 
 void ViewerListener::close() {

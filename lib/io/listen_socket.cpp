@@ -56,4 +56,12 @@ uint16_t bound_port(int fd) {
     return 0;
 }
 
+int start_listening(uv_tcp_t &tcp, int fd, int backlog, uv_connection_cb on_connection) {
+    if (int rc = uv_tcp_open(&tcp, fd); rc != 0) {
+        ::close(fd); // not adopted by libuv: still ours
+        return rc;
+    }
+    return uv_listen(reinterpret_cast<uv_stream_t *>(&tcp), backlog, on_connection);
+}
+
 } // namespace perch::io

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <sys/socket.h>
+#include <uv.h>
 
 namespace perch::io {
 
@@ -20,6 +21,11 @@ core::Result<sockaddr_storage> listen_address(const std::string &host, uint16_t 
 // (EADDRINUSE): for a listener that must never share its connections (the admin endpoint).
 core::Result<int> open_listen_socket(const sockaddr_storage &addr, int backlog,
                                      bool reuse_port = true);
+
+// Hands the listening socket `fd` to `tcp` (initialised on its loop) and starts accepting with
+// `on_connection`. Returns 0 or a libuv error; on an error before libuv adopted the fd, the fd
+// is closed here (afterwards closing `tcp` releases it).
+int start_listening(uv_tcp_t &tcp, int fd, int backlog, uv_connection_cb on_connection);
 
 // The port a bound socket got (useful with port 0).
 uint16_t bound_port(int fd);
