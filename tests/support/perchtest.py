@@ -86,9 +86,9 @@ http {{
         except FileNotFoundError:
             return []
 
-    def requests(self, path=None):
-        """Requests the origin has logged (for `path` only, if given). nginx logs a request
-        after sending its response, so wait until the log stops growing."""
+    def settled_log_lines(self):
+        """The access log once it stops growing: nginx logs a request after sending its
+        response, so a client can see the answer before the line is written."""
         lines = self._log_lines()
         for _ in range(10):
             time.sleep(0.03)
@@ -96,6 +96,11 @@ http {{
             if len(again) == len(lines):
                 break
             lines = again
+        return lines
+
+    def requests(self, path=None):
+        """Requests the origin has logged (for `path` only, if given)."""
+        lines = self.settled_log_lines()
         if path is None:
             return len(lines)
         return sum(1 for l in lines if f'"GET {path} ' in l or f'"HEAD {path} ' in l)
