@@ -14,11 +14,13 @@
 //   Minimum TTL.
 // - Both max-age and Expires: only max-age is used. s-maxage beats max-age.
 // - Only responses to GET and HEAD are cached (OPTIONS is opt-in; not done here).
-// - 4xx/5xx always cached: 404, 405, 414, 500, 501, 502, 503, 504; cached only with
-//   max-age or s-maxage: 400, 403, 412, 415. 416 is never cached, even with an Error Caching
-//   Minimum TTL. An error response is cached for the greater of the Error Caching Minimum TTL
-//   and its max-age / s-maxage / Expires (the latter capped at Maximum TTL); with other
-//   directives (no-store...) or none, for the Error Caching Minimum TTL.
+// - 4xx/5xx always cached: 404, 414, 500, 501, 502, 503, 504; cached only with max-age or
+//   s-maxage: 400, 403, 405, 412, 415 (the lists of the current guide; its 2019 edition had
+//   405 in the first). 416 is never cached, even with an Error Caching Minimum TTL. An error
+//   response is cached for the greater of the Error Caching Minimum TTL (10 s by default) and
+//   its max-age / s-maxage / Expires (the latter capped at Maximum TTL); with other
+//   directives or none, for the Error Caching Minimum TTL. no-store, no-cache and private
+//   prevent caching a 404, 410, 414 or 501 and are ignored for the other error codes.
 // - 307 and 308 are cached only when the origin sends Cache-Control.
 //
 // What this module decides on top (the order of the checks is the order below):
@@ -34,18 +36,20 @@
 // 5. Authorization in the request: not stored unless public, s-maxage or must-revalidate
 //    (RFC 9111 §3.5), whatever the TTL settings. CloudFront instead forces Authorization into
 //    the cache key; perch follows the RFC, the safe choice for a library.
-// 6. error_caching_min_ttl (the distribution has a custom_error_response for this 4xx/5xx
-//    status): stored as CloudFront documents above, whatever the other directives say.
-//    Ignored for statuses below 400.
+// 6. error_caching_min_ttl (the edge passes it for the statuses of error_caching_of(): the
+//    custom_error_response's value, or 10 s): stored as CloudFront documents above. The
+//    with_max_age statuses without max-age / s-maxage are "status NNN". Ignored below 400.
 // 7. Status: the RFC 9110 §15.1 heuristically cacheable statuses (200, 203, 204, 300, 301,
-//    404, 405, 410, 414, 501) are stored by the rules below. 308 is heuristically cacheable
-//    in RFC 9110, but CloudFront documents it (and 307) as cached only with Cache-Control:
-//    perch follows CloudFront (any directive, or Expires). Any other status needs explicit
-//    freshness: s-maxage, max-age or Expires (this covers CloudFront's 400/403/412/415 rule,
-//    plus Expires as RFC 9111 §3 allows). Otherwise "status NNN". This comes before rule 8 so
+//    404, 410, 414, 501) are stored by the rules below; 405 is left out, as CloudFront caches
+//    it only with max-age. 308 is heuristically cacheable in RFC 9110, but CloudFront
+//    documents it (and 307) as cached only with Cache-Control: perch follows CloudFront (any
+//    directive, or Expires). Any other status needs explicit freshness: s-maxage, max-age or
+//    Expires (as RFC 9111 §3 allows). Otherwise "status NNN". This comes before rule 8 so
 //    that min_ttl never makes an otherwise uncacheable status (a bare 500) storable.
+// 7b. must-understand (RFC 9111 §5.2.2.3): for a status whose caching rules this module
+//    implements (understood_status()), no-store is ignored; any other status is not stored.
 // 8. no-store / private / no-cache: with min_ttl == 0 not stored (reason in that order);
-//    with min_ttl > 0 stored for min_ttl.
+//    with min_ttl > 0 stored for min_ttl, except a 404, 410, 414 or 501 (CloudFront).
 // 9. TTL: s-maxage, else max-age, else Expires - Date, clamped to [min_ttl, max_ttl] (min_ttl
 //    wins if the settings are inverted); none of them: max(min_ttl, default_ttl).
 //    An invalid Expires (RFC 9111 §5.3, e.g. "0") or several different Expires values
@@ -102,15 +106,26 @@ bool never_stored_status(uint16_t s) noexcept {
     return s < 200 || s > 599 || s == 206 || s == 304 || s == 416;
 }
 
-// RFC 9110 §15.1 minus 206 (never stored here) and 308 (CloudFront: only with Cache-Control).
-constexpr uint16_t heuristically_cacheable_statuses[] = {200, 203, 204, 300, 301,
-                                                         404, 405, 410, 414, 501};
-
-bool heuristically_cacheable(uint16_t s) noexcept {
-    return std::find(std::begin(heuristically_cacheable_statuses),
-                     std::end(heuristically_cacheable_statuses),
-                     s) != std::end(heuristically_cacheable_statuses);
+template <size_t N> bool one_of(const uint16_t (&list)[N], uint16_t s) noexcept {
+    return std::find(std::begin(list), std::end(list), s) != std::end(list);
 }
+
+// RFC 9110 §15.1 minus 206 (never stored here), 308 (CloudFront: only with Cache-Control)
+// and 405 (CloudFront: only with max-age or s-maxage).
+constexpr uint16_t heuristically_cacheable_statuses[] = {200, 203, 204, 300, 301,
+                                                         404, 410, 414, 501};
+bool heuristically_cacheable(uint16_t s) noexcept {
+    return one_of(heuristically_cacheable_statuses, s);
+}
+
+// The errors CloudFront does not cache when they say no-store, no-cache or private.
+constexpr uint16_t errors_honouring_no_store[] = {404, 410, 414, 501};
+
+// The statuses whose caching rules this module implements (for must-understand): the
+// heuristically cacheable ones, the redirects and CloudFront's cached errors.
+constexpr uint16_t understood_statuses[] = {200, 203, 204, 300, 301, 302, 303, 307, 308,
+                                            400, 403, 404, 405, 410, 412, 414, 415, 500,
+                                            501, 502, 503, 504};
 
 int64_t sat_add(int64_t a, int64_t b) noexcept {
     int64_t r;
@@ -139,23 +154,6 @@ bool has_vary_star(const core::HeaderMap &h) {
     return star;
 }
 
-// The Age field (RFC 9111 §5.1): the first member of the list; invalid -> ignored (0).
-int64_t age_seconds(const core::HeaderMap &h) {
-    auto age = h.get("age");
-    if (!age) return 0;
-    std::string_view first;
-    core::for_each_list_element(*age, [&](std::string_view el) {
-        if (first.empty()) first = el;
-    });
-    if (first.empty()) return 0;
-    int64_t v = 0;
-    for (char c : first) {
-        if (c < '0' || c > '9') return 0;
-        if (v < delta_seconds_max) v = v * 10 + (c - '0');
-    }
-    return std::min(v, delta_seconds_max);
-}
-
 // The Date field, or response_time when missing or invalid.
 core::UnixMillis date_value(const core::HeaderMap &h, core::UnixMillis response_time) {
     if (auto d = h.get("date"))
@@ -165,18 +163,9 @@ core::UnixMillis date_value(const core::HeaderMap &h, core::UnixMillis response_
 
 // Expires - Date in whole seconds (>= 0); 0 when Expires is invalid or repeated with
 // different values.
-int64_t expires_lifetime_s(const core::HeaderMap &h, core::UnixMillis date) {
-    std::optional<core::UnixMillis> expires;
-    bool invalid = false;
-    h.for_each("expires", [&](std::string_view v) {
-        auto t = http::parse_http_date(v);
-        if (!t || (expires && *expires != *t))
-            invalid = true;
-        else
-            expires = t;
-    });
-    if (invalid || !expires) return 0;
-    return std::max<int64_t>(0, sat_sub(*expires, date) / 1000);
+int64_t expires_lifetime_s(core::UnixMillis expires, core::UnixMillis date) {
+    if (expires == http::expires_invalid) return 0;
+    return std::max<int64_t>(0, sat_sub(expires, date) / 1000);
 }
 
 // Corrected initial age (RFC 9111 §4.2.3), in milliseconds.
@@ -184,7 +173,8 @@ int64_t initial_age_ms(const core::HeaderMap &h, core::UnixMillis date,
                        core::UnixMillis request_time, core::UnixMillis response_time) {
     const int64_t apparent_age = std::max<int64_t>(0, sat_sub(response_time, date));
     const int64_t response_delay = std::max<int64_t>(0, sat_sub(response_time, request_time));
-    const int64_t corrected_age_value = sat_add(seconds_to_ms(age_seconds(h)), response_delay);
+    const int64_t age_value = http::parse_age(h).value_or(0); // invalid: ignored (§5.1)
+    const int64_t corrected_age_value = sat_add(seconds_to_ms(age_value), response_delay);
     return std::max(apparent_age, corrected_age_value);
 }
 
@@ -211,7 +201,8 @@ std::optional<int64_t> explicit_lifetime_s(const Directives &d, const core::Head
                                            core::UnixMillis date) {
     if (d.cc.s_maxage) return *d.cc.s_maxage;
     if (d.cc.max_age) return *d.cc.max_age;
-    if (!d.targeted && h.contains("expires")) return expires_lifetime_s(h, date);
+    if (d.targeted) return std::nullopt;
+    if (auto expires = http::parse_expires(h)) return expires_lifetime_s(*expires, date);
     return std::nullopt;
 }
 
@@ -229,12 +220,37 @@ StorageDecision store(int64_t ttl_s, int64_t initial_age, const Directives &dir)
     if (dir.cc.stale_while_revalidate)
         d.stale_while_revalidate_ms = seconds_to_ms(*dir.cc.stale_while_revalidate);
     if (dir.cc.stale_if_error) d.stale_if_error_ms = seconds_to_ms(*dir.cc.stale_if_error);
-    d.revalidate_when_stale =
-        dir.cc.must_revalidate || dir.cc.proxy_revalidate || dir.cc.s_maxage.has_value();
+    // s-maxage implies proxy-revalidate (RFC 9111 §5.2.2.10), but an explicit stale-* extension
+    // directive beside it is the origin's permission (§4.2.4): s-maxage=1, stale-while-
+    // revalidate=59 means what it says. Without one, s-maxage turns CloudFront's implicit
+    // stale-on-error off.
+    d.revalidate_when_stale = dir.cc.must_revalidate || dir.cc.proxy_revalidate;
+    if (dir.cc.s_maxage && !dir.cc.stale_if_error) d.stale_if_error_ms = 0;
     return d;
 }
 
 } // namespace
+
+ErrorCaching error_caching_of(uint16_t status) noexcept {
+    switch (status) {
+    case 404:
+    case 414:
+    case 500:
+    case 501:
+    case 502:
+    case 503:
+    case 504:
+        return ErrorCaching::always;
+    case 400:
+    case 403:
+    case 405:
+    case 412:
+    case 415:
+        return ErrorCaching::with_max_age;
+    default:
+        return ErrorCaching::none;
+    }
+}
 
 StorageDecision decide_storage(const core::RequestHead &request, const core::ResponseHead &response,
                                const TtlSettings &ttl, core::UnixMillis request_time,
@@ -263,7 +279,17 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     const std::optional<int64_t> lifetime = explicit_lifetime_s(d, h, date);
     const int64_t min_ttl = std::max<int64_t>(0, ttl.min_ttl);
 
+    const bool marked_private = d.cc.no_store || d.cc.private_ || d.cc.no_cache;
+    const char *private_reason = d.cc.no_store  ? "no-store"
+                                 : d.cc.private_ ? "private"
+                                                 : "no-cache";
+    const bool honours_no_store = one_of(errors_honouring_no_store, status);
+
     if (error_caching_min_ttl && status >= 400) {
+        if (error_caching_of(status) == ErrorCaching::with_max_age && !d.cc.max_age &&
+            !d.cc.s_maxage)
+            return refuse(status_reason(status));
+        if (marked_private && honours_no_store) return refuse(private_reason);
         int64_t ttl_s = std::max<int64_t>(0, *error_caching_min_ttl);
         if (lifetime) ttl_s = std::max(ttl_s, std::min(*lifetime, ttl.max_ttl));
         return store(ttl_s, age, d);
@@ -273,9 +299,14 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     if (!heuristically_cacheable(status) && !lifetime && !redirect_with_cc)
         return refuse(status_reason(status));
 
-    if (d.cc.no_store || d.cc.private_ || d.cc.no_cache) {
-        if (min_ttl > 0) return store(min_ttl, age, d);
-        return refuse(d.cc.no_store ? "no-store" : d.cc.private_ ? "private" : "no-cache");
+    bool no_store = d.cc.no_store;
+    if (d.cc.must_understand) {
+        if (!one_of(understood_statuses, status)) return refuse("must-understand");
+        no_store = false;
+    }
+    if (no_store || d.cc.private_ || d.cc.no_cache) {
+        if (min_ttl > 0 && !honours_no_store) return store(min_ttl, age, d);
+        return refuse(no_store ? "no-store" : d.cc.private_ ? "private" : "no-cache");
     }
 
     if (!lifetime) return store(std::max(min_ttl, ttl.default_ttl), age, d);

@@ -30,13 +30,23 @@ struct StorageDecision {
     bool revalidate_when_stale = false;
 };
 
+// CloudFront's error caching ("HTTP 4xx and 5xx status codes that CloudFront caches"):
+// always: 404, 414, 500, 501, 502, 503, 504, kept for the Error Caching Minimum TTL even
+// without a custom_error_response; with_max_age: 400, 403, 405, 412, 415, cached only when the
+// origin sends max-age or s-maxage; none: any other status (416 is never cached).
+enum class ErrorCaching : uint8_t { none, always, with_max_age };
+ErrorCaching error_caching_of(uint16_t status) noexcept;
+// CloudFront's Error Caching Minimum TTL when a distribution sets none, in seconds.
+constexpr int64_t default_error_caching_min_ttl = 10;
+
 // Decides storage and freshness of `response` to `request`:
 // - request_time / response_time: when the request was sent to the origin and when the
 //   response head arrived (RFC 9111 §4.2.3 age calculation).
-// - error_caching_min_ttl: set when the distribution has a custom_error_response for this
-//   status; such a response is stored for that many seconds regardless of its headers.
-//   (As CloudFront documents: at least that many; a longer s-maxage / max-age / Expires,
-//   capped at max_ttl, wins. Applies to 4xx/5xx only; 416 is never stored. See policy.cpp.)
+// - error_caching_min_ttl: the Error Caching Minimum TTL for a status of error_caching_of()
+//   (a custom_error_response's, or default_error_caching_min_ttl). Such a response is stored
+//   for at least that many seconds; a longer s-maxage / max-age / Expires, capped at max_ttl,
+//   wins; with_max_age statuses need max-age or s-maxage; no-store / no-cache / private
+//   prevent it for 404, 414 and 501 only. Applies to 4xx/5xx; 416 is never stored.
 // Only GET, HEAD and OPTIONS responses are stored (OPTIONS: ask only when the behavior caches
 // it). CloudFront rules: with min_ttl == 0, no-store / no-cache / private prevent storing; with
 // min_ttl > 0 they are stored for min_ttl. s-maxage beats max-age beats Expires - Date; the
@@ -58,8 +68,9 @@ struct StoredTimes {
     // stale-if-error: how long past its TTL it may be served when the origin fails; -1 when
     // the response had no such directive (CloudFront's rule: served stale on error).
     int64_t stale_if_error_ms = -1;
-    // must-revalidate, proxy-revalidate or s-maxage (RFC 9111 §5.2.2.2, .8, .10): never
-    // served stale, whatever the stale-* directives say.
+    // must-revalidate or proxy-revalidate (RFC 9111 §5.2.2.2, .8): never served stale,
+    // whatever the stale-* directives say. (s-maxage without stale-if-error sets
+    // stale_if_error_ms to 0 instead: stale-while-revalidate beside it still applies.)
     bool revalidate_when_stale = false;
 };
 

@@ -26,22 +26,4 @@ inline uint16_t http_status_for(const core::Error &e) noexcept {
     }
 }
 
-// CloudFront caches these origin errors for 10 s by default even without a
-// custom_error_response (its "Error Caching Minimum TTL" default).
-inline bool cached_by_default_as_error(uint16_t status) noexcept {
-    switch (status) {
-    case 404:
-    case 405:
-    case 414:
-    case 500:
-    case 501:
-    case 502:
-    case 503:
-    case 504:
-        return true;
-    default:
-        return false;
-    }
-}
-
 } // namespace perch::edge

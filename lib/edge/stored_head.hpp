@@ -17,8 +17,11 @@ void replace_status_line(std::string &head, uint16_t status);
 void parse_stored_head(std::string_view text, core::ResponseHead &out);
 
 // RFC 9111 §3.2 / §4.3.4: the stored head with the fields of a 304 response replacing those of
-// the same name; framing, hop-by-hop, Age and Via fields of the 304 are not taken.
-std::string merge_stored_head(std::string_view stored, const core::HeaderMap &not_modified);
+// the same name; framing, hop-by-hop, Age and Via fields of the 304 are not taken, nor its
+// Set-Cookie unless `keep_set_cookie` (the behavior forwards cookies: as for a 200, see
+// append_response_head).
+std::string merge_stored_head(std::string_view stored, const core::HeaderMap &not_modified,
+                              bool keep_set_cookie);
 
 // Publishes the object `writer` has built: `head_text` (a stored head) gains its
 // Content-Length (never on a 204, RFC 9110 §8.6) and becomes the object's head.

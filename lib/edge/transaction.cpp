@@ -12,6 +12,7 @@
 #include "edge/unsafe_invalidation.hpp"
 #include "edge/vary.hpp"
 #include "http/cache_control.hpp"
+#include "http/conditional.hpp"
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
@@ -281,7 +282,13 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
             rt_.store().invalidate(p, false);
     }
     if (head.status >= 500 && serve_stale_on_error(head.status)) return;
-    if (revalidating_ && head.status == 304) return handle_not_modified(head);
+    if (revalidating_ && head.status == 304) {
+        if (http::not_modified_selects(stale_->etag(), stale_->last_modified(), head.headers))
+            return handle_not_modified(head);
+        // RFC 9111 §4.3.4: the 304 is about another representation: ask again, unconditionally.
+        stale_.reset();
+        return fetch_from_origin();
+    }
     stale_.reset(); // the new response replaces it
     revalidating_ = false;
     const Deployment &d = rt_.distribution();
@@ -291,10 +298,8 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
 
     not_cached_reason_ = "method";
     bool varies = false;        // stored as a variant: waiters may want another one
-    std::optional<int64_t> age; // this response's Age, as the viewer will see it
-    if (auto a = head.headers.get("age")) {
-        if (auto v = core::parse_decimal(core::trim_ows(*a))) age = int64_t(*v);
-    }
+    // This response's Age, as the viewer will see it.
+    std::optional<int64_t> age = http::parse_age(head.headers);
     if (cacheable_) {
         cache::StorageDecision dec = cache::decide_storage(
             origin_req_, head, behavior_->ttl, request_time_, response_time_, error_ttl);
@@ -383,15 +388,16 @@ void Transaction::store_as_variant(std::string_view vary) {
 bool Transaction::serve_stale_on_error(uint16_t status) {
     if (!stale_ || stale_->status >= 500 || !cache::usable_on_error(stale_->times, now_))
         return false;
-    if (status != 0 && status != 500 && status != 502 && status != 503 && status != 504)
-        return false;
+    if (status != 0 && (status < 500 || status > 599)) return false; // CloudFront: any 5xx
     if (fetch_) std::exchange(fetch_, nullptr)->cancel();
     writer_.reset();
     revalidating_ = false;
     // CloudFront: the stale copy stands in for the error caching TTL (within stale-if-error).
     cache::StoredTimes t = stale_->times;
     int64_t age = cache::current_age_ms(t, now_);
-    int64_t keep_ms = error_caching_ttl(status ? status : 502).value_or(10) * 1000;
+    int64_t keep_ms =
+        error_caching_ttl(status ? status : 502).value_or(cache::default_error_caching_min_ttl) *
+        1000;
     int64_t ttl = age + keep_ms;
     if (t.stale_if_error_ms > 0) ttl = std::min(ttl, t.ttl_ms + t.stale_if_error_ms);
     t.response_time = now_;
@@ -411,8 +417,16 @@ bool Transaction::serve_stale_on_error(uint16_t status) {
 }
 
 void Transaction::handle_not_modified(core::ResponseHead &head) {
-    // RFC 9111 §4.3.4: the stored response, with the fields the 304 carries.
-    std::string merged = merge_stored_head(stale_->head_view(), head.headers);
+    // RFC 9111 §4.3.4: the stored response, with the fields the 304 carries. A 304 without
+    // Date gets one now, as the stored head did when it arrived (RFC 9110 §6.6.1): the old
+    // Date would make the refreshed copy look as old as the first fetch.
+    if (!head.headers.contains("date")) {
+        char date[http::http_date_length];
+        head.headers.add("Date",
+                         std::string_view(date, http::format_http_date(response_time_, date)));
+    }
+    std::string merged = merge_stored_head(stale_->head_view(), head.headers,
+                                           behavior_->shape.forwards_cookies());
     core::ResponseHead merged_head;
     parse_stored_head(merged, merged_head);
     cache::StorageDecision dec =
@@ -547,7 +561,8 @@ void Transaction::respond_origin_failure(const core::Error &e) {
 std::optional<int64_t> Transaction::error_caching_ttl(uint16_t status) const noexcept {
     if (const CustomErrorResponse *cer = rt_.distribution().custom_error(status))
         return cer->error_caching_min_ttl;
-    if (cached_by_default_as_error(status)) return 10;
+    if (cache::error_caching_of(status) != cache::ErrorCaching::none)
+        return cache::default_error_caching_min_ttl;
     return std::nullopt;
 }
 

@@ -137,6 +137,20 @@ std::optional<EntityTag> parse_entity_tag(std::string_view s) noexcept {
     return t;
 }
 
+bool not_modified_selects(std::string_view stored_etag, std::string_view stored_last_modified,
+                          const core::HeaderMap &nm) noexcept {
+    if (auto etag = nm.get("etag")) {
+        auto fresh = parse_entity_tag(*etag), stored = parse_entity_tag(stored_etag);
+        if (!fresh || !stored) return false;
+        return fresh->weak ? weak_match(*fresh, *stored) : strong_match(*fresh, *stored);
+    }
+    if (auto lm = nm.get("last-modified")) {
+        auto fresh = parse_http_date(*lm), stored = parse_http_date(stored_last_modified);
+        return fresh && stored && *fresh == *stored;
+    }
+    return true;
+}
+
 Precondition evaluate_preconditions(const core::HeaderMap &h, core::Method method,
                                     const StoredValidators &stored) noexcept {
     if (stored.status < 200 || stored.status > 299) return Precondition::proceed;

@@ -86,6 +86,13 @@ enum class Precondition : uint8_t { proceed, not_modified, precondition_failed }
 Precondition evaluate_preconditions(const core::HeaderMap &request_headers, core::Method method,
                                     const StoredValidators &stored) noexcept;
 
+// RFC 9111 §4.3.4: whether a 304 with fields `not_modified` selects a stored response whose
+// validators are `stored_etag` / `stored_last_modified` (empty = absent): its ETag matches the
+// stored one (strongly when the 304's is strong, weakly otherwise); without an ETag, its
+// Last-Modified is the stored one; with neither validator, it does.
+bool not_modified_selects(std::string_view stored_etag, std::string_view stored_last_modified,
+                          const core::HeaderMap &not_modified) noexcept;
+
 // Writes into `out` (cleared first) the head of a 304 for the stored head: the status line
 // "HTTP/1.1 304 Not Modified" and the stored fields except those that describe the body or
 // this hop (kept: Cache-Control, Content-Location, Date, ETag, Expires, Vary, Last-Modified and

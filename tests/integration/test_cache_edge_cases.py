@@ -43,7 +43,7 @@ def test_options_gets_its_own_cache_entry_when_cached_methods_include_it(tmp, fa
 def test_a_revalidated_error_keeps_its_error_caching_ttl(tmp, fault_origin, proxies):
     cer = [{"error_code": 404, "error_caching_min_ttl": 1}]
     proxy = proxies(tmp, distribution(fault_origin.port, custom_error_response=cer))
-    path = "/etag-gone?status=404&cc=no-cache"
+    path = "/etag-gone?status=404&cc=max-age=0"  # (no-cache would keep a 404 out: CloudFront)
     assert proxy.get(path)[0] == 404
     for _ in range(2):
         time.sleep(1.2)  # the 1 s error TTL has passed: revalidate (304), fresh for 1 s again
@@ -166,3 +166,53 @@ def test_request_no_store_and_only_if_cached(tmp, fault_origin, proxies):
     assert proxy.get(path, {"Cache-Control": "no-cache"})[1]["x-cache"] == "Hit from perch"
     assert proxy.get(path, {"Cache-Control": "only-if-cached"})[1]["x-cache"] == "Hit from perch"
     assert fault_origin.requests("/r") == 2
+
+
+def test_errors_are_cached_as_cloudfront_lists_them(tmp, fault_origin, proxies):
+    # 404/414/5xx always (10 s by default); 400/403/405/412/415 only with max-age or s-maxage;
+    # no-store/no-cache/private keep a 404, 414 or 501 out but not the other errors.
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    cases = [  # (path, origin requests after two viewer requests)
+        ("/status/404", 1),
+        ("/status/503/a", 1),
+        ("/status/503/b?h=Cache-Control:no-store", 1),
+        ("/status/403", 2),
+        ("/status/405", 2),
+        ("/status/403/e?h=Expires:Thu,%2001%20Dec%202094%2016:00:00%20GMT", 2),
+        ("/status/403/m?h=Cache-Control:max-age=60", 1),
+        ("/status/405/s?h=Cache-Control:s-maxage=60", 1),
+        ("/status/404/p?h=Cache-Control:private", 2),
+        ("/status/501?h=Cache-Control:no-store", 2),
+        ("/status/416?h=Cache-Control:max-age=60", 2),
+    ]
+    for path, _ in cases:
+        for _ in range(2):
+            assert proxy.get(path)[0] >= 400
+    for path, expected in cases:
+        assert fault_origin.requests(path.split("?")[0]) == expected, path
+
+
+def test_a_304_with_set_cookie_does_not_put_the_cookie_in_the_shared_copy(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    path = "/etag-cookie?cc=max-age=1&nm=Set-Cookie:session=viewer-1"
+    assert proxy.get(path)[0] == 200
+    time.sleep(1.2)
+    status, h, body = proxy.get(path)
+    assert (status, body, h["x-cache"]) == (200, b"etag body\n", "RefreshHit from perch")
+    assert fault_origin.stats()["conditional"] == 1
+    assert "set-cookie" not in h
+    status, h, _ = proxy.get(path)
+    assert h["x-cache"] == "Hit from perch" and "set-cookie" not in h
+
+
+def test_a_304_for_another_representation_is_not_used_the_object_is_fetched_again(tmp, fault_origin, proxies):
+    # RFC 9111 §4.3.4: a 304 whose ETag is not the stored one selects nothing.
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    path = '/etag-other?cc=max-age=1&nm=ETag:"v2"'
+    assert proxy.get(path)[0] == 200
+    time.sleep(1.2)
+    status, h, body = proxy.get(path)
+    assert (status, body) == (200, b"etag body\n")
+    assert h["x-cache"] == "Miss from perch"
+    assert fault_origin.stats()["conditional"] == 1
+    assert fault_origin.requests("/etag-other") == 3  # the first, the 304, the full fetch

@@ -97,3 +97,27 @@ def test_stale_if_error_bounds_how_stale_a_copy_may_be(tmp, fault_origin, proxie
     time.sleep(2.3)  # 1.3 s past expiry: inside the first window, outside the second
     assert proxy.get(inside)[:3:2] == (200, b"fresh 1\n")
     assert proxy.get(outside)[0] == 500
+
+
+def test_any_5xx_serves_the_stale_copy(tmp, fault_origin, proxies):
+    proxy = start(tmp, fault_origin.port, proxies)
+    for code in (501, 505):
+        path = f"/flip/1/{code}?fail={code}&h=Cache-Control:max-age=1"
+        assert proxy.get(path)[2] == b"fresh 1\n"
+    time.sleep(1.3)
+    for code in (501, 505):
+        path = f"/flip/1/{code}?fail={code}&h=Cache-Control:max-age=1"
+        status, h, body = proxy.get(path)
+        assert (status, body, h["x-cache"]) == (200, b"fresh 1\n", "Hit from perch"), code
+
+
+def test_s_maxage_with_stale_while_revalidate_is_served_stale(tmp, fault_origin, proxies):
+    # The common s-maxage=1, stale-while-revalidate=N: the explicit directive permits it.
+    proxy = start(tmp, fault_origin.port, proxies)
+    path = "/slow/400?h=Cache-Control:s-maxage=1,stale-while-revalidate=30"
+    proxy.get(path)
+    time.sleep(1.3)
+    status, h, _, took = timed_get(proxy, path)
+    assert (status, h["x-cache"]) == (200, "Hit from perch") and took < 0.3
+    time.sleep(0.8)
+    assert fault_origin.requests("/slow/400") == 2

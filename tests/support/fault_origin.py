@@ -14,12 +14,14 @@ Paths:
   /chunked/N                N bytes in chunks of 1000, chunked encoding
   /close-delimited/N        N bytes, no length, close
   /etag...                  ETag "v1" + Cache-Control from ?cc= (status from ?status=);
-                            304 on If-None-Match "v1"
+                            304 on If-None-Match "v1", with headers from ?nm=Name:Value
+                            (an ETag there replaces "v1" on the 304)
   /close-others...          closes every other idle connection, then answers with
                             Connection: close (a pooled connection dying under the client)
   /rst/N                    N bytes of a close-delimited body, then a TCP reset
   /slowupload...            waits 1 s before reading the request body
-  /flip/N...                200 "fresh K" for the first N requests, 500 after (headers from ?h=)
+  /flip/N...                200 "fresh K" for the first N requests, then 500 (or ?fail=CODE);
+                            headers from ?h=
   /drip/N/MS                N bytes (a-z repeated) in 4 pieces MS ms apart, with Content-Length
   anything else             200 "hello <path>", headers from ?h=
 """
@@ -131,7 +133,8 @@ def handle(conn):
                 if seen <= int(path.split("/")[2]):
                     respond(conn, 200, extra, f"fresh {seen}\n".encode(), head_only)
                 else:
-                    respond(conn, 500, extra, b"broken\n", head_only)
+                    code = int(query.get("fail", ["500"])[0])
+                    respond(conn, code, extra, b"broken\n", head_only)
             elif path.startswith("/status/"):
                 code = int(path.split("/")[2])
                 respond(conn, code, extra, f"status {code}\n".encode(), head_only)
@@ -167,7 +170,9 @@ def handle(conn):
                 if hmap.get("if-none-match") == '"v1"':
                     with lock:
                         stats["conditional"] += 1
-                    respond(conn, 304, [("ETag", '"v1"'), ("Cache-Control", cc)])
+                    nm = [tuple(h.split(":", 1)) for h in query.get("nm", [])]
+                    etag = [] if any(k.lower() == "etag" for k, _ in nm) else [("ETag", '"v1"')]
+                    respond(conn, 304, etag + [("Cache-Control", cc)] + nm)
                 else:
                     respond(conn, status, [("ETag", '"v1"'), ("Cache-Control", cc)] + extra,
                             b"etag body\n", head_only)

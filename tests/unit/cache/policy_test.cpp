@@ -559,7 +559,7 @@ TEST_CASE("cache/policy: only GET, HEAD and (when the behavior caches it) OPTION
 }
 
 TEST_CASE("cache/policy: heuristically cacheable statuses are stored without freshness") {
-    for (uint16_t status : {200, 203, 204, 300, 301, 404, 405, 410, 414, 501}) {
+    for (uint16_t status : {200, 203, 204, 300, 301, 404, 410, 414, 501}) {
         INFO("status ", status);
         run({{.what = "default_ttl", .status = status, .ttl_s = 86400},
              {.what = "max-age",
@@ -570,9 +570,56 @@ TEST_CASE("cache/policy: heuristically cacheable statuses are stored without fre
     }
 }
 
+TEST_CASE("cache/policy: 404, 410, 414 and 501 marked no-store, no-cache or private are never "
+          "stored, not even for min_ttl") {
+    for (uint16_t status : {404, 410, 414, 501}) {
+        INFO("status ", status);
+        run({{.what = "no-store with min_ttl > 0",
+              .ttl = cf_min,
+              .status = status,
+              .headers = {{"Cache-Control", "no-store"}},
+              .reason = "no-store"},
+             {.what = "private with max-age and min_ttl > 0",
+              .ttl = cf_min,
+              .status = status,
+              .headers = {{"Cache-Control", "private, max-age=60"}},
+              .reason = "private"},
+             {.what = "no-cache",
+              .status = status,
+              .headers = {{"Cache-Control", "no-cache"}},
+              .reason = "no-cache"}});
+    }
+    run({{.what = "a 200 with no-store is still stored for min_ttl",
+          .ttl = cf_min,
+          .headers = {{"Cache-Control", "no-store"}},
+          .ttl_s = 300}});
+}
+
+TEST_CASE("cache/policy: must-understand stores an understood status despite no-store") {
+    run({
+        {.what = "200 with must-understand, no-store, max-age",
+         .headers = {{"Cache-Control", "must-understand, no-store, max-age=60"}},
+         .ttl_s = 60},
+        {.what = "301 with must-understand, no-store",
+         .status = 301,
+         .headers = {{"Cache-Control", "no-store, must-understand"}},
+         .ttl_s = 86400},
+        {.what = "a status whose rules are not implemented is not stored",
+         .status = 299,
+         .headers = {{"Cache-Control", "must-understand, no-store, max-age=60"}},
+         .reason = "must-understand"},
+        {.what = "private still prevents storing",
+         .headers = {{"Cache-Control", "must-understand, private, max-age=60"}},
+         .reason = "private"},
+        {.what = "no-store alone is still refused",
+         .headers = {{"Cache-Control", "no-store, max-age=60"}},
+         .reason = "no-store"},
+    });
+}
+
 TEST_CASE("cache/policy: other statuses need explicit freshness") {
     for (uint16_t status :
-         {201, 202, 302, 303, 400, 401, 403, 409, 412, 415, 429, 500, 502, 503, 504}) {
+         {201, 202, 302, 303, 400, 401, 403, 405, 409, 412, 415, 429, 500, 502, 503, 504}) {
         INFO("status ", status);
         const std::string reason = "status " + std::to_string(status);
         run({{.what = "no header: not stored", .status = status, .reason = reason.c_str()},
@@ -727,20 +774,35 @@ TEST_CASE("cache/policy: error_caching_min_ttl stores an error for at least that
          .status = 500,
          .error_caching_min_ttl = 10,
          .ttl_s = 10},
-        {.what = "403 with no header: the error caching TTL",
-         .status = 403,
-         .error_caching_min_ttl = 30,
-         .ttl_s = 30},
+        {.what = "414 with no header: the error caching TTL",
+         .status = 414,
+         .error_caching_min_ttl = 10,
+         .ttl_s = 10},
         {.what = "503 with no-store: stored anyway",
          .status = 503,
          .headers = {{"Cache-Control", "no-store"}},
          .error_caching_min_ttl = 30,
          .ttl_s = 30},
-        {.what = "404 with private: stored anyway",
+        {.what = "502 with private and must-revalidate: stored anyway",
+         .status = 502,
+         .headers = {{"Cache-Control", "private, must-revalidate"}},
+         .error_caching_min_ttl = 10,
+         .ttl_s = 10},
+        {.what = "404 with private: not stored",
          .status = 404,
          .headers = {{"Cache-Control", "private"}},
          .error_caching_min_ttl = 10,
-         .ttl_s = 10},
+         .reason = "private"},
+        {.what = "501 with no-store: not stored",
+         .status = 501,
+         .headers = {{"Cache-Control", "no-store"}},
+         .error_caching_min_ttl = 10,
+         .reason = "no-store"},
+        {.what = "414 with no-cache: not stored",
+         .status = 414,
+         .headers = {{"Cache-Control", "no-cache, max-age=60"}},
+         .error_caching_min_ttl = 10,
+         .reason = "no-cache"},
         {.what = "a longer max-age wins (the greater of the two)",
          .status = 404,
          .headers = {{"Cache-Control", "max-age=3600"}},
@@ -806,6 +868,53 @@ TEST_CASE("cache/policy: error_caching_min_ttl stores an error for at least that
          .error_caching_min_ttl = 10,
          .reason = "status 302"},
     });
+}
+
+TEST_CASE("cache/policy: 400, 403, 405, 412 and 415 are cached only with max-age or s-maxage") {
+    for (uint16_t status : {400, 403, 405, 412, 415}) {
+        INFO("status ", status);
+        const std::string reason = "status " + std::to_string(status);
+        run({{.what = "no header: not stored, whatever the error caching TTL",
+              .status = status,
+              .error_caching_min_ttl = 30,
+              .reason = reason.c_str()},
+             {.what = "Expires alone does not count",
+              .status = status,
+              .headers = {{"Expires", at(600)}},
+              .error_caching_min_ttl = 10,
+              .reason = reason.c_str()},
+             {.what = "min_ttl > 0 does not make it storable",
+              .ttl = cf_min,
+              .status = status,
+              .error_caching_min_ttl = 10,
+              .reason = reason.c_str()},
+             {.what = "a short max-age: the error caching TTL",
+              .status = status,
+              .headers = {{"Cache-Control", "max-age=5"}},
+              .error_caching_min_ttl = 30,
+              .ttl_s = 30},
+             {.what = "a long s-maxage wins",
+              .status = status,
+              .headers = {{"Cache-Control", "s-maxage=600"}},
+              .error_caching_min_ttl = 10,
+              .ttl_s = 600},
+             {.what = "max-age with no-store: no-store is ignored for this status",
+              .status = status,
+              .headers = {{"Cache-Control", "no-store, max-age=60"}},
+              .error_caching_min_ttl = 10,
+              .ttl_s = 60}});
+    }
+}
+
+TEST_CASE("cache/policy: CloudFront's error caching groups") {
+    using perch::cache::error_caching_of;
+    using perch::cache::ErrorCaching;
+    for (uint16_t s : {404, 414, 500, 501, 502, 503, 504})
+        CHECK(error_caching_of(s) == ErrorCaching::always);
+    for (uint16_t s : {400, 403, 405, 412, 415})
+        CHECK(error_caching_of(s) == ErrorCaching::with_max_age);
+    for (uint16_t s : {200, 301, 401, 410, 416, 429, 505, 599})
+        CHECK(error_caching_of(s) == ErrorCaching::none);
 }
 
 TEST_CASE("cache/policy: not-stored reasons are static strings") {
@@ -907,7 +1016,12 @@ TEST_CASE("cache/policy: stale-while-revalidate and stale-if-error windows") {
         {"max-age=10, stale-if-error=0", 1, false, false},
         {"max-age=10, must-revalidate, stale-while-revalidate=30", 1, false, false},
         {"max-age=10, proxy-revalidate, stale-if-error=30", 1, false, false},
-        {"s-maxage=10, stale-while-revalidate=30", 1, false, false}, // implies proxy-revalidate
+        // s-maxage implies proxy-revalidate, but an explicit stale-* directive permits it.
+        {"s-maxage=10, stale-while-revalidate=30", 1, true, false},
+        {"s-maxage=10, stale-while-revalidate=30", 31, false, false},
+        {"s-maxage=10, stale-if-error=30", 29, false, true},
+        {"s-maxage=10", 1, false, false}, // no implicit stale-on-error
+        {"s-maxage=10, proxy-revalidate, stale-while-revalidate=30", 1, false, false},
     };
     for (const Case &c : cases) {
         CAPTURE(c.cache_control);

@@ -131,14 +131,14 @@ TEST_CASE("edge/stored_head: a head written by append_response_head parses back 
 }
 
 TEST_CASE("edge/stored_head: merging a 304 without fields returns the stored head unchanged") {
-    CHECK(merge_stored_head(stored, HeaderMap{}) == stored);
+    CHECK(merge_stored_head(stored, HeaderMap{}, false) == stored);
 }
 
 // ---- merge_stored_head ----
 
 TEST_CASE("edge/stored_head: fields named in a 304 replace the stored ones") {
     HeaderMap nm = map_of({{"Cache-Control", "max-age=300"}, {"ETag", "\"v2\""}});
-    std::string merged = merge_stored_head(stored, nm);
+    std::string merged = merge_stored_head(stored, nm, false);
     ResponseHead h;
     parse_stored_head(merged, h);
     CHECK(h.status == 200);
@@ -158,7 +158,7 @@ TEST_CASE("edge/stored_head: fields named in a 304 replace the stored ones") {
 
 TEST_CASE("edge/stored_head: a 304 field replaces every stored field of that name") {
     const std::string two = "HTTP/1.1 200 OK\r\nLink: <a>\r\nX: 1\r\nlink: <b>\r\n";
-    std::string merged = merge_stored_head(two, map_of({{"Link", "<c>"}, {"LINK", "<d>"}}));
+    std::string merged = merge_stored_head(two, map_of({{"Link", "<c>"}, {"LINK", "<d>"}}), false);
     ResponseHead h;
     parse_stored_head(merged, h);
     CHECK(h.headers.joined("link") == "<c>, <d>");
@@ -174,7 +174,7 @@ TEST_CASE("edge/stored_head: framing, Age, Via and hop-by-hop fields of a 304 ar
                            {"Keep-Alive", "timeout=5"},
                            {"Content-Range", "bytes 0-1/2"},
                            {"Date", "Wed, 02 Oct 2024 10:00:00 GMT"}});
-    std::string merged = merge_stored_head(stored, nm);
+    std::string merged = merge_stored_head(stored, nm, false);
     ResponseHead h;
     parse_stored_head(merged, h);
     CHECK(h.headers.count("content-length") == 1);
@@ -192,7 +192,7 @@ TEST_CASE("edge/stored_head: framing, Age, Via and hop-by-hop fields of a 304 ar
 TEST_CASE("edge/stored_head: fields a 304 lists in its Connection field are not taken") {
     // RFC 9110 §7.6.1: fields named by Connection are hop-by-hop for that message.
     HeaderMap nm = map_of({{"Connection", "X-Hop"}, {"X-Hop", "1"}, {"X-End", "2"}});
-    std::string merged = merge_stored_head(stored, nm);
+    std::string merged = merge_stored_head(stored, nm, false);
     ResponseHead h;
     parse_stored_head(merged, h);
     CHECK(!h.headers.contains("x-hop"));
@@ -201,6 +201,17 @@ TEST_CASE("edge/stored_head: fields a 304 lists in its Connection field are not 
 
 TEST_CASE("edge/stored_head: the stored status line stays whatever the 304 says") {
     const std::string head404 = "HTTP/1.1 404 Not Found\r\nCache-Control: max-age=10\r\n";
-    std::string merged = merge_stored_head(head404, map_of({{"Cache-Control", "max-age=20"}}));
+    std::string merged = merge_stored_head(head404, map_of({{"Cache-Control", "max-age=20"}}), false);
     CHECK(merged == "HTTP/1.1 404 Not Found\r\nCache-Control: max-age=20\r\n");
+}
+
+TEST_CASE("edge/stored_head: a 304's Set-Cookie is taken only when the behavior forwards "
+          "cookies") {
+    HeaderMap nm = map_of({{"Set-Cookie", "session=viewer-1"}, {"X-End", "2"}});
+    ResponseHead shared, keyed;
+    parse_stored_head(merge_stored_head(stored, nm, false), shared);
+    CHECK(!shared.headers.contains("set-cookie")); // never shown to another viewer
+    CHECK(shared.headers.get("x-end") == "2");
+    parse_stored_head(merge_stored_head(stored, nm, true), keyed);
+    CHECK(keyed.headers.get("set-cookie") == "session=viewer-1");
 }

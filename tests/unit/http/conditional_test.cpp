@@ -292,3 +292,32 @@ TEST_CASE("http/conditional: stored fields are walked past the status line and o
         });
     CHECK(seen == "A=1|A: 1;B=two|B:\t two ;C=last, without CRLF|C: last, without CRLF;");
 }
+
+TEST_CASE("http/conditional: a 304 selects the stored response only when its validator matches "
+          "(RFC 9111 §4.3.4)") {
+    using perch::http::not_modified_selects;
+    struct SelectCase {
+        const char *what;
+        std::string_view etag, last_modified;
+        Fields not_modified;
+        bool selects;
+    };
+    const SelectCase cases[] = {
+        {"the same strong ETag", "\"v1\"", lm, {{"ETag", "\"v1\""}}, true},
+        {"another strong ETag", "\"v1\"", lm, {{"ETag", "\"v2\""}}, false},
+        {"a strong ETag against a weak stored one", "W/\"v1\"", "", {{"ETag", "\"v1\""}}, false},
+        {"a weak ETag matches weakly", "\"v1\"", "", {{"ETag", "W/\"v1\""}}, true},
+        {"an ETag when none is stored", "", lm, {{"ETag", "\"v1\""}}, false},
+        {"an invalid ETag", "\"v1\"", lm, {{"ETag", "v1"}}, false},
+        {"the ETag decides over Last-Modified", "\"v1\"", lm,
+         {{"ETag", "\"v1\""}, {"Last-Modified", after_lm}}, true},
+        {"the same Last-Modified", "", lm, {{"Last-Modified", lm}}, true},
+        {"another Last-Modified", "\"v1\"", lm, {{"Last-Modified", after_lm}}, false},
+        {"Last-Modified when none is stored", "\"v1\"", "", {{"Last-Modified", lm}}, false},
+        {"no validator at all", "\"v1\"", lm, {{"Cache-Control", "max-age=60"}}, true},
+    };
+    for (const SelectCase &c : cases) {
+        INFO(c.what);
+        CHECK(not_modified_selects(c.etag, c.last_modified, fields(c.not_modified)) == c.selects);
+    }
+}
