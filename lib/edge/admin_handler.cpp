@@ -48,26 +48,41 @@ bool AdminHandler::wants_body(const core::RequestHead &req) const {
     return req.method == core::Method::post && req.path() == collection;
 }
 
+bool PendingInvalidation::scans_store() const noexcept {
+    for (const InvalidationTarget &t : targets)
+        if (t.prefix) return true;
+    return false;
+}
+
 AdminResponse AdminHandler::handle(const core::RequestHead &req, std::string_view body,
                                    core::UnixMillis now, uint64_t random) {
+    PendingInvalidation p;
+    if (auto r = begin(req, body, now, random, p)) return std::move(*r);
+    p.run(store_);
+    return finish(std::move(p));
+}
+
+std::optional<AdminResponse> AdminHandler::begin(const core::RequestHead &req,
+                                                 std::string_view body, core::UnixMillis now,
+                                                 uint64_t random, PendingInvalidation &pending) {
+    if (!authorized(req)) {
+        AdminResponse r = error(401, "AccessDenied", "missing or wrong bearer token");
+        r.auth_challenge = true;
+        return r;
+    }
     std::string_view path = req.path();
     std::string_view id = invalidation_id_of(path);
     if (path != collection && id.empty())
         return error(404, "NotFound",
                      "no such admin resource (the admin endpoint serves "
                      "POST /invalidations and GET /invalidations/ID)");
-    if (!authorized(req)) {
-        AdminResponse r = error(401, "AccessDenied", "missing or wrong bearer token");
-        r.auth_challenge = true;
-        return r;
-    }
     if (path == collection) {
         if (req.method != core::Method::post) {
             AdminResponse r = error(405, "MethodNotAllowed", "use POST");
             r.allow = "POST";
             return r;
         }
-        return create(req, body, now, random);
+        return create(body, now, random, pending);
     }
     if (req.method != core::Method::get && req.method != core::Method::head) {
         AdminResponse r = error(405, "MethodNotAllowed", "use GET");
@@ -83,14 +98,11 @@ AdminResponse AdminHandler::handle(const core::RequestHead &req, std::string_vie
     return r;
 }
 
-AdminResponse AdminHandler::create(const core::RequestHead &, std::string_view body,
-                                   core::UnixMillis now, uint64_t random) {
-    InvalidationRecord rec;
-    std::vector<InvalidationTarget> targets;
-    if (auto p = parse_invalidation_batch(body, rec.batch, targets))
+std::optional<AdminResponse> AdminHandler::create(std::string_view body, core::UnixMillis now,
+                                                  uint64_t random, PendingInvalidation &pending) {
+    InvalidationRecord &rec = pending.record;
+    if (auto p = parse_invalidation_batch(body, rec.batch, pending.targets))
         return error(400, std::move(p->code), std::move(p->message));
-    AdminResponse r;
-    r.status = 201;
     // CloudFront: a repeated caller reference with the same paths returns the invalidation
     // made the first time; with other paths it is an error.
     if (!rec.batch.caller_reference.empty()) {
@@ -98,6 +110,8 @@ AdminResponse AdminHandler::create(const core::RequestHead &, std::string_view b
             if (prev->batch.paths != rec.batch.paths)
                 return error(409, "InvalidationBatchAlreadyExists",
                              "caller_reference was used for other paths by " + prev->id);
+            AdminResponse r;
+            r.status = 201;
             r.body = invalidation_record_json(*prev);
             r.location = std::string(collection) + "/" + prev->id;
             return r;
@@ -106,8 +120,13 @@ AdminResponse AdminHandler::create(const core::RequestHead &, std::string_view b
     rec.id = make_invalidation_id(random);
     if (rec.batch.caller_reference.empty()) rec.batch.caller_reference = rec.id;
     rec.create_time = now;
-    rec.objects_removed = invalidate_targets(store_, targets);
-    const InvalidationRecord &stored = log_.add(std::move(rec));
+    return std::nullopt;
+}
+
+AdminResponse AdminHandler::finish(PendingInvalidation &&done) {
+    const InvalidationRecord &stored = log_.add(std::move(done.record));
+    AdminResponse r;
+    r.status = 201;
     r.body = invalidation_record_json(stored);
     r.location = std::string(collection) + "/" + stored.id;
     return r;

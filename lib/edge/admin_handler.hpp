@@ -2,7 +2,8 @@
 //   POST /invalidations        {"paths": [...], "caller_reference": "..."} -> 201 and the record
 //   GET  /invalidations/ID     -> 200 and a past record (the last 100 are kept), or 404
 //   anything else              -> 404 (the admin endpoint never serves cached content)
-// A known route without "Authorization: Bearer TOKEN" (compared in constant time) gets 401.
+// Any request without "Authorization: Bearer TOKEN" (compared in constant time) gets 401,
+// whatever its path: an unauthenticated client learns nothing of the routes.
 // Every answer is JSON; errors are {"error": {"code", "message"}}.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include "edge/invalidation.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +25,17 @@ struct AdminResponse {
     std::string location;        // Location field, when not empty
     std::string_view allow;      // Allow field (405), when not empty
     bool auth_challenge = false; // WWW-Authenticate: Bearer (401)
+};
+
+// A new invalidation the handler accepted: carry it out (run(), on any thread: prefixes scan
+// the whole store), then AdminHandler::finish() on the handler's thread.
+struct PendingInvalidation {
+    InvalidationRecord record;
+    std::vector<InvalidationTarget> targets;
+
+    // Whether some target is a prefix (its cost grows with the store, see CacheStore).
+    bool scans_store() const noexcept;
+    void run(cache::CacheStore &store) { record.objects_removed = invalidate_targets(store, targets); }
 };
 
 // One per admin listener; used on its runtime's thread only.
@@ -37,7 +50,14 @@ public:
     // Whether a request for `target` (path?query) needs its body: a POST to a known route.
     bool wants_body(const core::RequestHead &req) const;
 
-    // Answers one complete request. `random` draws the id of a new invalidation.
+    // Answers one complete request, or returns nullopt with `pending` filled: a new
+    // invalidation, to run() and then finish(). `random` draws its id.
+    std::optional<AdminResponse> begin(const core::RequestHead &req, std::string_view body,
+                                       core::UnixMillis now, uint64_t random,
+                                       PendingInvalidation &pending);
+    // Records an invalidation that has run and answers for it (201 and the record).
+    AdminResponse finish(PendingInvalidation &&done);
+    // begin(), run() on this thread, finish().
     AdminResponse handle(const core::RequestHead &req, std::string_view body, core::UnixMillis now,
                          uint64_t random);
 
@@ -46,8 +66,8 @@ public:
 
 private:
     bool authorized(const core::RequestHead &req) const noexcept;
-    AdminResponse create(const core::RequestHead &req, std::string_view body, core::UnixMillis now,
-                         uint64_t random);
+    std::optional<AdminResponse> create(std::string_view body, core::UnixMillis now,
+                                        uint64_t random, PendingInvalidation &pending);
 
     std::string token_;
     cache::CacheStore &store_;

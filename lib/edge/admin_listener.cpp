@@ -103,10 +103,17 @@ private:
     }
     void on_request_complete() override {
         complete_ = true;
-        answer(listener_.handler().handle(parser_.head(), body_, rt_.now(), random_u64()));
+        PendingInvalidation p;
+        if (auto r = listener_.handler().begin(parser_.head(), body_, rt_.now(), random_u64(), p))
+            return answer(*r);
+        stream_->stop_read();
+        deadline_.disarm(); // the answer waits for the store, not for the client
+        listener_.run_invalidation(this, std::move(p));
     }
 
+public:
     void answer(const AdminResponse &r) {
+        if (closing_) return;
         answered_ = true;
         // A request refused before its body was read (413) leaves bytes the client is still
         // sending: closing at once could turn the close into a reset that destroys the answer.
@@ -128,6 +135,7 @@ private:
         send(std::move(out), true);
     }
 
+private:
     void send(std::string bytes, bool last) {
         auto *w = new Write(*this);
         w->bytes = std::move(bytes);
@@ -181,6 +189,47 @@ private:
     bool closing_ = false;
 };
 
+struct AdminListener::InvalidationWork {
+    uv_work_t req{};
+    AdminListener *listener = nullptr;
+    AdminConnection *conn = nullptr; // null once the connection has closed
+    PendingInvalidation pending;
+};
+
+void AdminListener::run_invalidation(AdminConnection *c, PendingInvalidation p) {
+    if (!p.scans_store()) {
+        p.run(rt_.store());
+        return c->answer(handler_.finish(std::move(p)));
+    }
+    auto *w = new InvalidationWork;
+    w->req.data = w;
+    w->listener = this;
+    w->conn = c;
+    w->pending = std::move(p);
+    int rc = uv_queue_work(
+        rt_.loop(), &w->req,
+        [](uv_work_t *r) {
+            auto *w = static_cast<InvalidationWork *>(r->data);
+            w->pending.run(w->listener->rt_.store()); // the store is thread-safe
+        },
+        [](uv_work_t *r, int) {
+            auto *w = static_cast<InvalidationWork *>(r->data);
+            AdminListener &l = *w->listener;
+            AdminResponse answer = l.handler_.finish(std::move(w->pending));
+            if (w->conn) w->conn->answer(answer);
+            l.works_.erase(std::remove(l.works_.begin(), l.works_.end(), w), l.works_.end());
+            delete w;
+            l.maybe_free();
+        });
+    if (rc != 0) { // no thread pool: run it here
+        w->pending.run(rt_.store());
+        c->answer(handler_.finish(std::move(w->pending)));
+        delete w;
+        return;
+    }
+    works_.push_back(w);
+}
+
 AdminListener::AdminListener(Runtime &rt, std::string token)
     : rt_(rt), handler_(std::move(token), rt.store()) {
     rt_.live().add();
@@ -207,11 +256,13 @@ void AdminListener::close() {
 void AdminListener::connection_closed(AdminConnection *c) {
     connections_.erase(std::remove(connections_.begin(), connections_.end(), c),
                        connections_.end());
+    for (InvalidationWork *w : works_)
+        if (w->conn == c) w->conn = nullptr;
     maybe_free();
 }
 
 void AdminListener::maybe_free() {
-    if (!handle_closed_ || !connections_.empty()) return;
+    if (!handle_closed_ || !connections_.empty() || !works_.empty()) return;
     Runtime &rt = rt_;
     rt.admin_listener_closed(this);
     delete this;

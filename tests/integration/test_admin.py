@@ -86,6 +86,10 @@ def test_a_wildcard_invalidates_every_path_with_the_prefix(edge):
     proxy, admin = edge()
     for p in ("/img/a.png", "/img/sub/b.png", "/imgx.png", "/other.html"):
         assert x_cache(proxy, p) == "Miss"
+    # Paths are case-sensitive, as in CloudFront.
+    status, _, body = admin.invalidate(["/IMG/*", "/Other.html"])
+    assert status == 201 and json.loads(body)["perch"]["objects_removed"] == 0
+    assert x_cache(proxy, "/img/a.png") == "Hit"
     status, _, body = admin.invalidate(["/img/*"])
     assert status == 201 and json.loads(body)["perch"]["objects_removed"] == 2
     assert x_cache(proxy, "/img/a.png") == "Miss"
@@ -118,10 +122,10 @@ def test_a_wrong_or_missing_token_gets_401_and_invalidates_nothing(edge, token):
 def test_the_admin_port_never_serves_cached_content(edge):
     proxy, admin = edge()
     assert x_cache(proxy, "/a.html") == "Miss"
-    for token in (TOKEN, None):
+    for token, expected in ((TOKEN, 404), (None, 401)):
         for path in ("/", "/a.html"):
             status, headers, body = admin.request("GET", path, token=token)
-            assert status == 404
+            assert status == expected
             assert "x-cache" not in headers
             assert b"hello" not in body
 

@@ -91,14 +91,17 @@ TEST_CASE("edge/admin_handler: a wrong or missing token gets 401 and invalidates
     CHECK(ok.status == 201);
 }
 
-TEST_CASE("edge/admin_handler: other paths are 404 and never cached content") {
+TEST_CASE("edge/admin_handler: other paths are 404 with the token, 401 without it, and never "
+          "cached content") {
     RecordingStore store;
     AdminHandler h(token, store);
     for (const char *target :
          {"/", "/index.html", "/invalidations/", "/invalidationsX", "/invalidations/a/b"}) {
         CAPTURE(target);
         CHECK(h.handle(request(core::Method::get, target, bearer.c_str()), "", 0, 0).status == 404);
-        CHECK(h.handle(request(core::Method::get, target), "", 0, 0).status == 404);
+        auto anonymous = h.handle(request(core::Method::get, target), "", 0, 0);
+        CHECK(anonymous.status == 401); // nothing about the routes is told without the token
+        CHECK(anonymous.auth_challenge);
     }
     auto missing =
         h.handle(request(core::Method::get, "/invalidations/INOPE", bearer.c_str()), "", 0, 0);
@@ -146,4 +149,23 @@ TEST_CASE("edge/admin_handler: token comparison needs equal length and bytes") {
     CHECK(!constant_time_equals("abcabc", "abc"));
     CHECK(!constant_time_equals("", "abc"));
     CHECK(constant_time_equals("", ""));
+}
+
+TEST_CASE("edge/admin_handler: a new invalidation is begun, run, then finished; prefixes are "
+          "marked as scanning the store") {
+    RecordingStore store;
+    AdminHandler h(token, store);
+    PendingInvalidation exact, prefix;
+    auto post = request(core::Method::post, "/invalidations", bearer.c_str());
+    CHECK(!h.begin(post, R"({"paths": ["/a"]})", 0, 1, exact));
+    CHECK(!exact.scans_store());
+    CHECK(!h.begin(post, R"({"paths": ["/a", "/img/*"]})", 0, 2, prefix));
+    CHECK(prefix.scans_store());
+    CHECK(store.calls.empty()); // nothing removed before run()
+    prefix.run(store);
+    auto r = h.finish(std::move(prefix));
+    CHECK(r.status == 201);
+    CHECK(store.calls.size() == 2);
+    auto g = h.handle(request(core::Method::get, r.location, bearer.c_str()), "", 0, 0);
+    CHECK(g.status == 200); // recorded once finished
 }
