@@ -7,26 +7,56 @@ namespace perch::edge {
 
 namespace {
 
-// The path of a URI reference when it stays on `host`; empty otherwise.
-std::string same_host_path(std::string_view uri, std::string_view host) {
+// The host part of an authority ("example.com:8080" -> "example.com", "[::1]:80" -> "[::1]").
+std::string_view host_part(std::string_view authority) {
+    if (!authority.empty() && authority[0] == '[') {
+        size_t close = authority.find(']');
+        return close == std::string_view::npos ? authority : authority.substr(0, close + 1);
+    }
+    return authority.substr(0, authority.find(':'));
+}
+
+// Whether `s` is a URI scheme (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )).
+bool is_scheme(std::string_view s) {
+    if (s.empty() || !core::is_alpha(s[0])) return false;
+    for (char c : s)
+        if (!core::is_alpha(c) && !core::is_digit(c) && c != '+' && c != '-' && c != '.')
+            return false;
+    return true;
+}
+
+// The path of a URI reference, resolved against `base_path` (RFC 3986 §5.2), when it stays on
+// the request's host: RFC 9111 §4.4 compares the host part only. Empty otherwise.
+std::string same_host_path(std::string_view uri, std::string_view base_path,
+                           std::string_view host) {
     uri = core::trim_ows(uri);
     size_t end = uri.find_first_of("?#");
     if (end != std::string_view::npos) uri = uri.substr(0, end);
-    if (uri.empty()) return {};
-    if (uri.size() >= 2 && uri[0] == '/' && uri[1] == '/') return {}; // network-path: other host
-    if (uri[0] != '/') {
-        size_t scheme = uri.find("://");
-        if (scheme == std::string_view::npos) return {}; // relative to the request: skipped
-        std::string_view scheme_name = uri.substr(0, scheme);
-        if (!core::iequals(scheme_name, "http") && !core::iequals(scheme_name, "https")) return {};
-        std::string_view rest = uri.substr(scheme + 3);
+    if (uri.empty()) return {}; // the request's own URI (already listed)
+    std::string path;
+    if (size_t colon = uri.find_first_of(":/"); colon != std::string_view::npos &&
+                                                 uri[colon] == ':' &&
+                                                 is_scheme(uri.substr(0, colon))) {
+        std::string_view scheme = uri.substr(0, colon);
+        if (!core::iequals(scheme, "http") && !core::iequals(scheme, "https")) return {};
+        std::string_view rest = uri.substr(colon + 1);
+        if (!rest.starts_with("//")) return {};
+        rest.remove_prefix(2);
         size_t slash = rest.find('/');
         std::string_view authority = rest.substr(0, slash);
-        if (authority.find('@') != std::string_view::npos || !core::iequals(authority, host))
+        if (authority.find('@') != std::string_view::npos ||
+            !core::iequals(host_part(authority), host_part(host)))
             return {};
-        uri = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+        path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    } else if (uri.starts_with("//")) {
+        return {}; // network-path reference: another authority, never compared
+    } else if (uri[0] == '/') {
+        path = uri;
+    } else { // relative-path reference: merged with the base path's directory
+        path.assign(base_path.substr(0, base_path.rfind('/') + 1));
+        path += uri;
     }
-    auto normalized = normalize_path(uri);
+    auto normalized = normalize_path(path);
     return normalized ? std::move(*normalized) : std::string();
 }
 
@@ -42,7 +72,7 @@ std::vector<std::string> invalidated_paths(std::string_view path, std::string_vi
     for (std::string_view name : {"location", "content-location"}) {
         auto v = response_fields.get(name);
         if (!v) continue;
-        std::string p = same_host_path(*v, host);
+        std::string p = same_host_path(*v, path, host);
         if (!p.empty() && p != path) out.push_back(std::move(p));
     }
     return out;

@@ -15,8 +15,9 @@ namespace perch::edge {
 bool invalidates_stored(core::Method method, uint16_t status) noexcept;
 
 // The normalized paths to invalidate: `path` (the request's, already normalized), then the
-// paths of Location and Content-Location when they are relative or name `host` (the
-// request's Host). Others, and malformed ones, are left out.
+// paths of Location and Content-Location, resolved against `path` when relative, when their
+// host part is that of `host` (the request's Host; ports are not compared, RFC 9111 §4.4).
+// Others (other hosts, other schemes, userinfo, malformed ones) are left out.
 std::vector<std::string> invalidated_paths(std::string_view path, std::string_view host,
                                            const core::HeaderMap &response_fields);
 

@@ -35,17 +35,25 @@ TEST_CASE("edge/unsafe_invalidation: same-host Location and Content-Location are
         {"//example.com/g", ""},        // network-path reference: skipped
         {"http://u@example.com/h", ""}, // userinfo: never the same origin
         {"ftp://example.com/i", ""},
-        {"relative/j", ""}, // relative to the request path: skipped
+        {"relative/j", "/dir/relative/j"}, // resolved against the request's path
+        {"../k", "/k"},
+        {"./", "/dir/"},
+        {"?q=1", ""}, // the request's own URI
+        {"http://example.com:8080/l", "/l"}, // the host part is compared, not the port
+        {"https://EXAMPLE.com:443/m", "/m"},
+        {"mailto:x@example.com", ""},
+        {"http:/n", ""},              // no authority
+        {"a:b/o", ""},                // a scheme of its own
         {"/bad%zz", ""},
-        {"/a", ""}, // the request's own path: listed once
+        {"/dir/a", ""}, // the request's own path: listed once
     };
     for (const Case &c : cases) {
         CAPTURE(c.location);
         HeaderMap h;
         h.add("Location", c.location);
-        auto paths = invalidated_paths("/a", "example.com", h);
+        auto paths = invalidated_paths("/dir/a", "example.com", h);
         REQUIRE(!paths.empty());
-        CHECK(paths[0] == "/a");
+        CHECK(paths[0] == "/dir/a");
         if (*c.expected) {
             REQUIRE(paths.size() == 2);
             CHECK(paths[1] == c.expected);
@@ -58,4 +66,8 @@ TEST_CASE("edge/unsafe_invalidation: same-host Location and Content-Location are
     both.add("Content-Location", "http://example.com/y");
     CHECK(invalidated_paths("/a", "example.com", both) ==
           std::vector<std::string>{"/a", "/x", "/y"});
+    HeaderMap ported;
+    ported.add("Location", "http://example.com/z");
+    CHECK(invalidated_paths("/a", "Example.com:8080", ported) ==
+          std::vector<std::string>{"/a", "/z"});
 }
