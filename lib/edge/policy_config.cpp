@@ -176,6 +176,12 @@ void parse_cache_policy(ObjectReader &p, const std::vector<CachePolicy> &earlier
                        policy.key.query_strings);
     k->read_bool("enable_accept_encoding_gzip", policy.key.accept_encoding_gzip);
     k->read_bool("enable_accept_encoding_brotli", policy.key.accept_encoding_brotli);
+    // CloudFront refuses it too: the flags key the normalised field, a listed one would not be.
+    if ((policy.key.accept_encoding_gzip || policy.key.accept_encoding_brotli) &&
+        policy.key.headers.selects("accept-encoding", true))
+        k->fail("headers_config",
+                "must not list Accept-Encoding while enable_accept_encoding_gzip or "
+                "enable_accept_encoding_brotli is true (those key it, normalised)");
 }
 
 void parse_origin_request_policy(ObjectReader &p, const std::vector<OriginRequestPolicy> &earlier,

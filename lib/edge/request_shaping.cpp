@@ -113,13 +113,15 @@ bool always_forwarded(std::string_view name, core::Method method) {
     return iequals(name, "authorization") && !core::method_is_safe(method);
 }
 
-// The Accept-Encoding value sent to the origin ("" for none); nullopt: Accept-Encoding is
-// treated as any other header (caching compressed objects is off in the cache policy).
+// The Accept-Encoding value sent to the origin; nullopt: Accept-Encoding is treated as any
+// other header (caching compressed objects is off in the cache policy). Viewers without a
+// usable coding share one key, and the object stored under it must suit every one of them
+// (one that sent "deflate" as much as one that sent nothing): the origin is asked for
+// "identity".
 std::optional<std::string_view> origin_accept_encoding(const core::HeaderMap &h,
                                                        const CacheKeySpec &k) {
-    if (k.legacy_accept_encoding) return normalized_accept_encoding(h, true, false);
-    if (!k.accept_encoding_gzip && !k.accept_encoding_brotli) return std::nullopt;
-    if (!h.contains("accept-encoding")) return std::string_view{};
+    if (!k.legacy_accept_encoding && !k.accept_encoding_gzip && !k.accept_encoding_brotli)
+        return std::nullopt;
     std::string_view ae =
         normalized_accept_encoding(h, k.accept_encoding_gzip, k.accept_encoding_brotli);
     return ae.empty() ? std::string_view("identity") : ae;
@@ -345,8 +347,7 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
             continue;
         out.headers.add(name, value);
     }
-    if (accept_encoding && !accept_encoding->empty())
-        out.headers.add("Accept-Encoding", *accept_encoding);
+    if (accept_encoding) out.headers.add("Accept-Encoding", *accept_encoding);
     std::string cookies = selected_cookies(v, shape.key.cookies, &shape.forward.cookies);
     if (!cookies.empty()) out.headers.add("Cookie", cookies);
     if (!in.client_ip.empty()) {

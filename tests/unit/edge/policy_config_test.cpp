@@ -437,6 +437,12 @@ TEST_CASE("edge/policy_config: policy mistakes are errors naming the JSON path")
            "[]"}},
          "cache_policy[0].parameters_in_cache_key_and_forwarded_to_origin.headers_config."
          "headers.item: unknown key"},
+        {{{"/cache_policy/0/parameters_in_cache_key_and_forwarded_to_origin/headers_config/"
+           "headers/items",
+           R"(["X-Device", "accept-encoding"])"}},
+         "cache_policy[0].parameters_in_cache_key_and_forwarded_to_origin.headers_config: must "
+         "not list Accept-Encoding while enable_accept_encoding_gzip or "
+         "enable_accept_encoding_brotli is true (those key it, normalised)"},
         // Origin request policies.
         {{{"/origin_request_policy/0/headers_config/header_behavior", "\"all\""}},
          "origin_request_policy[0].headers_config.header_behavior: must be one of \"none\", "

@@ -235,7 +235,7 @@ TEST_CASE("edge/request_shaping: cached compressed objects key and forward the n
     CHECK(same_key(with("deflate"), request("GET", "/p"), b));
     CHECK(field(origin_request(with("gzip, deflate, br"), b), "Accept-Encoding") == "br,gzip");
     CHECK(field(origin_request(with("deflate"), b), "Accept-Encoding") == "identity");
-    CHECK_FALSE(field(origin_request(request("GET", "/p"), b), "Accept-Encoding"));
+    CHECK(field(origin_request(request("GET", "/p"), b), "Accept-Encoding") == "identity");
 }
 
 TEST_CASE("edge/request_shaping: without compressed objects Accept-Encoding is an ordinary "
