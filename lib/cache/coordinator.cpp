@@ -9,9 +9,14 @@ using core::Buffer;
 using core::BufferSlice;
 using core::Ref;
 
+Fill::Registration Fill::registration_for(const CacheKey &key) {
+    return {key.hash.low64, size_t(key.hash.high64 % Coordinator::shard_count), false};
+}
+
 Fill::Fill(Coordinator *owner, const CacheKey &key)
-    : owner_(owner ? Ref<Coordinator>::share(owner) : nullptr), key_(key.text),
-      slot_(key.hash.low64), shard_(key.hash.high64 % Coordinator::shard_count) {}
+    : owner_(owner ? Ref<Coordinator>::share(owner) : nullptr), main_(registration_for(key)) {
+    main_.registered = owner != nullptr;
+}
 
 Fill::~Fill() = default;
 
@@ -26,6 +31,21 @@ void Fill::publish_head(Ref<Buffer> head, uint16_t status, std::optional<uint64_
         head_.times = times;
     }
     wake();
+}
+
+void Fill::publish_variant_head(Ref<Buffer> head, uint16_t status, std::optional<uint64_t> length,
+                                const StoredTimes &times, std::string_view vary,
+                                const CacheKey &variant_key) {
+    if (owner_ && !variant_.registered) {
+        variant_ = registration_for(variant_key);
+        owner_->add_registration(this, variant_, variant_key.text);
+    }
+    {
+        std::lock_guard lock(mu_);
+        head_.vary.assign(vary);
+        head_.variant_key = variant_key.text;
+    }
+    publish_head(std::move(head), status, length, times);
 }
 
 void Fill::publish_body(const BufferSlice &bytes) {
@@ -102,21 +122,35 @@ Coordinator::Joined Coordinator::join(const CacheKey &key) {
     std::lock_guard lock(s.mu);
     auto it = s.fills.find(key.hash.low64);
     if (it != s.fills.end()) {
-        if (it->second->key_ == key.text) return {it->second, false};
+        if (it->second.key == key.text) return {it->second.fill, false};
         // A different key with the same slot: lead without collapsing.
         return {Ref<Fill>::adopt(new Fill(nullptr, key)), true};
     }
     Ref<Fill> f = Ref<Fill>::adopt(new Fill(this, key));
-    s.fills.emplace(key.hash.low64, f);
+    s.fills.emplace(key.hash.low64, Entry{f, key.text});
     return {std::move(f), true};
 }
 
-void Coordinator::forget(Fill *f) noexcept {
-    Ref<Fill> dropped; // released after the lock
-    Shard &s = shards_[f->shard_];
+bool Coordinator::add_registration(Fill *f, Fill::Registration &r, const std::string &key) {
+    Shard &s = shards_[r.shard];
     std::lock_guard lock(s.mu);
-    auto it = s.fills.find(f->slot_);
-    if (it != s.fills.end() && it->second.get() == f) {
+    r.registered = s.fills.emplace(r.slot, Entry{Ref<Fill>::share(f), key}).second;
+    return r.registered;
+}
+
+void Coordinator::forget(Fill *f) noexcept {
+    forget(f, f->main_);
+    forget(f, f->variant_);
+}
+
+void Coordinator::forget(Fill *f, Fill::Registration &r) noexcept {
+    if (!r.registered) return;
+    r.registered = false;
+    Entry dropped; // released after the lock
+    Shard &s = shards_[r.shard];
+    std::lock_guard lock(s.mu);
+    auto it = s.fills.find(r.slot);
+    if (it != s.fills.end() && it->second.fill.get() == f) {
         dropped = std::move(it->second);
         s.fills.erase(it);
     }
@@ -126,7 +160,7 @@ bool Coordinator::busy(const CacheKey &key) const noexcept {
     const Shard &s = shards_[key.hash.high64 % shard_count];
     std::lock_guard lock(s.mu);
     auto it = s.fills.find(key.hash.low64);
-    return it != s.fills.end() && it->second->key_ == key.text;
+    return it != s.fills.end() && it->second.key == key.text;
 }
 
 size_t Coordinator::in_flight() const noexcept {

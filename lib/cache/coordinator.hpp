@@ -6,7 +6,12 @@
 // - released: the response cannot be shared (not storable): waiters fetch for themselves,
 //   all at once, not one by one;
 // - failed: the fetch died; waiters that never saw a head fetch for themselves, those
-//   already streaming end their responses cut short.
+//   already streaming end their responses cut short;
+// - abandoned: the leader went away before the head arrived (its viewer left): the waiters
+//   elect a new leader among themselves by joining again.
+// A response that varies (Vary) is published with its field list and the leader's variant
+// key, and the fill is also registered under that key: each waiter checks that the variant is
+// its own, and later requests for that variant join the same fill.
 // Knows nothing of HTTP or loops: waiters are woken through FillWaiter on the leader's thread
 // and hand over to their own. Thread-safe: one coordinator serves every runtime sharing a store.
 #pragma once
@@ -19,6 +24,8 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,7 +33,7 @@ namespace perch::cache {
 
 class Coordinator;
 
-enum class FillState : uint8_t { pending, streaming, complete, released, failed };
+enum class FillState : uint8_t { pending, streaming, complete, released, failed, abandoned };
 
 class FillWaiter : public core::RefCounted<FillWaiter> {
 public:
@@ -45,6 +52,11 @@ public:
     // the body length if announced, and the stored times (for Age).
     void publish_head(core::Ref<core::Buffer> head, uint16_t status, std::optional<uint64_t> length,
                       const StoredTimes &times);
+    // The same for a response stored as a variant: `vary` is its field list, `variant_key`
+    // the key it is stored under. Also registers the fill under `variant_key`.
+    void publish_variant_head(core::Ref<core::Buffer> head, uint16_t status,
+                              std::optional<uint64_t> length, const StoredTimes &times,
+                              std::string_view vary, const CacheKey &variant_key);
     // Body bytes, in order. Small pieces are copied together; larger ones are shared.
     void publish_body(const core::BufferSlice &bytes);
     // Ends the fill (complete, released or failed) and leaves the coordinator: later requests
@@ -62,6 +74,8 @@ public:
         uint16_t status = 0;
         std::optional<uint64_t> length;
         StoredTimes times;
+        std::string vary;        // a variant's field list ("" when the response does not vary)
+        std::string variant_key; // the key the variant is stored under
     };
     Head head() const;
     // Copies up to `max` body pieces starting at piece `index` into `out`; returns how many.
@@ -74,10 +88,17 @@ private:
     Fill(Coordinator *owner, const CacheKey &key);
     void wake();
 
+    // Where the coordinator holds this fill: under its key, and under a variant's key
+    // (used by the leader's thread only).
+    struct Registration {
+        uint64_t slot = 0;
+        size_t shard = 0;
+        bool registered = false;
+    };
+    static Registration registration_for(const CacheKey &key);
+
     core::Ref<Coordinator> owner_; // null when not registered (hash collision)
-    std::string key_;
-    uint64_t slot_ = 0;
-    size_t shard_ = 0;
+    Registration main_, variant_;
     mutable std::mutex mu_;
     Head head_;
     std::vector<core::BufferSlice> pieces_;
@@ -100,13 +121,19 @@ public:
 
 private:
     friend class Fill;
+    // Registers `f` under `r` too, unless another fill holds its slot.
+    bool add_registration(Fill *f, Fill::Registration &r, const std::string &key);
     void forget(Fill *f) noexcept;
+    void forget(Fill *f, Fill::Registration &r) noexcept;
 
     static constexpr size_t shard_count = 16;
+    struct Entry {
+        core::Ref<Fill> fill; // a reference until the leader ends it
+        std::string key;      // the key it is registered under (compared in full)
+    };
     struct Shard {
         mutable std::mutex mu;
-        // XXH128 low64 -> the fill in flight (a reference until the leader ends it)
-        std::unordered_map<uint64_t, core::Ref<Fill>> fills;
+        std::unordered_map<uint64_t, Entry> fills; // XXH128 low64 -> the fill in flight
     };
     std::array<Shard, shard_count> shards_;
 };

@@ -81,6 +81,7 @@ void Transaction::reset() noexcept {
     body_length_.reset();
     refreshed_.reset();
     times_ = {};
+    vary_.clear();
 }
 
 void Transaction::start(const core::RequestHead &req, bool has_body,
@@ -192,18 +193,23 @@ void Transaction::lookup_and_route() {
         if (!background_ && req_->headers.contains("cache-control") &&
             http::parse_cache_control(req_->headers.joined("cache-control")).only_if_cached)
             return respond_generated(504, "The object is not in the cache (only-if-cached).");
-        // Collapse with a fetch in flight for this key, or lead one (error pages and
-        // requests with bodies are fetched alone).
-        if (!no_collapse_ && !forwarding_body_ && override_status_ == 0) {
-            cache::Coordinator::Joined j = rt_.coordinator().join(key_);
-            if (!j.leader && background_) { // a fetch is in flight already
-                viewer_done_ = true;
-                return maybe_finish();
-            }
-            if (!j.leader) return follow_fill(std::move(j.fill));
-            fill_ = std::move(j.fill);
-            fill_leader_ = true;
+        return join_or_fetch();
+    }
+    fetch_from_origin();
+}
+
+void Transaction::join_or_fetch() {
+    // Collapse with a fetch in flight for this key, or lead one (error pages and requests
+    // with bodies are fetched alone).
+    if (!no_collapse_ && !forwarding_body_ && override_status_ == 0) {
+        cache::Coordinator::Joined j = rt_.coordinator().join(key_);
+        if (!j.leader && background_) { // a fetch is in flight already
+            viewer_done_ = true;
+            return maybe_finish();
         }
+        if (!j.leader) return follow_fill(std::move(j.fill));
+        fill_ = std::move(j.fill);
+        fill_leader_ = true;
     }
     fetch_from_origin();
 }
@@ -307,10 +313,10 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         if (dec.store) {
             if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
             times_ = cache::stored_times(dec, response_time_);
-            std::string vary = vary_field_list(head.headers);
-            if (!vary.empty()) {
+            vary_ = vary_field_list(head.headers);
+            if (!vary_.empty()) {
                 varies = true;
-                store_as_variant(vary);
+                store_as_variant(vary_);
             }
             writer_ = rt_.store().begin_insert(key_, info.no_body ? std::optional<uint64_t>(0)
                                                                   : info.content_length);
@@ -328,10 +334,15 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     origin_body_ = !info.no_body;
     if (fill_leader_) {
         // Waiters share what is stored; a custom error response is looked up again by each.
-        if (!writer_ || varies) {
+        if (!writer_) {
             leave_fill(cache::FillState::released);
         } else if (!cer) {
-            fill_->publish_head(Buffer::copy_of(head_text_), head.status, origin_length_, times_);
+            if (varies)
+                fill_->publish_variant_head(Buffer::copy_of(head_text_), head.status,
+                                            origin_length_, times_, vary_, key_);
+            else
+                fill_->publish_head(Buffer::copy_of(head_text_), head.status, origin_length_,
+                                    times_);
             fill_streaming_ = true;
         }
     }
@@ -756,6 +767,8 @@ void Transaction::cancel() {
     // Waiters are streaming this response: finish it for them.
     if (fetch_ && origin_body_ && fill_leader_ && fill_streaming_ && fill_->has_waiters())
         detach_fetch();
+    // Waiters still wait for a head that will not come: they elect a new leader.
+    if (fetch_ && fill_leader_ && origin_status_ == 0) leave_fill(cache::FillState::abandoned);
     if (fetch_) {
         origin::Fetch *f = std::exchange(fetch_, nullptr);
         f->cancel();

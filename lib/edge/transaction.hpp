@@ -63,6 +63,8 @@ private:
     void viewer_request();
     bool viewer_policy();
     void lookup_and_route();
+    // Follows the fill in flight for key_, or leads one and fetches (or just fetches).
+    void join_or_fetch();
     // Fetches from the origin; a stale_ object with validators is revalidated.
     void fetch_from_origin();
     // Builds origin_req_ for the request being served (also what Vary is evaluated on).
@@ -96,6 +98,9 @@ private:
     // a follower streams it from there.
     void follow_fill(core::Ref<cache::Fill> fill);
     void start_fill_stream(const cache::Fill::Head &head);
+    // A follower of a fill whose response varies: whether the variant is this request's; if
+    // not, key_ becomes this request's variant key.
+    bool wants_variant(const cache::Fill::Head &head);
     void pump_fill();
     // Leader: ends the fill (`how`); follower: stops waiting on it.
     void leave_fill(cache::FillState how) noexcept;
@@ -146,6 +151,7 @@ private:
     core::Ref<core::Buffer> head_buf_;
     core::Ref<core::Buffer> viewer_tail_; // small origin pieces copied together (compact_slice)
     std::string etag_, last_modified_;    // validators of the response being stored
+    std::string vary_;                    // its Vary field list ("" when it does not vary)
     std::optional<uint64_t> body_length_; // viewer request body length
     core::UnixMillis now_ = 0;            // the request's clock reading, refreshed on origin events
     core::UnixMillis request_time_ = 0, response_time_ = 0;

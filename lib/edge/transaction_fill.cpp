@@ -4,6 +4,8 @@
 #include "edge/fill_wake.hpp"
 #include "edge/runtime.hpp"
 #include "edge/transaction.hpp"
+#include "edge/vary.hpp"
+#include "cache/policy.hpp"
 
 namespace perch::edge {
 
@@ -32,6 +34,16 @@ void Transaction::on_fill_changed() {
     if (!fill_ || fill_leader_ || !active_) return;
     if (fill_streaming_) return pump_fill();
     cache::Fill::Head h = fill_->head();
+    if (!h.vary.empty() && !wants_variant(h)) {
+        // Another variant (streaming or done): this request's own may be stored, or in
+        // flight, already; requests for it collapse with each other.
+        leave_fill(cache::FillState::released);
+        now_ = rt_.now();
+        if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_);
+            obj && cache::is_fresh(obj->times, now_))
+            return serve_object(obj, CacheResult::hit);
+        return join_or_fetch();
+    }
     switch (h.state) {
     case cache::FillState::pending:
         return;
@@ -48,7 +60,20 @@ void Transaction::on_fill_changed() {
         leave_fill(h.state);
         no_collapse_ = true;
         return fetch_from_origin();
+    case cache::FillState::abandoned:
+        // The leader left before the head: the first waiter to join again leads.
+        leave_fill(h.state);
+        now_ = rt_.now();
+        return join_or_fetch();
     }
+}
+
+bool Transaction::wants_variant(const cache::Fill::Head &h) {
+    key_.text.resize(base_key_len_);
+    build_origin_request_head();
+    append_variant_suffix(h.vary, origin_req_.headers, key_.text);
+    key_.finalize();
+    return key_.text == h.variant_key;
 }
 
 void Transaction::start_fill_stream(const cache::Fill::Head &h) {

@@ -19,8 +19,9 @@ def start(tmp, fault_origin, proxies, workers=1):
         workers=workers)
 
 
-def get_all(port, path, n, method="GET"):
-    """n concurrent requests on n connections; returns [(status, headers, body, elapsed)]."""
+def get_all(port, path, n, method="GET", fields=lambda i: ""):
+    """n concurrent requests on n connections (request i gets the header lines fields(i));
+    returns [(status, headers, body, elapsed)]."""
     results = [None] * n
     barrier = threading.Barrier(n)
 
@@ -28,7 +29,8 @@ def get_all(port, path, n, method="GET"):
         s = socket.create_connection(("127.0.0.1", port), timeout=20)
         barrier.wait()
         t0 = time.monotonic()
-        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: a\r\n{fields(i)}"
+                  "Connection: close\r\n\r\n".encode())
         data = recv_until_close(s)
         s.close()
         (status, headers, body), = parse_responses(data) if method == "GET" else [
@@ -120,3 +122,30 @@ def test_a_failing_origin_lets_waiters_fetch_for_themselves(tmp, fault_origin, p
     assert 1 <= before <= 5
     get_all(proxy.port, "/truncate/100000?x=1", 1)  # nothing was stored: back to the origin
     assert fault_origin.requests("/truncate/100000") == before + 1
+
+
+def test_concurrent_misses_for_a_varying_object_make_one_request_per_variant(tmp, fault_origin, proxies):
+    # X-Trace reaches the origin (origin request policy) but is not in the cache key: the
+    # origin's Vary: X-Trace splits one key into variants, and each variant collapses.
+    config = {
+        "cache_policy": [{"id": "keyed", "name": "Keyed", "default_ttl": 60,
+                          "parameters_in_cache_key_and_forwarded_to_origin": {
+                              "cookies_config": {"cookie_behavior": "none"},
+                              "headers_config": {"header_behavior": "none"},
+                              "query_strings_config": {"query_string_behavior": "all"}}}],
+        "origin_request_policy": [{"id": "trace", "name": "Trace",
+                                   "cookies_config": {"cookie_behavior": "none"},
+                                   "headers_config": {"header_behavior": "whitelist",
+                                                      "headers": {"items": ["X-Trace"]}},
+                                   "query_strings_config": {"query_string_behavior": "all"}}],
+        "distribution": {
+            "origin": [http_origin("o", fault_origin.port)],
+            "default_cache_behavior": behavior("o", cache_policy_id="keyed",
+                                               origin_request_policy_id="trace")}}
+    proxy = proxies(tmp, config)
+    path = "/slow/600?h=Cache-Control:max-age=60&h=Vary:X-Trace&echo=X-Trace"
+    results = get_all(proxy.port, path, 20, fields=lambda i: f"X-Trace: {'ab'[i % 2]}\r\n")
+    for i, r in enumerate(results):
+        assert (r[0], r[2]) == (200, f"slow {'ab'[i % 2]}\n".encode()), i
+    assert fault_origin.requests("/slow/600") == 2
+    assert sorted(r[1]["x-cache"] for r in results).count("Miss from perch") == 2

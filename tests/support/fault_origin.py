@@ -8,7 +8,8 @@ made to produce on demand.
 Paths:
   /echo...                  200, JSON of the request (method, target, headers, body)
   /status/CODE              that status; headers from ?h=Name:Value (repeatable)
-  /slow/MS...               answer after MS milliseconds
+  /slow/MS...               answer after MS milliseconds ("slow", or "slow V" with V the
+                            value of the request header named by ?echo=)
   /hang...                  read the request, never answer
   /truncate/N               Content-Length 2N, send N bytes, close
   /chunked/N                N bytes in chunks of 1000, chunked encoding
@@ -140,7 +141,10 @@ def handle(conn):
                 respond(conn, code, extra, f"status {code}\n".encode(), head_only)
             elif path.startswith("/slow/"):
                 time.sleep(int(path.split("/")[2]) / 1000)
-                respond(conn, 200, extra, b"slow\n", head_only)
+                body = b"slow\n"
+                if "echo" in query:
+                    body = f"slow {hmap.get(query['echo'][0].lower(), '')}\n".encode()
+                respond(conn, 200, extra, body, head_only)
             elif path.startswith("/hang"):
                 time.sleep(3600)
             elif path.startswith("/truncate/"):
