@@ -1,8 +1,10 @@
 #include "edge/viewer_connection.hpp"
 
 #include "core/ascii.hpp"
+#include "edge/request_shaping.hpp"
 #include "edge/runtime.hpp"
 #include "http/head_writer.hpp"
+#include "http/http_date.hpp"
 
 namespace perch::edge {
 
@@ -354,8 +356,13 @@ size_t ViewerConnection::pending_write_bytes() const noexcept {
 }
 
 void ViewerConnection::reject(uint16_t status, const char *reason) {
-    rt_.log().log(core::LogLevel::info, txn_.request_id(), "rejected request from %s: %u %s",
-                  client_.c_str(), status, reason);
+    // The request's id: its transaction's, or a new one for a request refused before its head
+    // was delivered.
+    char new_id[24];
+    std::string_view id = txn_.request_id();
+    if (id.empty()) id = std::string_view(new_id, rt_.next_request_id(new_id));
+    rt_.log().log(core::LogLevel::info, id, "rejected request from %s: %u %s", client_.c_str(),
+                  status, reason);
     // A response of this request already on the wire cannot be followed by another: cut it.
     // Responses of earlier requests are complete and stay queued ahead of the error.
     bool mid_response = txn_.active() && response_started_;
@@ -374,8 +381,12 @@ void ViewerConnection::reject(uint16_t status, const char *reason) {
     Write *w = take_write();
     http::HeadWriter hw(w->pre);
     hw.status_line(status, {});
+    char date[http::http_date_length];
+    hw.field("Date", std::string_view(date, http::format_http_date(rt_.now(), date)));
     hw.field("Content-Type", "text/plain; charset=utf-8");
     hw.field("Content-Length", body.size());
+    hw.field("Via", via_value);
+    hw.field("X-Request-Id", id);
     hw.field("Connection", "close");
     hw.end();
     w->pre += body;

@@ -1,8 +1,8 @@
 // One viewer connection of the built-in HTTP/1.1 server: reads and parses requests (limits,
 // keep-alive, pipelining answered in order, Expect: 100-continue), runs one Transaction at a
 // time, frames responses (Content-Length, chunked, or close-delimited for HTTP/1.0), and
-// enforces the header, idle and send timeouts. Malformed requests get 400 (or 413, 414, 431,
-// 505) and the connection is closed.
+// enforces the header, idle and send timeouts. Malformed requests get 400 (or 405, 408, 413,
+// 414, 431, 501, 505, each with Via and X-Request-Id) and the connection is closed.
 //
 // The connection frees itself after its stream has closed.
 #pragma once

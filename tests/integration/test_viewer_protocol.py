@@ -1,5 +1,6 @@
 """The built-in HTTP/1.1 server against hostile and unusual viewers: framing, limits,
 pipelining, Expect: 100-continue, timeouts. Raw sockets, so that every byte is the test's."""
+import re
 import socket
 import time
 
@@ -236,4 +237,30 @@ def test_a_transfer_encoding_other_than_chunked_is_refused_even_for_a_cached_obj
     responses = parse_responses(exchange_until_close(proxy.port, req))
     assert [r[0] for r in responses] == [status]
     assert responses[0][1]["connection"] == "close"
+    assert re.fullmatch(r"[0-9a-f]{16}", responses[0][1]["x-request-id"])
     assert proxy.origin.requests("/te-cached") == 1
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + b"b" * 5000 + b"\r\n\r\n", 431),
+    (b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"0\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a\r\n", 408),
+], ids=["414", "431", "400", "408"])
+def test_an_answer_the_connection_gives_itself_has_a_request_id_the_log_names(proxy, data, status):
+    got, headers, _ = one(proxy.port, data)
+    assert got == status
+    rid = headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{16}", rid)
+    assert headers["via"] == "1.1 perch"
+    assert "date" in headers
+    # The line is logged before the answer is sent.
+    lines = [l for l in proxy.output().splitlines() if f"[{rid}]" in l]
+    assert len(lines) == 1, proxy.output()
+    assert re.search(r" info \[%s\] rejected request from 127\.0\.0\.1: %d " % (rid, status), lines[0])
+
+
+def test_rejected_requests_get_distinct_request_ids(proxy):
+    ids = {one(proxy.port, b"\x00 garbage\r\n\r\n")[1]["x-request-id"] for _ in range(3)}
+    assert len(ids) == 3
