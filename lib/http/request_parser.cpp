@@ -165,7 +165,8 @@ int RequestParser::on_headers_complete(llhttp_t *p) {
         // field pass. Whatever llhttp does not frame as chunked is refused too.
         uint16_t status = transfer_coding_status(s.head_.headers);
         if (status == 501) return s.fail(501, "transfer coding other than chunked");
-        if (status != 0 || !chunked) return s.fail(400, "Transfer-Encoding does not end in chunked");
+        if (status != 0 || !chunked)
+            return s.fail(400, "Transfer-Encoding does not end in chunked");
     }
     if (p->flags & F_CONTENT_LENGTH) {
         s.content_length_ = p->content_length;

@@ -617,8 +617,8 @@ TEST_CASE("http/request_parser: chunked in any case and with optional whitespace
     for (const std::string &v : values) {
         CAPTURE(v);
         Harness h;
-        const std::string text =
-            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + v + "\r\n\r\n2\r\nab\r\n0\r\n\r\n";
+        const std::string text = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + v +
+                                 "\r\n\r\n2\r\nab\r\n0\r\n\r\n";
         CHECK(h.feed(text) == text.size());
         CHECK(!h.parser.failure());
         REQUIRE(h.rec.completions == 1);
