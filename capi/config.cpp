@@ -3,6 +3,8 @@
 
 #include "edge/config.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -60,9 +62,11 @@ PERCH_API perch_status perch_config_load_file(perch_config *c, const char *path)
     if (!valid(c)) return PERCH_E_INVALID_HANDLE;
     if (!path) return PERCH_E_INVALID_ARGUMENT;
     return guarded([&] {
+        errno = 0;
         std::ifstream in(path, std::ios::binary);
         if (!in) {
             c->last_error = std::string(path) + ": cannot read the file";
+            if (errno) c->last_error += std::string(": ") + std::strerror(errno);
             return PERCH_E_IO;
         }
         std::ostringstream text;

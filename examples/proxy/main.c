@@ -8,7 +8,9 @@
  * perch.workers threads each run a libuv loop with a perch runtime listening on the configured
  * addresses (SO_REUSEPORT spreads connections); they share one cache. SIGTERM or SIGINT stop
  * accepting and let responses in flight finish (perch.shutdown_timeout), then the process
- * exits 0. A second signal exits at once with status 1. Bad configuration: exit status 2.
+ * exits 0. A second signal exits at once with status 1. Bad or unreadable configuration: exit
+ * status 2; cannot start: 1. Those errors are printed as "perch-proxy: error: ..."; everything
+ * later goes through log_line().
  * With perch.admin, worker 0 also serves the admin endpoint (POST /invalidations).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -79,6 +81,14 @@ static void log_line(void *user, int32_t level, const char *id, size_t id_len, c
 
 static void say(int32_t level, const char *msg) {
     log_line(NULL, level, NULL, 0, msg, strlen(msg));
+}
+
+/* Before the log is set up (configuration, startup): one line on stderr. */
+static void fail_line(const char *what, const char *detail) {
+    if (detail)
+        fprintf(stderr, "perch-proxy: error: %s: %s\n", what, detail);
+    else
+        fprintf(stderr, "perch-proxy: error: %s\n", what);
 }
 
 /* ---- worker threads ----------------------------------------------------------------------- */
@@ -251,11 +261,18 @@ int main(int argc, char **argv) {
     uv_mutex_init(&g_log_mutex);
     uv_mutex_init(&g_done_mutex);
 
-    if (perch_config_create(&g_config) != PERCH_OK) return 1;
+    if (perch_config_create(&g_config) != PERCH_OK) {
+        fail_line("out of memory", NULL);
+        return 1;
+    }
     perch_status st = perch_config_load_file(g_config, config_path);
     if (st != PERCH_OK) {
-        fprintf(stderr, "perch-proxy: %s: %s\n", config_path, perch_config_last_error(g_config));
-        return st == PERCH_E_IO ? 1 : 2;
+        /* A file that cannot be read is a bad configuration too; its message names it. */
+        if (st == PERCH_E_IO)
+            fail_line(perch_config_last_error(g_config), NULL);
+        else
+            fail_line(config_path, perch_config_last_error(g_config));
+        return 2;
     }
     if (check_only) {
         printf("%s: configuration is valid\n%s", config_path, perch_config_describe(g_config));
@@ -263,10 +280,16 @@ int main(int argc, char **argv) {
         return 0;
     }
 
-    if (perch_cache_create(g_config, NULL, &g_cache) != PERCH_OK) return 1;
+    if ((st = perch_cache_create(g_config, NULL, &g_cache)) != PERCH_OK) {
+        fail_line("cannot create the cache", perch_strerror(st));
+        return 1;
+    }
     g_worker_count = perch_config_workers(g_config);
     g_workers = calloc(g_worker_count, sizeof *g_workers);
-    if (!g_workers) return 1;
+    if (!g_workers) {
+        fail_line("out of memory", NULL);
+        return 1;
+    }
 
     uv_loop_t *loop = uv_default_loop();
     uv_async_init(loop, &g_worker_done, on_worker_done);
@@ -284,7 +307,7 @@ int main(int argc, char **argv) {
         uv_thread_create(&w->thread, worker_main, w);
         uv_sem_wait(&w->started);
         if (w->start_status != PERCH_OK && !failed) {
-            fprintf(stderr, "perch-proxy: cannot start: %s\n", w->start_error);
+            fail_line("cannot start", w->start_error);
             failed = 1;
         }
     }

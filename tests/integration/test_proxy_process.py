@@ -1,4 +1,5 @@
-"""perch-proxy as a process: config checking, graceful stop, TLS on both sides."""
+"""perch-proxy as a process: config checking, startup errors, graceful stop, TLS on both
+sides."""
 import os
 import signal
 import ssl
@@ -39,6 +40,18 @@ def test_a_bad_config_exits_2_naming_the_json_path(tmp, text, message):
         r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
         assert r.returncode == 2
         assert message in r.stderr
+        # Leveled like every other line: "perch-proxy: error: FILE: PATH: reason".
+        assert r.stderr.startswith(f"perch-proxy: error: {path}: {message}"), r.stderr
+        assert r.stdout == ""
+
+
+def test_a_missing_config_file_exits_2_like_a_bad_one(tmp):
+    path = os.path.join(tmp, "absent.json")
+    for mode in ("--check-config", "--config"):
+        r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2
+        assert r.stderr == (f"perch-proxy: error: {path}: cannot read the file: "
+                            "No such file or directory\n")
 
 
 def test_a_listen_address_in_use_fails_to_start_with_a_clear_error(tmp, fault_origin):
@@ -57,6 +70,7 @@ def test_a_listen_address_in_use_fails_to_start_with_a_clear_error(tmp, fault_or
     busy.close()
     assert r.returncode == 1
     assert "Address already in use" in r.stderr or "address already in use" in r.stderr
+    assert r.stderr.startswith("perch-proxy: error: cannot start: ")
 
 
 def test_sigterm_lets_an_in_flight_response_finish_then_exits_0(tmp, fault_origin, proxies):
