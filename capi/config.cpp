@@ -107,3 +107,9 @@ extern "C" PERCH_API const char *perch_config_describe(const perch_config *c) {
     if (!valid(c) || !c->deployment) return "";
     return c->deployment->describe().c_str();
 }
+
+extern "C" PERCH_API const char *perch_config_listen_url(const perch_config *c, uint32_t index) {
+    if (!valid(c) || !c->deployment) return nullptr;
+    const auto &listen = c->deployment->config().perch.listen;
+    return index < listen.size() ? listen[index].text.c_str() : nullptr;
+}

@@ -6,22 +6,28 @@
  *   perch-proxy --check-config FILE
  *
  * perch.workers threads each run a libuv loop with a perch runtime listening on the configured
- * addresses (SO_REUSEPORT spreads connections); they share one cache. SIGTERM or SIGINT stop
- * accepting and let responses in flight finish (perch.shutdown_timeout), then the process
- * exits 0. A second signal exits at once with status 1. Bad or unreadable configuration: exit
- * status 2; cannot start: 1. Those errors are printed as "perch-proxy: error: ..."; everything
- * later goes through log_line().
+ * addresses (SO_REUSEPORT spreads connections); they share one cache. An address another
+ * process already listens on is refused at startup, so that two proxies never split its
+ * traffic. SIGTERM or SIGINT stop accepting and let responses in flight finish
+ * (perch.shutdown_timeout), then the process exits 0. A second signal exits at once with
+ * status 1. Bad or unreadable configuration: exit status 2; cannot start: 1. Those errors
+ * are printed as "perch-proxy: error: ..."; everything later goes through log_line().
  * With perch.admin, worker 0 also serves the admin endpoint (POST /invalidations).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <perch/perch.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 typedef struct worker {
@@ -89,6 +95,68 @@ static void fail_line(const char *what, const char *detail) {
         fprintf(stderr, "perch-proxy: error: %s: %s\n", what, detail);
     else
         fprintf(stderr, "perch-proxy: error: %s\n", what);
+}
+
+/* ---- startup: is a listen address free? ---------------------------------------------------- */
+
+/* Binds url's address (a perch.listen entry, already validated: "http://HOST:PORT", HOST
+ * numeric, bracketed IPv6 or localhost) once without SO_REUSEPORT, then closes the socket. The
+ * workers' listeners set SO_REUSEPORT so that they can share the port; this bind fails if any
+ * socket already listens there, which before the workers start means another process.
+ * SO_REUSEADDR keeps connections of an earlier run in TIME_WAIT from counting.
+ * Returns 0, or the errno of the failed bind (EADDRINUSE: another process listens). */
+static int probe_listen_address(const char *url) {
+    const char *p = strstr(url, "://");
+    if (!p) return EINVAL;
+    p += 3;
+    char host[64];
+    const char *end = *p == '[' ? strchr(p, ']') : strrchr(p, ':');
+    if (*p == '[') p++;
+    if (!end || end < p || (size_t)(end - p) >= sizeof host) return EINVAL;
+    memcpy(host, p, (size_t)(end - p));
+    host[end - p] = 0;
+    long port = atol(strrchr(end, ':') + 1);
+    if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1"); /* as perch binds it */
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        len = sizeof *v6;
+    } else {
+        return EINVAL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) return errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* Whether every perch.listen address is free of other processes; prints the first that is
+ * not. Other bind errors are left to the workers, which report them as they listen. */
+static int listen_addresses_free(void) {
+    const char *url;
+    for (uint32_t i = 0; (url = perch_config_listen_url(g_config, i)) != NULL; ++i) {
+        if (probe_listen_address(url) == EADDRINUSE) {
+            char what[320];
+            snprintf(what, sizeof what, "cannot start: %s", url);
+            fail_line(what, "address already in use (another process listens there)");
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* ---- worker threads ----------------------------------------------------------------------- */
@@ -280,6 +348,7 @@ int main(int argc, char **argv) {
         return 0;
     }
 
+    if (!listen_addresses_free()) return 1;
     if ((st = perch_cache_create(g_config, NULL, &g_cache)) != PERCH_OK) {
         fail_line("cannot create the cache", perch_strerror(st));
         return 1;

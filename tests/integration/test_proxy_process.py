@@ -1,5 +1,6 @@
 """perch-proxy as a process: config checking, startup errors, graceful stop, TLS on both
 sides."""
+import json
 import os
 import signal
 import ssl
@@ -70,7 +71,39 @@ def test_a_listen_address_in_use_fails_to_start_with_a_clear_error(tmp, fault_or
     busy.close()
     assert r.returncode == 1
     assert "Address already in use" in r.stderr or "address already in use" in r.stderr
-    assert r.stderr.startswith("perch-proxy: error: cannot start: ")
+    assert r.stderr.startswith(f"perch-proxy: error: cannot start: http://127.0.0.1:{port}: ")
+
+
+def test_a_second_proxy_on_a_port_the_first_serves_refuses_to_start(tmp, fault_origin, proxies):
+    # Both would bind with SO_REUSEPORT and split the traffic; the second must refuse.
+    config = {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                               "default_cache_behavior": behavior("o")}}
+    first = proxies(tmp, config, workers=2)  # its own workers do share the port
+    second = write(tmp, "second.json", json.dumps(dict(config, perch={
+        "listen": [f"http://127.0.0.1:{first.port}"], "workers": 1})))
+    start = time.monotonic()
+    r = subprocess.run([PROXY_BIN, "--config", second], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert time.monotonic() - start < 5
+    assert r.stderr == (f"perch-proxy: error: cannot start: http://127.0.0.1:{first.port}: "
+                        "address already in use (another process listens there)\n")
+    assert "serving" not in r.stdout
+    for i in range(6):  # every connection reaches the first proxy
+        assert first.get(f"/after-second/{i}")[0] == 200
+    assert first.proc.poll() is None
+
+
+def test_a_proxy_restarted_on_its_port_starts_despite_connections_in_time_wait(tmp, fault_origin, proxies):
+    port = free_port()
+    config = {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                               "default_cache_behavior": behavior("o")},
+              "perch": {"listen": [f"http://127.0.0.1:{port}"]}}
+    first = proxies(tmp, config, name="first")
+    for i in range(3):  # closed by the proxy (Connection: close): TIME_WAIT on its side
+        assert first.request("GET", f"/tw/{i}", headers={"Connection": "close"})[0] == 200
+    assert first.stop() == 0
+    again = proxies(tmp, config, name="again")
+    assert again.get("/tw/again")[0] == 200
 
 
 def test_sigterm_lets_an_in_flight_response_finish_then_exits_0(tmp, fault_origin, proxies):
