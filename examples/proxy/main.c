@@ -159,6 +159,23 @@ static int listen_addresses_free(void) {
     return 1;
 }
 
+/* n bytes in the largest unit that keeps at least 1 of it, to about three digits:
+ * "512 B", "1.50 KiB", "12.3 MiB", "640 MiB". */
+static void format_bytes(uint64_t n, char *out, size_t len) {
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024) {
+        snprintf(out, len, "%llu B", (unsigned long long)n);
+        return;
+    }
+    double v = (double)n / 1024.0;
+    int u = 0;
+    while (v >= 1023.5 && u < 3) { /* 1023.5 would print as 1024 */
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(out, len, v < 9.995 ? "%.2f %s" : v < 99.95 ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
 /* ---- worker threads ----------------------------------------------------------------------- */
 
 static void on_worker_shutdown(perch_runtime *rt, void *user) {
@@ -238,13 +255,16 @@ static void print_stats(void) {
     c.struct_size = sizeof c;
     perch_cache_get_stats(g_cache, &c);
     double served = (double)(total.hits + total.misses);
-    char line[256];
+    char out[32], used[32], budget[32], line[256];
+    format_bytes(total.bytes_out, out, sizeof out);
+    format_bytes(c.bytes_used, used, sizeof used);
+    format_bytes(c.bytes_budget, budget, sizeof budget);
     snprintf(line, sizeof line,
-             "stats: %llu requests, hit ratio %.1f%%, %.1f MiB out, %llu connections, "
-             "cache %llu objects %.1f/%.0f MiB",
+             "stats: %llu requests, hit ratio %.1f%%, %s out, %llu connections, "
+             "cache %llu objects, %s of %s",
              (unsigned long long)total.requests, served > 0 ? 100.0 * total.hits / served : 0.0,
-             total.bytes_out / 1048576.0, (unsigned long long)total.connections_active,
-             (unsigned long long)c.entries, c.bytes_used / 1048576.0, c.bytes_budget / 1048576.0);
+             out, (unsigned long long)total.connections_active, (unsigned long long)c.entries, used,
+             budget);
     say(PERCH_LOG_INFO, line);
 }
 

@@ -1,7 +1,8 @@
-"""perch-proxy as a process: config checking, startup errors, graceful stop, TLS on both
-sides."""
+"""perch-proxy as a process: config checking, startup errors, the stats line, graceful stop,
+TLS on both sides."""
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -11,7 +12,7 @@ import http.client
 
 import pytest
 
-from perchtest import PROXY_BIN, behavior, free_port, http_origin, wait_for_port
+from perchtest import PROXY_BIN, behavior, free_port, http_origin, raw_exchange, wait_for_port
 
 
 def write(tmp, name, text):
@@ -216,3 +217,28 @@ def test_an_https_origin_is_verified_against_its_ca(tmp, nginx_origins, proxies)
                      name="untrusting")
     status, headers, _ = proxy2.get("/s.txt")
     assert status == 502
+
+
+def stats_line(proxy, pattern, timeout=5.0):
+    """The first stats line of the proxy matching `pattern` (a regex), waiting up to `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in proxy.output().splitlines():
+            if " info stats: " in line and re.search(pattern, line):
+                return line
+        assert time.monotonic() < deadline, proxy.output()
+        time.sleep(0.1)
+
+
+def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                                           "default_cache_behavior": behavior("o", default_ttl=60)}},
+                    stats_interval=1)
+    sent = sum(len(raw_exchange(proxy.port, b"GET /small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+               for _ in range(10))
+    assert 1024 < sent < 10 * 1024  # a few KiB went out: "0.0 MiB" would say nothing
+    line = stats_line(proxy, r"stats: 10 requests")
+    m = re.search(r"stats: 10 requests, hit ratio 90\.0%, ([\d.]+) KiB out, \d+ connections, "
+                  r"cache 1 objects, \d+(\.\d+)? (B|KiB) of 256 MiB$", line)
+    assert m, line
+    assert abs(float(m.group(1)) * 1024 - sent) < 0.01 * sent

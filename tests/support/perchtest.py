@@ -152,7 +152,7 @@ def behavior(target, methods=("GET", "HEAD"), **extra):
 class Proxy:
     """perch-proxy serving a config dict; port chosen here unless perch.listen is given."""
 
-    def __init__(self, tmp, config, workers=1, log_level="info", name="perch"):
+    def __init__(self, tmp, config, workers=1, log_level="info", name="perch", stats_interval=0):
         self.tmp = tmp
         config = json.loads(json.dumps(config))
         p = config.setdefault("perch", {})
@@ -168,7 +168,7 @@ class Proxy:
         self.log_path = os.path.join(tmp, f"{name}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([PROXY_BIN, "--config", self.config_path, "--log-level",
-                                      log_level, "--stats-interval", "0"],
+                                      log_level, "--stats-interval", str(stats_interval)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.proc)
 
