@@ -219,17 +219,6 @@ def test_an_https_origin_is_verified_against_its_ca(tmp, nginx_origins, proxies)
     assert status == 502
 
 
-def stats_line(proxy, pattern, timeout=5.0):
-    """The first stats line of the proxy matching `pattern` (a regex), waiting up to `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for line in proxy.output().splitlines():
-            if " info stats: " in line and re.search(pattern, line):
-                return line
-        assert time.monotonic() < deadline, proxy.output()
-        time.sleep(0.1)
-
-
 def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, fault_origin, proxies):
     proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
                                            "default_cache_behavior": behavior("o", default_ttl=60)}},
@@ -237,7 +226,7 @@ def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, faul
     sent = sum(len(raw_exchange(proxy.port, b"GET /small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
                for _ in range(10))
     assert 1024 < sent < 10 * 1024  # a few KiB went out: "0.0 MiB" would say nothing
-    line = stats_line(proxy, r"stats: 10 requests")
+    line = proxy.wait_for_line(r" info stats: 10 requests")
     m = re.search(r"stats: 10 requests, hit ratio 90\.0%, ([\d.]+) KiB out, \d+ connections, "
                   r"cache 1 objects, \d+(\.\d+)? (B|KiB) of 256 MiB$", line)
     assert m, line

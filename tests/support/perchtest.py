@@ -3,6 +3,7 @@ nginx, the scripted fault origin) started and stopped by the tests, and small HT
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -187,6 +188,17 @@ class Proxy:
         self.log.flush()
         with open(self.log_path) as f:
             return f.read()
+
+    def wait_for_line(self, pattern, timeout=5.0):
+        """The first line of the proxy's output matching regex `pattern`, waiting up to
+        `timeout` seconds for it (AssertionError with the output if none comes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.output().splitlines():
+                if re.search(pattern, line):
+                    return line
+            assert time.monotonic() < deadline, self.output()
+            time.sleep(0.05)
 
     def stop(self, timeout=15):
         if self.proc.poll() is None:
