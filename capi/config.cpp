@@ -3,6 +3,8 @@
 
 #include "edge/config.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -60,9 +62,11 @@ PERCH_API perch_status perch_config_load_file(perch_config *c, const char *path)
     if (!valid(c)) return PERCH_E_INVALID_HANDLE;
     if (!path) return PERCH_E_INVALID_ARGUMENT;
     return guarded([&] {
+        errno = 0;
         std::ifstream in(path, std::ios::binary);
         if (!in) {
             c->last_error = std::string(path) + ": cannot read the file";
+            if (errno) c->last_error += std::string(": ") + std::strerror(errno);
             return PERCH_E_IO;
         }
         std::ostringstream text;
@@ -102,4 +106,10 @@ PERCH_API uint32_t perch_config_shutdown_timeout_ms(const perch_config *c) {
 extern "C" PERCH_API const char *perch_config_describe(const perch_config *c) {
     if (!valid(c) || !c->deployment) return "";
     return c->deployment->describe().c_str();
+}
+
+extern "C" PERCH_API const char *perch_config_listen_url(const perch_config *c, uint32_t index) {
+    if (!valid(c) || !c->deployment) return nullptr;
+    const auto &listen = c->deployment->config().perch.listen;
+    return index < listen.size() ? listen[index].text.c_str() : nullptr;
 }

@@ -6,20 +6,28 @@
  *   perch-proxy --check-config FILE
  *
  * perch.workers threads each run a libuv loop with a perch runtime listening on the configured
- * addresses (SO_REUSEPORT spreads connections); they share one cache. SIGTERM or SIGINT stop
- * accepting and let responses in flight finish (perch.shutdown_timeout), then the process
- * exits 0. A second signal exits at once with status 1. Bad configuration: exit status 2.
+ * addresses (SO_REUSEPORT spreads connections); they share one cache. An address another
+ * process already listens on is refused at startup, so that two proxies never split its
+ * traffic. SIGTERM or SIGINT stop accepting and let responses in flight finish
+ * (perch.shutdown_timeout), then the process exits 0. A second signal exits at once with
+ * status 1. Bad or unreadable configuration: exit status 2; cannot start: 1. Those errors
+ * are printed as "perch-proxy: error: ..."; everything later goes through log_line().
  * With perch.admin, worker 0 also serves the admin endpoint (POST /invalidations).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <perch/perch.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 typedef struct worker {
@@ -79,6 +87,93 @@ static void log_line(void *user, int32_t level, const char *id, size_t id_len, c
 
 static void say(int32_t level, const char *msg) {
     log_line(NULL, level, NULL, 0, msg, strlen(msg));
+}
+
+/* Before the log is set up (configuration, startup): one line on stderr. */
+static void fail_line(const char *what, const char *detail) {
+    if (detail)
+        fprintf(stderr, "perch-proxy: error: %s: %s\n", what, detail);
+    else
+        fprintf(stderr, "perch-proxy: error: %s\n", what);
+}
+
+/* ---- startup: is a listen address free? ---------------------------------------------------- */
+
+/* Binds url's address (a perch.listen entry, already validated: "http://HOST:PORT", HOST
+ * numeric, bracketed IPv6 or localhost) once without SO_REUSEPORT, then closes the socket. The
+ * workers' listeners set SO_REUSEPORT so that they can share the port; this bind fails if any
+ * socket already listens there, which before the workers start means another process.
+ * SO_REUSEADDR keeps connections of an earlier run in TIME_WAIT from counting.
+ * Returns 0, or the errno of the failed bind (EADDRINUSE: another process listens). */
+static int probe_listen_address(const char *url) {
+    const char *p = strstr(url, "://");
+    if (!p) return EINVAL;
+    p += 3;
+    char host[64];
+    const char *end = *p == '[' ? strchr(p, ']') : strrchr(p, ':');
+    if (*p == '[') p++;
+    if (!end || end < p || (size_t)(end - p) >= sizeof host) return EINVAL;
+    memcpy(host, p, (size_t)(end - p));
+    host[end - p] = 0;
+    long port = atol(strrchr(end, ':') + 1);
+    if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1"); /* as perch binds it */
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        len = sizeof *v6;
+    } else {
+        return EINVAL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) return errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* Whether every perch.listen address is free of other processes; prints the first that is
+ * not. Other bind errors are left to the workers, which report them as they listen. */
+static int listen_addresses_free(void) {
+    const char *url;
+    for (uint32_t i = 0; (url = perch_config_listen_url(g_config, i)) != NULL; ++i) {
+        if (probe_listen_address(url) == EADDRINUSE) {
+            char what[320];
+            snprintf(what, sizeof what, "cannot start: %s", url);
+            fail_line(what, "address already in use (another process listens there)");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* n bytes in the largest unit that keeps at least 1 of it, to about three digits:
+ * "512 B", "1.50 KiB", "12.3 MiB", "640 MiB". */
+static void format_bytes(uint64_t n, char *out, size_t len) {
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024) {
+        snprintf(out, len, "%llu B", (unsigned long long)n);
+        return;
+    }
+    double v = (double)n / 1024.0;
+    int u = 0;
+    while (v >= 1023.5 && u < 3) { /* 1023.5 would print as 1024 */
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(out, len, v < 9.995 ? "%.2f %s" : v < 99.95 ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
 /* ---- worker threads ----------------------------------------------------------------------- */
@@ -160,13 +255,16 @@ static void print_stats(void) {
     c.struct_size = sizeof c;
     perch_cache_get_stats(g_cache, &c);
     double served = (double)(total.hits + total.misses);
-    char line[256];
+    char out[32], used[32], budget[32], line[256];
+    format_bytes(total.bytes_out, out, sizeof out);
+    format_bytes(c.bytes_used, used, sizeof used);
+    format_bytes(c.bytes_budget, budget, sizeof budget);
     snprintf(line, sizeof line,
-             "stats: %llu requests, hit ratio %.1f%%, %.1f MiB out, %llu connections, "
-             "cache %llu objects %.1f/%.0f MiB",
+             "stats: %llu requests, hit ratio %.1f%%, %s out, %llu connections, "
+             "cache %llu objects, %s of %s",
              (unsigned long long)total.requests, served > 0 ? 100.0 * total.hits / served : 0.0,
-             total.bytes_out / 1048576.0, (unsigned long long)total.connections_active,
-             (unsigned long long)c.entries, c.bytes_used / 1048576.0, c.bytes_budget / 1048576.0);
+             out, (unsigned long long)total.connections_active, (unsigned long long)c.entries, used,
+             budget);
     say(PERCH_LOG_INFO, line);
 }
 
@@ -251,11 +349,18 @@ int main(int argc, char **argv) {
     uv_mutex_init(&g_log_mutex);
     uv_mutex_init(&g_done_mutex);
 
-    if (perch_config_create(&g_config) != PERCH_OK) return 1;
+    if (perch_config_create(&g_config) != PERCH_OK) {
+        fail_line("out of memory", NULL);
+        return 1;
+    }
     perch_status st = perch_config_load_file(g_config, config_path);
     if (st != PERCH_OK) {
-        fprintf(stderr, "perch-proxy: %s: %s\n", config_path, perch_config_last_error(g_config));
-        return st == PERCH_E_IO ? 1 : 2;
+        /* A file that cannot be read is a bad configuration too; its message names it. */
+        if (st == PERCH_E_IO)
+            fail_line(perch_config_last_error(g_config), NULL);
+        else
+            fail_line(config_path, perch_config_last_error(g_config));
+        return 2;
     }
     if (check_only) {
         printf("%s: configuration is valid\n%s", config_path, perch_config_describe(g_config));
@@ -263,10 +368,17 @@ int main(int argc, char **argv) {
         return 0;
     }
 
-    if (perch_cache_create(g_config, NULL, &g_cache) != PERCH_OK) return 1;
+    if (!listen_addresses_free()) return 1;
+    if ((st = perch_cache_create(g_config, NULL, &g_cache)) != PERCH_OK) {
+        fail_line("cannot create the cache", perch_strerror(st));
+        return 1;
+    }
     g_worker_count = perch_config_workers(g_config);
     g_workers = calloc(g_worker_count, sizeof *g_workers);
-    if (!g_workers) return 1;
+    if (!g_workers) {
+        fail_line("out of memory", NULL);
+        return 1;
+    }
 
     uv_loop_t *loop = uv_default_loop();
     uv_async_init(loop, &g_worker_done, on_worker_done);
@@ -284,7 +396,7 @@ int main(int argc, char **argv) {
         uv_thread_create(&w->thread, worker_main, w);
         uv_sem_wait(&w->started);
         if (w->start_status != PERCH_OK && !failed) {
-            fprintf(stderr, "perch-proxy: cannot start: %s\n", w->start_error);
+            fail_line("cannot start", w->start_error);
             failed = 1;
         }
     }

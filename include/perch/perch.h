@@ -138,6 +138,15 @@ PERCH_API uint32_t perch_config_shutdown_timeout_ms(const perch_config *config);
  * invalid or unloaded handle. */
 PERCH_API const char *perch_config_describe(const perch_config *config);
 
+/* The index-th address of the loaded configuration's perch.listen, as written there
+ * ("http://127.0.0.1:8080", "https://[::1]:8443"; the default when perch.listen is absent).
+ * HOST is numeric or "localhost" (which perch binds as 127.0.0.1). For hosts that check
+ * addresses themselves, e.g. that no other process serves them (perch-proxy).
+ * Thread: any. Ownership: owned by the handle, valid while it lives. Returns: a NUL-terminated
+ * URL, or NULL when index is not below the number of addresses, or for an invalid or unloaded
+ * handle. */
+PERCH_API const char *perch_config_listen_url(const perch_config *config, uint32_t index);
+
 /* ---- cache -------------------------------------------------------------------------------- */
 
 /* A cache store, shared by every runtime given it (each thread's runtime, typically).

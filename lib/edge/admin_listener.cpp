@@ -129,6 +129,8 @@ public:
         if (!r.location.empty()) hw.field("Location", r.location);
         if (!r.allow.empty()) hw.field("Allow", r.allow);
         if (r.auth_challenge) hw.field("WWW-Authenticate", "Bearer realm=\"perch admin\"");
+        char id[24];
+        hw.field("X-Request-Id", std::string_view(id, rt_.next_request_id(id)));
         hw.field("Connection", "close");
         hw.end();
         if (!head_only) out += r.body;

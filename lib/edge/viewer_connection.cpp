@@ -1,8 +1,10 @@
 #include "edge/viewer_connection.hpp"
 
 #include "core/ascii.hpp"
+#include "edge/request_shaping.hpp"
 #include "edge/runtime.hpp"
 #include "http/head_writer.hpp"
+#include "http/http_date.hpp"
 
 namespace perch::edge {
 
@@ -13,6 +15,11 @@ using core::Ref;
 namespace {
 // Unsent response bytes above which the next pipelined request waits.
 constexpr size_t pipeline_high_water = 1 << 20;
+
+bool expects_continue(const core::RequestHead &req) {
+    auto e = req.headers.get("expect");
+    return e && core::iequals(*e, "100-continue");
+}
 
 http::RequestLimits limits_of(const Runtime &rt) {
     const ViewerLimits &l = rt.distribution().config().perch.limits;
@@ -68,7 +75,12 @@ void ViewerConnection::start() {
 
 void ViewerConnection::drain() {
     close_after_response_ = true;
-    if (!txn_.active() && !parser_.in_message() && writes_in_flight_ == 0) close_now();
+    if (txn_.active() || writes_in_flight_ > 0) return;
+    if (!parser_.in_message()) return close_now();
+    if (discarding_body_) {
+        linger_ = true; // the rest of an answered request's body need not be awaited
+        close_when_written();
+    }
 }
 
 void ViewerConnection::close_now() {
@@ -117,6 +129,13 @@ void ViewerConnection::on_stream_end(int) {
         close_now();
         return;
     }
+    if (discarding_body_ && parser_.in_message() && !txn_.active()) {
+        // The answered request's body stopped short: close once its answer is out.
+        if (writes_in_flight_ == 0) return close_now();
+        close_after_response_ = true;
+        linger_ = false;
+        return;
+    }
     if (txn_.active() || writes_in_flight_ > 0) {
         if (parser_.in_message()) {
             // The viewer stopped sending mid-request: the request cannot be completed.
@@ -138,11 +157,12 @@ void ViewerConnection::on_request_head(core::RequestHead &head) {
     response_started_ = false;
     chunked_ = false;
     txn_done_ = false;
+    discarding_body_ = false;
     if (rt_.draining()) close_after_response_ = true;
     txn_.start(head, parser_.has_body(), parser_.content_length());
     // Expect: 100-continue (RFC 9110 §10.1.1): invite the body once the edge will use it.
     if (head.version_minor >= 1 && parser_.has_body() && txn_.wants_body() && !response_started_) {
-        if (auto e = head.headers.get("expect"); e && core::iequals(*e, "100-continue")) {
+        if (expects_continue(head)) {
             Write *w = take_write();
             w->pre = "HTTP/1.1 100 Continue\r\n\r\n";
             send(w);
@@ -178,7 +198,7 @@ void ViewerConnection::transaction_finished() {
 }
 
 void ViewerConnection::pump() {
-    if (in_pump_ || closing_) return;
+    if (in_pump_ || closing_ || lingering_) return;
     in_pump_ = true;
     while (!closing_) {
         if (txn_.active()) break;
@@ -200,10 +220,17 @@ void ViewerConnection::pump() {
 }
 
 bool ViewerConnection::finish_request() {
-    // A request whose body was not read to its end leaves the stream unusable: close, but
-    // linger so that the viewer's unread upload does not turn the close into a reset that
-    // destroys the response (RFC 9112 §9.6).
     if (parser_.in_message() && parser_.has_body()) {
+        if (discarding_body_ && !close_after_response_) {
+            // The answer did not need the body: read the rest of it and drop it (the parser
+            // still holds it to max_body); its end brings the next request (pump()).
+            body_paused_ = false;
+            stream_->start_read();
+            return false;
+        }
+        // A request whose body was not read to its end leaves the stream unusable: close, but
+        // linger so that the viewer's unread upload does not turn the close into a reset that
+        // destroys the response (RFC 9112 §9.6).
         close_after_response_ = true;
         linger_ = true;
     }
@@ -215,6 +242,7 @@ bool ViewerConnection::finish_request() {
     if (stream_->write_queue_bytes() > pipeline_high_water) return false; // on_write_done retries
     txn_done_ = false;
     response_started_ = false;
+    discarding_body_ = false;
     txn_.reset();
     parser_.resume();
     return true;
@@ -249,9 +277,16 @@ void ViewerConnection::write_response(const ResponseWrite &rw) {
         response_started_ = true;
         const core::RequestHead &req = parser_.head();
         bool http10 = req.version_minor == 0;
-        // Keep-alive needs the request's body read to its end before the response starts: an
-        // origin that answers early leaves unread bytes, and the connection must close.
+        // Keep-alive needs the request's body read to its end: an origin that answers early
+        // leaves unread bytes, and the connection must close. An answer that does not need the
+        // body (a hit, a redirect) lets the connection read the rest and drop it instead;
+        // errors still close, and so does an Expect: 100-continue request, whose viewer may
+        // never send the body it was not invited to send.
         bool body_settled = !parser_.has_body() || !parser_.in_message();
+        if (!body_settled && !txn_.wants_body() && rw.status < 400 && !expects_continue(req)) {
+            discarding_body_ = true;
+            body_settled = true;
+        }
         bool keep =
             parser_.keep_alive() && !close_after_response_ && !rt_.draining() && body_settled;
         w->pre.assign(rw.fields);
@@ -354,8 +389,13 @@ size_t ViewerConnection::pending_write_bytes() const noexcept {
 }
 
 void ViewerConnection::reject(uint16_t status, const char *reason) {
-    rt_.log().log(core::LogLevel::info, txn_.request_id(), "rejected request from %s: %u %s",
-                  client_.c_str(), status, reason);
+    // The request's id: its transaction's, or a new one for a request refused before its head
+    // was delivered.
+    char new_id[24];
+    std::string_view id = txn_.request_id();
+    if (id.empty()) id = std::string_view(new_id, rt_.next_request_id(new_id));
+    rt_.log().log(core::LogLevel::info, id, "rejected request from %s: %u %s", client_.c_str(),
+                  status, reason);
     // A response of this request already on the wire cannot be followed by another: cut it.
     // Responses of earlier requests are complete and stay queued ahead of the error.
     bool mid_response = txn_.active() && response_started_;
@@ -368,14 +408,24 @@ void ViewerConnection::reject(uint16_t status, const char *reason) {
         close_now();
         return;
     }
+    if (discarding_body_) {
+        // The request was answered before its body went wrong (over max_body, a bad chunk):
+        // no second answer; close once the first is out.
+        if (writes_in_flight_ == 0) close_when_written();
+        return;
+    }
     response_started_ = true;
     std::string body =
         std::to_string(status) + " " + std::string(core::reason_phrase(status)) + "\n";
     Write *w = take_write();
     http::HeadWriter hw(w->pre);
     hw.status_line(status, {});
+    char date[http::http_date_length];
+    hw.field("Date", std::string_view(date, http::format_http_date(rt_.now(), date)));
     hw.field("Content-Type", "text/plain; charset=utf-8");
     hw.field("Content-Length", body.size());
+    hw.field("Via", via_value);
+    hw.field("X-Request-Id", id);
     hw.field("Connection", "close");
     hw.end();
     w->pre += body;
@@ -389,7 +439,7 @@ void ViewerConnection::rearm() {
     if (closing_ || lingering_) return;
     const ViewerLimits &l = rt_.distribution().config().perch.limits;
     if (writes_in_flight_ > 0 ||
-        (parser_.in_message() && !parser_.in_head() && txn_.wants_body())) {
+        (parser_.in_message() && !parser_.in_head() && (txn_.wants_body() || discarding_body_))) {
         // Sending a response, or receiving a body: each sign of life restarts the clock.
         timeout_ = Timeout::activity;
         rt_.deadlines().arm(deadline_, l.idle_timeout_ms);

@@ -1,8 +1,10 @@
 // One viewer connection of the built-in HTTP/1.1 server: reads and parses requests (limits,
 // keep-alive, pipelining answered in order, Expect: 100-continue), runs one Transaction at a
 // time, frames responses (Content-Length, chunked, or close-delimited for HTTP/1.0), and
-// enforces the header, idle and send timeouts. Malformed requests get 400 (or 413, 414, 431,
-// 505) and the connection is closed.
+// enforces the header, idle and send timeouts. Malformed requests get 400 (or 405, 408, 413,
+// 414, 431, 501, 505, each with Via and X-Request-Id) and the connection is closed. A request
+// answered without its body (a hit) has the rest of the body read and dropped, and the
+// connection carries on.
 //
 // The connection frees itself after its stream has closed.
 #pragma once
@@ -87,8 +89,9 @@ private:
     bool response_started_ = false;
     bool close_after_response_ = false;
     bool body_paused_ = false;
-    bool linger_ = false;    // unread request body: the close must linger
-    bool lingering_ = false; // write side shut, discarding input until EOF or linger_ms
+    bool discarding_body_ = false; // answered without its body: the rest is read and dropped
+    bool linger_ = false;          // unread request body: the close must linger
+    bool lingering_ = false;       // write side shut, discarding input until EOF or linger_ms
     bool closing_ = false;
 };
 

@@ -1,6 +1,7 @@
 // Serializing HTTP/1.1 heads: status and request lines, fields, chunk framing.
 #pragma once
 
+#include "core/ascii.hpp"
 #include "core/http_message.hpp"
 
 #include <charconv>
@@ -10,17 +11,28 @@
 
 namespace perch::http {
 
-// Appends text to a std::string the caller reuses (clear() keeps capacity).
+// Whether `text` may stand in a field value or a reason phrase: no CR, LF or NUL, which would
+// end the line early and let the rest pass for more fields (response splitting).
+constexpr bool is_single_line(std::string_view text) noexcept {
+    for (char c : text)
+        if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+}
+
+// Appends text to a std::string the caller reuses (clear() keeps capacity). A field whose
+// name is not a token or whose value is not a single line is refused (not written), so that
+// no value, wherever it came from, can add lines to a head.
 class HeadWriter {
 public:
     explicit HeadWriter(std::string &out) : out_(out) {}
 
+    // An empty reason, or one that is not a single line, becomes the standard phrase.
     void status_line(uint16_t status, std::string_view reason) {
         char code[4] = {char('0' + status / 100 % 10), char('0' + status / 10 % 10),
                         char('0' + status % 10), ' '};
         out_ += "HTTP/1.1 ";
         out_.append(code, 4);
-        out_ += reason.empty() ? core::reason_phrase(status) : reason;
+        out_ += reason.empty() || !is_single_line(reason) ? core::reason_phrase(status) : reason;
         out_ += "\r\n";
     }
     void request_line(std::string_view method, std::string_view target) {
@@ -29,16 +41,20 @@ public:
         out_ += target;
         out_ += " HTTP/1.1\r\n";
     }
-    void field(std::string_view name, std::string_view value) {
+    // Returns false, writing nothing, for a name that is not a token or a value that is not a
+    // single line.
+    bool field(std::string_view name, std::string_view value) {
+        if (name.empty() || !core::is_token(name) || !is_single_line(value)) return false;
         out_ += name;
         out_ += ": ";
         out_ += value;
         out_ += "\r\n";
+        return true;
     }
-    void field(std::string_view name, uint64_t value) {
+    bool field(std::string_view name, uint64_t value) {
         char digits[24];
         auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-        field(name, std::string_view(digits, size_t(end - digits)));
+        return field(name, std::string_view(digits, size_t(end - digits)));
     }
     void end() { out_ += "\r\n"; }
 

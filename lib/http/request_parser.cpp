@@ -1,5 +1,7 @@
 #include "http/request_parser.hpp"
 
+#include "core/ascii.hpp"
+
 #include <cstring>
 
 namespace perch::http {
@@ -9,6 +11,24 @@ RequestParser &self(llhttp_t *p) {
     return *static_cast<RequestParser *>(p->data);
 }
 } // namespace
+
+uint16_t transfer_coding_status(const core::HeaderMap &headers) noexcept {
+    size_t codings = 0;
+    bool chunked_earlier = false, last_chunked = false;
+    headers.for_each("transfer-encoding", [&](std::string_view value) {
+        core::for_each_list_element(value, [&](std::string_view coding) {
+            chunked_earlier = chunked_earlier || last_chunked;
+            last_chunked = core::iequals(coding, "chunked");
+            ++codings;
+        });
+    });
+    // RFC 9112 §6.3: without chunked last (or with chunked applied twice, §6.1) the body's end
+    // cannot be found.
+    if (!last_chunked || chunked_earlier) return 400;
+    // §6.1: a coding we do not implement; dropping it would change what the body means.
+    if (codings > 1) return 501;
+    return 0;
+}
 
 const llhttp_settings_t RequestParser::settings_ = [] {
     llhttp_settings_t s;
@@ -139,6 +159,15 @@ int RequestParser::on_headers_complete(llhttp_t *p) {
         p->upgrade = 0;
     }
     bool chunked = (p->flags & F_CHUNKED) != 0;
+    if ((p->flags & F_TRANSFER_ENCODING) || s.head_.headers.contains("transfer-encoding")) {
+        // Decided here, before the head is delivered: llhttp refuses a final coding other than
+        // chunked only after this callback, accepts codings before chunked, and lets an empty
+        // field pass. Whatever llhttp does not frame as chunked is refused too.
+        uint16_t status = transfer_coding_status(s.head_.headers);
+        if (status == 501) return s.fail(501, "transfer coding other than chunked");
+        if (status != 0 || !chunked)
+            return s.fail(400, "Transfer-Encoding does not end in chunked");
+    }
     if (p->flags & F_CONTENT_LENGTH) {
         s.content_length_ = p->content_length;
         if (p->content_length > s.limits_.max_body_bytes) return s.fail(413, "body too large");

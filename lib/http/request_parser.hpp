@@ -5,8 +5,10 @@
 // Call order: execute() with the bytes read; the handler sees on_request_head (once the head
 // is complete), on_request_body* and on_request_complete. After on_request_complete the
 // parser pauses: execute() returns the bytes consumed so far, and the caller must keep the
-// rest and feed it again after resume(). On error, execute() returns and error() tells the
-// status to answer (400, 413, 414, 431, 505) before closing the connection.
+// rest and feed it again after resume(). On error, execute() returns and failure() tells the
+// status to answer (400, 405, 413, 414, 431, 501, 505) before closing the connection. A
+// request that fails in its head never reaches the handler; one that fails in its body (413,
+// a malformed chunk) had its head delivered.
 #pragma once
 
 #include "core/buffer.hpp"
@@ -24,6 +26,11 @@ struct RequestLimits {
     uint32_t max_header_bytes = 20480;
     uint64_t max_body_bytes = 1ull << 30;
 };
+
+// What a request's Transfer-Encoding fields allow (RFC 9112 §6.1, §6.3): 0 when the codings
+// are exactly "chunked" (case-insensitive); 400 when chunked is not the final coding or is
+// applied twice (the body's length cannot be determined); 501 when other codings precede it.
+uint16_t transfer_coding_status(const core::HeaderMap &headers) noexcept;
 
 class RequestParser {
 public:

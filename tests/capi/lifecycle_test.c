@@ -40,8 +40,14 @@ int main(void) {
     CHECK(perch_config_shutdown_timeout_ms(cfg) == 7000, "perch.shutdown_timeout in ms");
     CHECK(strstr(perch_config_describe(cfg), "origin o: http://127.0.0.1:18000") != NULL,
           "describe lists the origin");
+    CHECK(perch_config_listen_url(cfg, 0) &&
+              strcmp(perch_config_listen_url(cfg, 0), "http://127.0.0.1:8080") == 0,
+          "listen_url gives the default address when perch.listen is absent");
+    CHECK(perch_config_listen_url(cfg, 1) == NULL, "listen_url past the last address is NULL");
+    CHECK(perch_config_listen_url(NULL, 0) == NULL, "listen_url of NULL is NULL");
     perch_config *other = NULL;
     perch_config_create(&other);
+    CHECK(perch_config_listen_url(other, 0) == NULL, "an unloaded config has no listen address");
     CHECK(perch_config_load_file(other, "/nonexistent/perch.json") == PERCH_E_IO,
           "load_file of a missing file is an I/O error");
     perch_config_unref(other);

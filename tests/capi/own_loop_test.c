@@ -59,11 +59,21 @@ int main(int argc, char **argv) {
     o.loop_mode = PERCH_LOOP_OWN;
     perch_runtime *rt = NULL;
     CHECK(perch_runtime_create(cfg, &o, &rt) == PERCH_OK, "runtime on its own loop");
+    perch_runtime *rt2 = NULL;
+    CHECK(perch_runtime_create(cfg, &o, &rt2) == PERCH_OK, "a second runtime in this process");
     perch_config_unref(cfg); /* the runtime holds its own reference */
     CHECK(perch_runtime_backend_fd(rt) >= 0, "backend fd");
     const char url[] = "http://127.0.0.1:0";
     CHECK(perch_runtime_listen(rt, url, sizeof url - 1, &g_port) == PERCH_OK && g_port > 0,
           "listen on a free port");
+    /* Runtimes of one process share an address (SO_REUSEPORT), as perch-proxy's workers do. */
+    char same[64];
+    int same_len = snprintf(same, sizeof same, "http://127.0.0.1:%u", (unsigned)g_port);
+    uint16_t port2 = 0;
+    CHECK(perch_runtime_listen(rt2, same, (size_t)same_len, &port2) == PERCH_OK &&
+              port2 == g_port,
+          "a second runtime listens on the same address");
+    perch_runtime_destroy(rt2); /* nobody drives it: its listener must not take connections */
     const char bad_url[] = "ftp://127.0.0.1:1";
     CHECK(perch_runtime_listen(rt, bad_url, sizeof bad_url - 1, NULL) == PERCH_E_INVALID_ARGUMENT,
           "a bad listen url is refused");

@@ -2,6 +2,7 @@
 POST /invalidations with a bearer token, against the scripted fault origin."""
 import http.client
 import json
+import re
 import socket
 import time
 
@@ -144,6 +145,17 @@ def test_bad_json_and_bad_paths_get_400_naming_the_problem(edge):
     status, _, body = admin.invalidate(["a.html"])
     assert status == 400 and "paths[0]: must start with '/'" in json.loads(body)["error"]["message"]
     assert x_cache(proxy, "/a.html") == "Hit"  # nothing was invalidated
+
+
+def test_every_admin_answer_carries_its_own_request_id(edge):
+    _, admin = edge()
+    answers = [admin.invalidate(["/a.html"]), admin.invalidate(["/a.html"], token="wrong-token"),
+               admin.request("GET", "/nope"),
+               admin.request("POST", "/invalidations", json.dumps({"paths": ["/" + "a" * 3000] * 400}))]
+    assert [a[0] for a in answers] == [201, 401, 404, 413]
+    ids = [a[1]["x-request-id"] for a in answers]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids), ids
+    assert len(set(ids)) == len(ids)
 
 
 def test_a_body_over_the_limit_gets_413(edge):

@@ -1,5 +1,6 @@
 """A failing origin (perch's scripted fault origin, a real process): nothing truncated is
-cached, errors map to 502/504, the pool reuses connections, bodies stream."""
+cached, errors map to 502/504 (a refused or a hanging connect), the pool reuses connections,
+names resolve through libuv, bodies stream both ways with backpressure."""
 import json
 import os
 import time
@@ -186,3 +187,98 @@ def test_origin_read_timeout_does_not_cut_a_viewer_the_edge_is_pacing(tmp, fault
             time.sleep(0.1)  # ~2.5 MB/s for 3 s: the edge pauses the origin longer than 1 s
     (status, _, body), = parse_responses(data)
     assert status == 200 and len(body) == size
+
+
+def test_an_origin_whose_listen_backlog_is_full_gives_504_after_connection_timeout(tmp, proxies):
+    import socket
+    # A listener that never accepts, with its backlog (0) full: the kernel drops further SYNs,
+    # so a connection to it neither succeeds nor fails until the edge gives up.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        f = socket.socket()
+        f.setblocking(False)
+        f.connect_ex(("127.0.0.1", port))
+        fillers.append(f)
+    time.sleep(0.1)
+    with pytest.raises(socket.timeout):  # the setup holds: a new connection hangs
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    proxy = proxies(tmp, config(port, connection_attempts=1, connection_timeout=1))
+    start = time.monotonic()
+    status, headers, body = proxy.get("/x")
+    elapsed = time.monotonic() - start
+    for f in fillers:
+        f.close()
+    listener.close()
+    assert status == 504
+    assert headers["x-cache"] == "Error from perch"
+    assert 0.9 <= elapsed < 4
+    assert b"Request ID" in body
+
+
+def test_an_origin_named_localhost_is_resolved_through_the_hosts_file(tmp, nginx_origins, proxies):
+    # domain_name is not numeric: the connector resolves it with uv_getaddrinfo. Only a name
+    # of this machine (/etc/hosts): tests never leave loopback.
+    origin = nginx_origins(tmp, 'location / { add_header Cache-Control "max-age=60"; }\n'
+                                'location = /host { return 200 "$http_host\\n"; }',
+                           {"/dns.txt": "resolved\n"})
+    o = http_origin("named", origin.port)
+    o["domain_name"] = "localhost"
+    proxy = proxies(tmp, {"distribution": {"origin": [o],
+                                           "default_cache_behavior": behavior("named")}})
+    status, headers, body = proxy.get("/dns.txt")
+    assert (status, body, headers["x-cache"]) == (200, b"resolved\n", "Miss from perch")
+    assert origin.requests("/dns.txt") == 1
+    # The origin is asked by the name it was reached by.
+    assert proxy.get("/host")[::2] == (200, f"localhost:{origin.port}\n".encode())
+
+
+def test_an_upload_to_an_origin_that_does_not_read_it_is_paced_and_memory_stays_bounded(tmp, proxies):
+    import socket
+    import threading
+    # The origin accepts the connection and never reads from it.
+    origin = socket.socket()
+    origin.bind(("127.0.0.1", 0))
+    origin.listen(8)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(origin.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    c = config(origin.getsockname()[1])
+    c["distribution"]["default_cache_behavior"]["allowed_methods"] = [
+        "GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    proxy = proxies(tmp, c)
+    before = rss_kib(proxy.proc.pid)
+    s = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
+    s.sendall(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % (256 << 20))
+    s.setblocking(False)
+    chunk = b"u" * 65536
+    accepted, at_2s = 0, None
+    start = time.monotonic()
+    while time.monotonic() - start < 4:
+        try:
+            accepted += s.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.01)
+        if at_2s is None and time.monotonic() - start >= 2:
+            at_2s = accepted
+    grown = rss_kib(proxy.proc.pid) - before
+    s.close()
+    for h in held:
+        h.close()
+    origin.close()
+    assert len(held) == 1  # the edge did reach the origin
+    # Socket buffers (viewer, edge, origin) and the edge's bounded queue: a few MiB, not 256.
+    assert accepted < 32 << 20, f"{accepted >> 20} MiB accepted"
+    assert accepted - at_2s < 1 << 20, "the upload kept flowing to an origin that reads nothing"
+    bound = 64 * 1024 if os.environ.get("PERCH_SANITIZED") else 32 * 1024
+    assert grown < bound, f"the edge grew by {grown} KiB"

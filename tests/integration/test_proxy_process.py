@@ -1,5 +1,8 @@
-"""perch-proxy as a process: config checking, graceful stop, TLS on both sides."""
+"""perch-proxy as a process: config checking, startup errors, the stats line, graceful stop,
+TLS on both sides."""
+import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -9,7 +12,7 @@ import http.client
 
 import pytest
 
-from perchtest import PROXY_BIN, behavior, free_port, http_origin, wait_for_port
+from perchtest import PROXY_BIN, behavior, free_port, http_origin, raw_exchange, wait_for_port
 
 
 def write(tmp, name, text):
@@ -39,6 +42,18 @@ def test_a_bad_config_exits_2_naming_the_json_path(tmp, text, message):
         r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
         assert r.returncode == 2
         assert message in r.stderr
+        # Leveled like every other line: "perch-proxy: error: FILE: PATH: reason".
+        assert r.stderr.startswith(f"perch-proxy: error: {path}: {message}"), r.stderr
+        assert r.stdout == ""
+
+
+def test_a_missing_config_file_exits_2_like_a_bad_one(tmp):
+    path = os.path.join(tmp, "absent.json")
+    for mode in ("--check-config", "--config"):
+        r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2
+        assert r.stderr == (f"perch-proxy: error: {path}: cannot read the file: "
+                            "No such file or directory\n")
 
 
 def test_a_listen_address_in_use_fails_to_start_with_a_clear_error(tmp, fault_origin):
@@ -57,6 +72,39 @@ def test_a_listen_address_in_use_fails_to_start_with_a_clear_error(tmp, fault_or
     busy.close()
     assert r.returncode == 1
     assert "Address already in use" in r.stderr or "address already in use" in r.stderr
+    assert r.stderr.startswith(f"perch-proxy: error: cannot start: http://127.0.0.1:{port}: ")
+
+
+def test_a_second_proxy_on_a_port_the_first_serves_refuses_to_start(tmp, fault_origin, proxies):
+    # Both would bind with SO_REUSEPORT and split the traffic; the second must refuse.
+    config = {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                               "default_cache_behavior": behavior("o")}}
+    first = proxies(tmp, config, workers=2)  # its own workers do share the port
+    second = write(tmp, "second.json", json.dumps(dict(config, perch={
+        "listen": [f"http://127.0.0.1:{first.port}"], "workers": 1})))
+    start = time.monotonic()
+    r = subprocess.run([PROXY_BIN, "--config", second], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    assert time.monotonic() - start < 5
+    assert r.stderr == (f"perch-proxy: error: cannot start: http://127.0.0.1:{first.port}: "
+                        "address already in use (another process listens there)\n")
+    assert "serving" not in r.stdout
+    for i in range(6):  # every connection reaches the first proxy
+        assert first.get(f"/after-second/{i}")[0] == 200
+    assert first.proc.poll() is None
+
+
+def test_a_proxy_restarted_on_its_port_starts_despite_connections_in_time_wait(tmp, fault_origin, proxies):
+    port = free_port()
+    config = {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                               "default_cache_behavior": behavior("o")},
+              "perch": {"listen": [f"http://127.0.0.1:{port}"]}}
+    first = proxies(tmp, config, name="first")
+    for i in range(3):  # closed by the proxy (Connection: close): TIME_WAIT on its side
+        assert first.request("GET", f"/tw/{i}", headers={"Connection": "close"})[0] == 200
+    assert first.stop() == 0
+    again = proxies(tmp, config, name="again")
+    assert again.get("/tw/again")[0] == 200
 
 
 def test_sigterm_lets_an_in_flight_response_finish_then_exits_0(tmp, fault_origin, proxies):
@@ -169,3 +217,17 @@ def test_an_https_origin_is_verified_against_its_ca(tmp, nginx_origins, proxies)
                      name="untrusting")
     status, headers, _ = proxy2.get("/s.txt")
     assert status == 502
+
+
+def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                                           "default_cache_behavior": behavior("o", default_ttl=60)}},
+                    stats_interval=1)
+    sent = sum(len(raw_exchange(proxy.port, b"GET /small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+               for _ in range(10))
+    assert 1024 < sent < 10 * 1024  # a few KiB went out: "0.0 MiB" would say nothing
+    line = proxy.wait_for_line(r" info stats: 10 requests")
+    m = re.search(r"stats: 10 requests, hit ratio 90\.0%, ([\d.]+) KiB out, \d+ connections, "
+                  r"cache 1 objects, \d+(\.\d+)? (B|KiB) of 256 MiB$", line)
+    assert m, line
+    assert abs(float(m.group(1)) * 1024 - sent) < 0.01 * sent

@@ -3,6 +3,7 @@ nginx, the scripted fault origin) started and stopped by the tests, and small HT
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -152,7 +153,7 @@ def behavior(target, methods=("GET", "HEAD"), **extra):
 class Proxy:
     """perch-proxy serving a config dict; port chosen here unless perch.listen is given."""
 
-    def __init__(self, tmp, config, workers=1, log_level="info", name="perch"):
+    def __init__(self, tmp, config, workers=1, log_level="info", name="perch", stats_interval=0):
         self.tmp = tmp
         config = json.loads(json.dumps(config))
         p = config.setdefault("perch", {})
@@ -168,7 +169,7 @@ class Proxy:
         self.log_path = os.path.join(tmp, f"{name}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([PROXY_BIN, "--config", self.config_path, "--log-level",
-                                      log_level, "--stats-interval", "0"],
+                                      log_level, "--stats-interval", str(stats_interval)],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.proc)
 
@@ -187,6 +188,17 @@ class Proxy:
         self.log.flush()
         with open(self.log_path) as f:
             return f.read()
+
+    def wait_for_line(self, pattern, timeout=5.0):
+        """The first line of the proxy's output matching regex `pattern`, waiting up to
+        `timeout` seconds for it (AssertionError with the output if none comes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.output().splitlines():
+                if re.search(pattern, line):
+                    return line
+            assert time.monotonic() < deadline, self.output()
+            time.sleep(0.05)
 
     def stop(self, timeout=15):
         if self.proc.poll() is None:

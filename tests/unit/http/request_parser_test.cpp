@@ -572,3 +572,56 @@ TEST_CASE("http/request_parser: an Upgrade request is answered as a plain reques
     CHECK(h.rec.requests[0].target == "/ws");
     CHECK(h.rec.requests[1].target == "/next");
 }
+
+TEST_CASE("http/request_parser: a Transfer-Encoding other than chunked is refused before the "
+          "head is delivered") {
+    // RFC 9112 §6.3: a final coding other than chunked leaves the body's length unknown (400);
+    // §6.1: codings we do not implement are refused (501) rather than dropped on the way on.
+    struct Row {
+        std::string name;
+        std::string fields;
+        uint16_t status;
+    };
+    const Row rows[] = {
+        {"gzip alone", "Transfer-Encoding: gzip\r\n", 400},
+        {"a token that only contains chunked", "Transfer-Encoding: xchunked\r\n", 400},
+        {"chunked with a parameter", "Transfer-Encoding: chunked;x=1\r\n", 400},
+        {"chunked then gzip", "Transfer-Encoding: chunked, gzip\r\n", 400},
+        {"chunked twice", "Transfer-Encoding: chunked, chunked\r\n", 400},
+        {"chunked twice in two fields",
+         "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400},
+        {"an empty value", "Transfer-Encoding: \r\n", 400},
+        {"chunked and a tab (llhttp does not frame it as chunked)",
+         "Transfer-Encoding: chunked\t\r\n", 400},
+        {"gzip then chunked", "Transfer-Encoding: gzip, chunked\r\n", 501},
+        {"gzip then chunked in two fields",
+         "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", 501},
+        {"identity then chunked", "Transfer-Encoding: identity,chunked\r\n", 501},
+    };
+    for (const Row &row : rows) {
+        CAPTURE(row.name);
+        const std::string text =
+            "GET /cached HTTP/1.1\r\nHost: a\r\n" + row.fields + "\r\n0\r\n\r\n";
+        Harness whole, bytes;
+        whole.feed(text);
+        CHECK(whole.failure_status() == row.status);
+        CHECK(whole.rec.heads == 0);
+        feed_bytewise(bytes.parser, text);
+        CHECK(bytes.failure_status() == row.status);
+        CHECK(bytes.rec.heads == 0);
+    }
+}
+
+TEST_CASE("http/request_parser: chunked in any case and with optional whitespace is accepted") {
+    const std::string values[] = {"chunked", "Chunked", "CHUNKED", "  chunked  ", ", chunked"};
+    for (const std::string &v : values) {
+        CAPTURE(v);
+        Harness h;
+        const std::string text = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + v +
+                                 "\r\n\r\n2\r\nab\r\n0\r\n\r\n";
+        CHECK(h.feed(text) == text.size());
+        CHECK(!h.parser.failure());
+        REQUIRE(h.rec.completions == 1);
+        CHECK(h.rec.requests[0].body == "ab");
+    }
+}
