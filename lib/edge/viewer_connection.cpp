@@ -108,22 +108,34 @@ void ViewerConnection::on_stream_data(const Ref<Buffer> &buf, const uint8_t *dat
 }
 
 void ViewerConnection::parse(const Ref<Buffer> &buf, const uint8_t *data, size_t len) {
+    if (parser_.paused() && len > 0) {
+        // Pipelined bytes while a request is answered: kept for later, and reading stops
+        // (one read's worth is held at most).
+        leftover_ = BufferSlice(buf, data, len);
+        stream_->stop_read();
+        return rearm();
+    }
     while (len > 0 && !closing_) {
         size_t used = parser_.execute(buf, data, len);
         data += used;
         len -= used;
         if (const auto &f = parser_.failure()) return reject(f->status, f->reason);
         if (parser_.paused()) {
-            // A whole request is in; what follows waits until it is answered.
-            if (len > 0) leftover_ = BufferSlice(buf, data, len);
-            stream_->stop_read();
+            // A whole request is in; what follows waits until it is answered. Without such
+            // bytes reading goes on, so that a viewer that resets its connection while it
+            // waits is noticed at once (its transaction is cancelled: a fetch it leads is
+            // handed to its waiters) rather than when the answer is written.
+            if (len > 0) {
+                leftover_ = BufferSlice(buf, data, len);
+                stream_->stop_read();
+            }
             break;
         }
     }
     rearm();
 }
 
-void ViewerConnection::on_stream_end(int) {
+void ViewerConnection::on_stream_end(int status) {
     if (closing_) return;
     if (lingering_) {
         close_now();
@@ -137,8 +149,9 @@ void ViewerConnection::on_stream_end(int) {
         return;
     }
     if (txn_.active() || writes_in_flight_ > 0) {
-        if (parser_.in_message()) {
-            // The viewer stopped sending mid-request: the request cannot be completed.
+        if (parser_.in_message() || status != UV_EOF) {
+            // The viewer stopped sending mid-request (the request cannot be completed), or its
+            // connection failed (nobody will read the answer).
             close_now();
             return;
         }

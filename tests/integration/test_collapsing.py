@@ -2,6 +2,7 @@
 request, waiters are fed as the bytes arrive, uncacheable responses release them at once,
 and a waiter that leaves harms nobody. The scripted fault origin counts requests."""
 import socket
+import struct
 import threading
 import time
 
@@ -122,6 +123,26 @@ def test_a_failing_origin_lets_waiters_fetch_for_themselves(tmp, fault_origin, p
     assert 1 <= before <= 5
     get_all(proxy.port, "/truncate/100000?x=1", 1)  # nothing was stored: back to the origin
     assert fault_origin.requests("/truncate/100000") == before + 1
+
+
+def test_a_leader_that_leaves_before_the_head_hands_the_fetch_to_a_waiter(tmp, fault_origin, proxies):
+    proxy = start(tmp, fault_origin, proxies)
+    path = "/slow/600?h=Cache-Control:max-age=60"
+    leader = socket.create_connection(("127.0.0.1", proxy.port))
+    leader.sendall(f"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    time.sleep(0.1)  # the leader's fetch is under way
+    results = []
+    t = threading.Thread(target=lambda: results.extend(get_all(proxy.port, path, 5)))
+    t.start()
+    time.sleep(0.2)
+    # A reset before the origin's head (a half-close would still be answered): the waiters
+    # elect one of them to fetch.
+    leader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    leader.close()
+    t.join()
+    assert all(r[0] == 200 and r[2] == b"slow\n" for r in results)
+    assert sorted(r[1]["x-cache"] for r in results).count("Miss from perch") == 1
+    assert fault_origin.requests("/slow/600") == 2  # the abandoned fetch and the new leader's
 
 
 def test_concurrent_misses_for_a_varying_object_make_one_request_per_variant(tmp, fault_origin, proxies):
