@@ -52,7 +52,11 @@ void Fill::publish_body(const BufferSlice &bytes) {
     if (bytes.len == 0) return;
     {
         std::lock_guard lock(mu_);
-        pieces_.push_back(core::compact_slice(bytes, tail_));
+        published_bytes_ += bytes.len;
+        if (joinable_ || !waiters_.empty())
+            pieces_.push_back(core::compact_slice(bytes, tail_));
+        else
+            first_piece_++; // nobody will read it
     }
     wake();
 }
@@ -66,24 +70,83 @@ void Fill::end(FillState how) {
     }
     if (owner_) owner_->forget(this);
     wake();
+    std::vector<Waiter> dropped; // released after the lock
+    Ref<FillWaiter> drain;
     std::lock_guard lock(mu_);
-    waiters_.clear(); // nothing more will happen
+    dropped.swap(waiters_); // nothing more will happen
+    drain = std::move(drain_waiter_);
 }
 
-void Fill::add_waiter(Ref<FillWaiter> w) {
+void Fill::stop_joining() {
+    if (owner_) owner_->forget(this);
+    Ref<FillWaiter> drain;
+    {
+        std::lock_guard lock(mu_);
+        joinable_ = false;
+        drain = after_progress_locked();
+    }
+    if (drain) drain->fill_changed();
+}
+
+uint64_t Fill::unread_locked() const noexcept {
+    uint64_t least = published_bytes_;
+    for (const Waiter &w : waiters_)
+        least = std::min(least, w.read_bytes);
+    return published_bytes_ - least;
+}
+
+uint64_t Fill::unread_bytes() const noexcept {
     std::lock_guard lock(mu_);
-    if (head_.state == FillState::pending || head_.state == FillState::streaming)
-        waiters_.push_back(std::move(w));
+    return unread_locked();
+}
+
+void Fill::wake_when_read(Ref<FillWaiter> w, uint64_t bytes) {
+    {
+        std::lock_guard lock(mu_);
+        if (unread_locked() > bytes) {
+            drain_waiter_ = std::move(w);
+            drain_below_ = bytes;
+            return;
+        }
+    }
+    w->fill_changed();
+}
+
+Ref<FillWaiter> Fill::after_progress_locked() {
+    if (!joinable_) {
+        size_t least = first_piece_ + pieces_.size();
+        for (const Waiter &w : waiters_)
+            least = std::min(least, w.next);
+        while (first_piece_ < least) {
+            pieces_.pop_front();
+            ++first_piece_;
+        }
+    }
+    if (drain_waiter_ && unread_locked() <= drain_below_) return std::move(drain_waiter_);
+    return nullptr;
+}
+
+bool Fill::add_waiter(Ref<FillWaiter> w) {
+    std::lock_guard lock(mu_);
+    if (head_.state != FillState::pending && head_.state != FillState::streaming) return true;
+    if (first_piece_ > 0) return false; // the first bytes are gone
+    waiters_.push_back(Waiter{std::move(w), 0, 0});
+    return true;
 }
 
 void Fill::remove_waiter(const FillWaiter *w) noexcept {
-    Ref<FillWaiter> dropped;
-    std::lock_guard lock(mu_);
-    auto it = std::find_if(waiters_.begin(), waiters_.end(),
-                           [w](const Ref<FillWaiter> &x) { return x.get() == w; });
-    if (it == waiters_.end()) return;
-    dropped = std::move(*it);
-    waiters_.erase(it);
+    Waiter dropped;
+    Ref<FillWaiter> drain;
+    {
+        std::lock_guard lock(mu_);
+        auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                               [w](const Waiter &x) { return x.w.get() == w; });
+        if (it == waiters_.end()) return;
+        dropped = std::move(*it);
+        waiters_.erase(it);
+        drain = after_progress_locked();
+    }
+    if (drain) drain->fill_changed();
 }
 
 bool Fill::has_waiters() const noexcept {
@@ -96,14 +159,29 @@ Fill::Head Fill::head() const {
     return head_;
 }
 
-size_t Fill::read(size_t index, BufferSlice *out, size_t max, FillState &state,
-                  size_t &pieces) const {
-    std::lock_guard lock(mu_);
-    state = head_.state;
-    pieces = pieces_.size();
+size_t Fill::read(const FillWaiter *reader, size_t index, BufferSlice *out, size_t max,
+                  FillState &state, size_t &pieces) {
+    Ref<FillWaiter> drain;
     size_t n = 0;
-    for (; n < max && index + n < pieces_.size(); ++n)
-        out[n] = pieces_[index + n];
+    {
+        std::lock_guard lock(mu_);
+        state = head_.state;
+        pieces = first_piece_ + pieces_.size();
+        index = std::max(index, first_piece_);
+        uint64_t bytes = 0;
+        for (; n < max && index + n < pieces; ++n) {
+            out[n] = pieces_[index + n - first_piece_];
+            bytes += out[n].len;
+        }
+        for (Waiter &w : waiters_) {
+            if (w.w.get() != reader) continue;
+            w.next = index + n;
+            w.read_bytes += bytes;
+            drain = after_progress_locked();
+            break;
+        }
+    }
+    if (drain) drain->fill_changed();
     return n;
 }
 
@@ -111,7 +189,9 @@ void Fill::wake() {
     std::vector<Ref<FillWaiter>> ws;
     {
         std::lock_guard lock(mu_);
-        ws = waiters_;
+        ws.reserve(waiters_.size());
+        for (const Waiter &w : waiters_)
+            ws.push_back(w.w);
     }
     for (auto &w : ws)
         w->fill_changed();

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -62,9 +63,19 @@ public:
     // Ends the fill (complete, released or failed) and leaves the coordinator: later requests
     // for the key look up the store or lead a fill of their own.
     void end(FillState how);
+    // The response will not be stored after all (too large): later requests do not join, and
+    // the pieces every waiter has read are let go.
+    void stop_joining();
+    // Flow control: body bytes published that the slowest waiter has not read yet (0 without
+    // waiters). A leader that pauses its origin on it asks to be woken once every waiter has
+    // read all but `bytes` (at once if that is so already); a newer request replaces the last.
+    uint64_t unread_bytes() const noexcept;
+    void wake_when_read(core::Ref<FillWaiter> w, uint64_t bytes);
 
     // --- waiters (any thread) ---
-    void add_waiter(core::Ref<FillWaiter> w);
+    // False when the fill cannot serve a new waiter from the start (it stopped joining and
+    // let pieces go): the caller fetches for itself.
+    bool add_waiter(core::Ref<FillWaiter> w);
     void remove_waiter(const FillWaiter *w) noexcept;
     bool has_waiters() const noexcept;
 
@@ -80,8 +91,9 @@ public:
     Head head() const;
     // Copies up to `max` body pieces starting at piece `index` into `out`; returns how many.
     // `state` receives the fill's state and `pieces` the number of pieces published so far.
-    size_t read(size_t index, core::BufferSlice *out, size_t max, FillState &state,
-                size_t &pieces) const;
+    // `reader` (a waiter, or null) records how far it has read, for flow control.
+    size_t read(const FillWaiter *reader, size_t index, core::BufferSlice *out, size_t max,
+                FillState &state, size_t &pieces);
 
 private:
     friend class Coordinator;
@@ -99,11 +111,26 @@ private:
 
     core::Ref<Coordinator> owner_; // null when not registered (hash collision)
     Registration main_, variant_;
+    struct Waiter {
+        core::Ref<FillWaiter> w;
+        size_t next = 0;        // the next piece it will read
+        uint64_t read_bytes = 0; // body bytes it has read
+    };
+    uint64_t unread_locked() const noexcept;
+    // Lets go of the pieces every waiter has read (once nobody can join any more), and takes
+    // the drain waiter when its condition holds (the caller wakes it, unlocked).
+    core::Ref<FillWaiter> after_progress_locked();
+
     mutable std::mutex mu_;
     Head head_;
-    std::vector<core::BufferSlice> pieces_;
+    std::deque<core::BufferSlice> pieces_;
+    size_t first_piece_ = 0; // index of pieces_.front() (earlier ones were let go)
+    uint64_t published_bytes_ = 0;
+    bool joinable_ = true;
     core::Ref<core::Buffer> tail_; // where small pieces are copied together
-    std::vector<core::Ref<FillWaiter>> waiters_;
+    std::vector<Waiter> waiters_;
+    core::Ref<FillWaiter> drain_waiter_; // woken when unread_bytes() <= drain_below_
+    uint64_t drain_below_ = 0;
 };
 
 class Coordinator final : public core::RefCounted<Coordinator> {

@@ -10,12 +10,37 @@ void DetachedFill::start(Runtime &rt, State s) {
     rt.background_started(d);
     d->s_.fetch->rebind(*d);
     d->s_.fetch->resume_response(); // no viewer to wait for any more
+    d->pace();
 }
 
 void DetachedFill::on_origin_body(const core::BufferSlice &chunk) {
     s_.received += chunk.len;
-    if (s_.writer && !s_.writer->append(chunk.ptr, chunk.len)) s_.writer.reset();
     if (s_.fill) s_.fill->publish_body(chunk);
+    if (s_.writer && !s_.writer->append(chunk.ptr, chunk.len)) {
+        s_.writer.reset();
+        if (s_.fill) s_.fill->stop_joining();
+    }
+    pace();
+}
+
+void DetachedFill::pace() {
+    if (!s_.fill || !s_.fetch) return;
+    uint64_t unread = s_.fill->unread_bytes();
+    if (!paused_ && unread <= fill_high_water) return;
+    if (paused_ && unread <= fill_low_water) {
+        paused_ = false;
+        return s_.fetch->resume_response();
+    }
+    if (!paused_) {
+        paused_ = true;
+        s_.fetch->pause_response();
+    }
+    if (!wake_) wake_ = core::Ref<FillWake>::adopt(new FillWake(rt_.mailbox(), this));
+    s_.fill->wake_when_read(core::Ref<cache::FillWaiter>::share(wake_.get()), fill_low_water);
+}
+
+void DetachedFill::on_fill_changed() {
+    if (paused_) pace();
 }
 
 void DetachedFill::on_origin_complete() {
@@ -38,6 +63,7 @@ void DetachedFill::cancel() noexcept {
 }
 
 void DetachedFill::finish(cache::FillState how) noexcept {
+    if (wake_) wake_->listener = nullptr;
     s_.writer.reset();
     if (s_.fill) s_.fill->end(how);
     rt_.background_finished(this);

@@ -1,12 +1,14 @@
 // Finishes a fetch whose viewer no longer needs it, for the store and the waiters of its fill
 // (its leader's viewer went away, or got all it asked for: a 304, a range, a HEAD): the rest
 // of the body goes to the store and the fill; then it frees itself. The runtime cancels the
-// ones still running when it closes.
+// ones still running when it closes. Its origin is paused while the fill's slowest waiter
+// lags behind (as a leader's is).
 #pragma once
 
 #include "cache/coordinator.hpp"
 #include "cache/store.hpp"
 #include "edge/background_work.hpp"
+#include "edge/fill_wake.hpp"
 #include "origin/connector.hpp"
 
 #include <memory>
@@ -17,7 +19,9 @@ namespace perch::edge {
 
 class Runtime;
 
-class DetachedFill final : public BackgroundWork, private origin::FetchHandler {
+class DetachedFill final : public BackgroundWork,
+                           private origin::FetchHandler,
+                           private FillListener {
 public:
     // What the leader had when it left.
     struct State {
@@ -43,9 +47,14 @@ private:
     void on_origin_complete() override;
     void on_origin_error(const core::Error &error) override;
     void finish(cache::FillState how) noexcept;
+    // Flow control: the origin waits while the fill's slowest waiter lags (fill_wake.hpp).
+    void on_fill_changed() override;
+    void pace();
 
     Runtime &rt_;
     State s_;
+    core::Ref<FillWake> wake_;
+    bool paused_ = false;
 };
 
 } // namespace perch::edge

@@ -1,22 +1,35 @@
-// A collapsed request's waiter: wakes the follower's loop (through its runtime's mailbox)
-// once per burst of fill changes; the follower then reads the fill on its own thread.
+// A waiter on a fill (coordinator.hpp) that wakes its owner's loop, through its runtime's
+// mailbox, once per burst of fill changes; the owner then reads the fill on its own thread.
+// Followers use it to stream; leaders (a transaction, a detached fill) to learn that their
+// waiters have caught up (flow control).
 #pragma once
 
 #include "cache/coordinator.hpp"
 #include "io/mailbox.hpp"
 
 #include <atomic>
+#include <cstdint>
 
 namespace perch::edge {
 
-class Transaction;
-void notify_fill_changed(Transaction *txn) noexcept;
+// Published body bytes a fill's slowest waiter may lag behind before the leader pauses its
+// origin, and how far it must catch up before the origin is resumed.
+inline constexpr uint64_t fill_high_water = 4 << 20;
+inline constexpr uint64_t fill_low_water = 1 << 20;
 
-// A follower's waiter: wakes the follower's loop once per burst of fill changes.
+class FillListener {
+public:
+    // On the listener's loop thread.
+    virtual void on_fill_changed() = 0;
+
+protected:
+    ~FillListener() = default;
+};
+
 class FillWake final : public cache::FillWaiter {
 public:
-    FillWake(core::Ref<io::Mailbox> mailbox, Transaction *t)
-        : txn(t), mailbox_(std::move(mailbox)) {}
+    FillWake(core::Ref<io::Mailbox> mailbox, FillListener *l)
+        : listener(l), mailbox_(std::move(mailbox)) {}
 
     void fill_changed() noexcept override {
         if (queued_.exchange(true, std::memory_order_acq_rel)) return;
@@ -28,14 +41,14 @@ public:
         }
     }
 
-    Transaction *txn; // loop thread only; null once the transaction is gone
+    FillListener *listener; // loop thread only; null once the listener is gone
 
 private:
     struct Task final : io::MailboxTask {
         explicit Task(core::Ref<FillWake> w) : wake(std::move(w)) {}
         void run() noexcept override {
             wake->queued_.store(false, std::memory_order_release);
-            if (wake->txn) notify_fill_changed(wake->txn);
+            if (wake->listener) wake->listener->on_fill_changed();
         }
         core::Ref<FillWake> wake;
     };

@@ -25,9 +25,6 @@ using core::BufferSlice;
 using core::Ref;
 
 namespace {
-
-// Origin response bytes waiting for the viewer above which the origin is paused.
-constexpr size_t viewer_high_water = 1 << 20;
 // Request body bytes waiting for the origin above which the viewer is paused.
 constexpr size_t origin_high_water = 256 * 1024;
 
@@ -54,7 +51,7 @@ Transaction::Transaction(Runtime &rt, ViewerSink &sink, bool background)
 
 Transaction::~Transaction() {
     cancel();
-    if (wake_) wake_->txn = nullptr;
+    if (wake_) wake_->listener = nullptr;
 }
 
 void Transaction::reset() noexcept {
@@ -464,7 +461,9 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
     if (writer_ && !writer_->append(chunk.ptr, chunk.len)) {
         writer_.reset();
         not_cached_reason_ = "too large for the cache";
+        if (fill_streaming_) fill_->stop_joining(); // waiters keep only what they lack
     }
+    if (fill_streaming_) pause_origin_for_fill();
     if (viewer_body_) {
         if (ranged_) {
             write_range_bytes(origin_received_ - chunk.len, &chunk, 1);
@@ -494,10 +493,7 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
 
 void Transaction::on_viewer_drained() {
     if (fill_streaming_ && !fill_leader_) return pump_fill();
-    if (paused_ && fetch_ && sink_.pending_write_bytes() <= viewer_high_water / 2) {
-        paused_ = false;
-        fetch_->resume_response();
-    }
+    maybe_resume_origin();
 }
 
 void Transaction::on_origin_complete() {

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/http_message.hpp"
 #include "edge/config.hpp"
+#include "edge/fill_wake.hpp"
 #include "edge/range_response.hpp"
 #include "edge/viewer_sink.hpp"
 #include "origin/connector.hpp"
@@ -25,14 +26,13 @@
 namespace perch::edge {
 
 class Runtime;
-class FillWake;
 
 // Whether a request has fields the edge must evaluate before serving a 200 (If-*, Range).
 bool has_conditional_or_range(const core::HeaderMap &h) noexcept;
 
 enum class CacheResult : uint8_t { none, hit, refresh_hit, miss, error };
 
-class Transaction final : private origin::FetchHandler {
+class Transaction final : private origin::FetchHandler, private FillListener {
 public:
     // A background transaction (a refresh for stale-while-revalidate) has no viewer: it never
     // serves stale, never waits on another fetch, and is not counted as a request.
@@ -48,8 +48,9 @@ public:
     void on_viewer_drained();
     // The viewer went away: stop everything, no more sink calls.
     void cancel();
-    // The fill this transaction follows changed (on the runtime's loop, through its mailbox).
-    void on_fill_changed();
+    // The fill this transaction follows changed, or (leading one) its waiters caught up: on
+    // the runtime's loop, through its mailbox.
+    void on_fill_changed() override;
     // Clears per-request state after the transaction finished or was cancelled.
     void reset() noexcept;
 
@@ -59,6 +60,9 @@ public:
     bool wants_body() const noexcept { return fetch_ != nullptr && forwarding_body_; }
 
 private:
+    // Origin response bytes waiting for the viewer above which the origin is paused.
+    static constexpr size_t viewer_high_water = 1 << 20;
+
     // Phases.
     void viewer_request();
     bool viewer_policy();
@@ -102,6 +106,11 @@ private:
     // not, key_ becomes this request's variant key.
     bool wants_variant(const cache::Fill::Head &head);
     void pump_fill();
+    // Leader: the origin is paused while the viewer or the fill's slowest waiter lags; resumes
+    // it when neither does (asking the fill to say when its waiters catch up).
+    void pause_origin_for_fill();
+    void maybe_resume_origin();
+    FillWake &wake();
     // Leader: ends the fill (`how`); follower: stops waiting on it.
     void leave_fill(cache::FillState how) noexcept;
 

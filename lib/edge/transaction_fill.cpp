@@ -17,21 +17,42 @@ namespace {
 constexpr size_t follower_high_water = 1 << 20;
 } // namespace
 
-void notify_fill_changed(Transaction *txn) noexcept {
-    txn->on_fill_changed();
+FillWake &Transaction::wake() {
+    if (!wake_) wake_ = Ref<FillWake>::adopt(new FillWake(rt_.mailbox(), this));
+    return *wake_;
 }
 
 void Transaction::follow_fill(Ref<cache::Fill> fill) {
     fill_ = std::move(fill);
     fill_leader_ = false;
     fill_index_ = 0;
-    if (!wake_) wake_ = Ref<FillWake>::adopt(new FillWake(rt_.mailbox(), this));
-    fill_->add_waiter(Ref<cache::FillWaiter>::share(wake_.get()));
+    if (!fill_->add_waiter(Ref<cache::FillWaiter>::share(&wake()))) {
+        fill_.reset(); // too late to be served from it
+        no_collapse_ = true;
+        return fetch_from_origin();
+    }
     on_fill_changed(); // it may have moved on already
 }
 
+void Transaction::pause_origin_for_fill() {
+    if (paused_ || !fetch_ || !fill_streaming_ || fill_->unread_bytes() <= fill_high_water) return;
+    paused_ = true;
+    fetch_->pause_response();
+    fill_->wake_when_read(Ref<cache::FillWaiter>::share(&wake()), fill_low_water);
+}
+
+void Transaction::maybe_resume_origin() {
+    if (!paused_ || !fetch_) return;
+    if (sink_.pending_write_bytes() > viewer_high_water / 2) return; // on_viewer_drained comes
+    if (fill_streaming_ && fill_->unread_bytes() > fill_low_water)
+        return fill_->wake_when_read(Ref<cache::FillWaiter>::share(&wake()), fill_low_water);
+    paused_ = false;
+    fetch_->resume_response();
+}
+
 void Transaction::on_fill_changed() {
-    if (!fill_ || fill_leader_ || !active_) return;
+    if (!fill_ || !active_) return;
+    if (fill_leader_) return maybe_resume_origin();
     if (fill_streaming_) return pump_fill();
     cache::Fill::Head h = fill_->head();
     if (!h.vary.empty() && !wants_variant(h)) {
@@ -110,7 +131,7 @@ void Transaction::pump_fill() {
     while (fill_ && active_) {
         cache::FillState state;
         size_t published = 0;
-        size_t n = fill_->read(fill_index_, pieces, batch, state, published);
+        size_t n = fill_->read(wake_.get(), fill_index_, pieces, batch, state, published);
         fill_index_ += n;
         bool ended = fill_index_ == published && state != cache::FillState::streaming;
         bool complete = ended && state == cache::FillState::complete;

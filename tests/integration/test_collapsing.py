@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from perchtest import behavior, http_origin, parse_responses, recv_until_close
+from perchtest import behavior, http_origin, parse_responses, recv_until_close, rss_kib
 
 FORWARD_QUERY = {"query_string": True, "cookies": {"forward": "none"}}
 
@@ -170,3 +170,41 @@ def test_concurrent_misses_for_a_varying_object_make_one_request_per_variant(tmp
         assert (r[0], r[2]) == (200, f"slow {'ab'[i % 2]}\n".encode()), i
     assert fault_origin.requests("/slow/600") == 2
     assert sorted(r[1]["x-cache"] for r in results).count("Miss from perch") == 2
+
+
+def test_a_slow_waiter_of_a_response_too_large_to_store_paces_the_origin(tmp, fault_origin, proxies):
+    # The object outgrows max_object mid-body (chunked, no length): it is streamed, not
+    # stored, and the fill keeps only what its slowest waiter has not read yet; the origin
+    # waits for that waiter instead of the proxy buffering the difference.
+    proxy = proxies(tmp, {"distribution": {
+        "origin": [http_origin("o", fault_origin.port)],
+        "default_cache_behavior": behavior("o", default_ttl=60, forwarded_values=FORWARD_QUERY)},
+        "perch": {"cache": {"memory": "64MiB", "max_object": "1MiB"}}})
+    size = 48_000_000
+    path = f"/chunked/{size}?h=Cache-Control:max-age=60&wait=500"  # the head, then a pause
+    request = f"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode()
+    slow = socket.create_connection(("127.0.0.1", proxy.port))
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    fast = socket.create_connection(("127.0.0.1", proxy.port))
+    fast.sendall(request)
+    time.sleep(0.2)  # the fast one leads; the slow one joins before the body comes
+    slow.sendall(request)
+    fast_data = []
+    reader = threading.Thread(target=lambda: fast_data.append(recv_until_close(fast)))
+    reader.start()
+    before = rss_kib(proxy.proc.pid)
+    time.sleep(0.8)  # the slow waiter reads nothing meanwhile
+    held = rss_kib(proxy.proc.pid)
+    time.sleep(1.5)
+    grown, growing = rss_kib(proxy.proc.pid) - before, rss_kib(proxy.proc.pid) - held
+    assert reader.is_alive()  # the leader's viewer waits with the origin
+    slow_data = recv_until_close(slow)
+    reader.join()
+    for data in (fast_data[0], slow_data):
+        (status, headers, body), = parse_responses(data)
+        assert status == 200 and len(body) == size and body.count(b"c") == size
+    # Socket buffers and a few MiB of lag are held, then nothing more (without the pacing the
+    # proxy grows by the origin's rate, about 5 MiB/s here).
+    assert growing < 2 * 1024, f"the proxy kept growing ({growing} KiB in 1.5 s)"
+    assert grown < 24 * 1024, f"the proxy grew by {grown} KiB while the waiter did not read"
+    assert fault_origin.requests(f"/chunked/{size}") == 1

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from perchtest import (behavior, free_port, http_origin, parse_responses, raw_exchange,
-                       recv_until_close)
+                       recv_until_close, rss_kib)
 
 
 def config(port, **origin_extra):
@@ -101,14 +101,6 @@ def test_set_cookie_is_not_stored_or_relayed_when_cookies_are_not_forwarded(tmp,
     proxy = proxies(tmp, config(fault_origin.port))
     s, h, _ = proxy.get("/sc?h=Set-Cookie:session=secret")
     assert "set-cookie" not in h
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def test_a_viewer_that_stops_reading_pauses_the_origin_and_memory_stays_bounded(tmp, fault_origin, proxies):

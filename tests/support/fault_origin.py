@@ -12,7 +12,8 @@ Paths:
                             value of the request header named by ?echo=)
   /hang...                  read the request, never answer
   /truncate/N               Content-Length 2N, send N bytes, close
-  /chunked/N                N bytes in chunks of 1000, chunked encoding
+  /chunked/N                N bytes in chunks of 1000, chunked encoding (after ?wait=MS
+                            milliseconds past the head)
   /close-delimited/N        N bytes, no length, close
   /etag...                  ETag "v1" + Cache-Control from ?cc= (status from ?status=);
                             304 on If-None-Match "v1", with headers from ?nm=Name:Value
@@ -160,6 +161,7 @@ def handle(conn):
                 piece = b"3e8\r\n" + b"c" * 1000 + b"\r\n"
                 tail = (f"{rest:x}\r\n".encode() + b"c" * rest + b"\r\n") if rest else b""
                 conn.sendall(out)
+                time.sleep(int(query.get("wait", ["0"])[0]) / 1000)
                 for _ in range(full // 100):
                     conn.sendall(piece * 100)
                 conn.sendall(piece * (full % 100) + tail + b"0\r\n\r\n")

@@ -37,10 +37,10 @@ BufferSlice slice_of(std::string_view text) {
     return BufferSlice(b, b->data(), b->size());
 }
 
-std::string read_all(const Fill &f, FillState &state) {
+std::string read_all(Fill &f, FillState &state) {
     BufferSlice out[64];
     size_t published = 0;
-    size_t n = f.read(0, out, 64, state, published);
+    size_t n = f.read(nullptr, 0, out, 64, state, published);
     std::string s;
     for (size_t i = 0; i < n; ++i)
         s.append(out[i].view());
@@ -124,7 +124,7 @@ TEST_CASE("cache/coordinator: small pieces published from another thread read ba
     while (true) {
         BufferSlice out[16];
         size_t published = 0;
-        size_t n = follower.fill->read(index, out, 16, state, published);
+        size_t n = follower.fill->read(nullptr, index, out, 16, state, published);
         for (size_t i = 0; i < n; ++i)
             got.append(out[i].view());
         index += n;
@@ -146,4 +146,76 @@ TEST_CASE("cache/coordinator: keys sharing a hash slot lead separately") {
     jb.fill->end(FillState::complete); // not registered: must not remove a's fill
     CHECK_FALSE(c->join(a).leader);
     ja.fill->end(FillState::complete);
+}
+
+TEST_CASE("cache/coordinator: the leader learns when the slowest waiter has caught up") {
+    Ref<Coordinator> c = Ref<Coordinator>::adopt(new Coordinator);
+    auto lead = c->join(key("k"));
+    auto fast = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    auto slow = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    auto drained = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    lead.fill->add_waiter(Ref<FillWaiter>::share(fast.get()));
+    lead.fill->add_waiter(Ref<FillWaiter>::share(slow.get()));
+    lead.fill->publish_head(Buffer::create(1), 200, std::nullopt, {});
+    CHECK(lead.fill->unread_bytes() == 0);
+    const std::string piece(4000, 'p'); // large enough to be shared, not copied together
+    for (int i = 0; i < 3; ++i)
+        lead.fill->publish_body(slice_of(piece));
+    CHECK(lead.fill->unread_bytes() == 12000);
+
+    FillState state;
+    size_t published = 0;
+    BufferSlice out[8];
+    CHECK(lead.fill->read(fast.get(), 0, out, 8, state, published) == 3);
+    CHECK(lead.fill->unread_bytes() == 12000); // the slow one has read nothing
+    lead.fill->wake_when_read(Ref<FillWaiter>::share(drained.get()), 4000);
+    CHECK(drained->calls.load() == 0);
+    CHECK(lead.fill->read(slow.get(), 0, out, 1, state, published) == 1);
+    CHECK(lead.fill->unread_bytes() == 8000);
+    CHECK(drained->calls.load() == 0);
+    CHECK(lead.fill->read(slow.get(), 1, out, 1, state, published) == 1);
+    CHECK(lead.fill->unread_bytes() == 4000);
+    CHECK(drained->calls.load() == 1); // woken once, then forgotten
+    lead.fill->read(slow.get(), 2, out, 8, state, published);
+    CHECK(drained->calls.load() == 1);
+    // Already caught up: woken at once.
+    lead.fill->wake_when_read(Ref<FillWaiter>::share(drained.get()), 0);
+    CHECK(drained->calls.load() == 2);
+    // A waiter that leaves no longer holds the leader back.
+    lead.fill->publish_body(slice_of(piece));
+    lead.fill->wake_when_read(Ref<FillWaiter>::share(drained.get()), 0);
+    lead.fill->read(fast.get(), 3, out, 8, state, published);
+    CHECK(drained->calls.load() == 2);
+    lead.fill->remove_waiter(slow.get());
+    CHECK(drained->calls.load() == 3);
+    lead.fill->end(FillState::complete);
+}
+
+TEST_CASE("cache/coordinator: a fill that stops joining lets read pieces go and turns late "
+          "waiters away") {
+    Ref<Coordinator> c = Ref<Coordinator>::adopt(new Coordinator);
+    auto lead = c->join(key("k"));
+    auto w = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    auto early = c->join(key("k"));
+    CHECK(early.fill->add_waiter(Ref<FillWaiter>::share(w.get())));
+    lead.fill->publish_head(Buffer::create(1), 200, std::nullopt, {});
+    const std::string piece(4000, 'q');
+    lead.fill->publish_body(slice_of(piece));
+    lead.fill->publish_body(slice_of(piece));
+    FillState state;
+    size_t published = 0;
+    BufferSlice out[8];
+    CHECK(lead.fill->read(w.get(), 0, out, 1, state, published) == 1);
+    lead.fill->stop_joining();
+    CHECK(c->join(key("k")).leader); // no longer found: a new request leads its own fetch
+    auto late = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    CHECK_FALSE(lead.fill->add_waiter(Ref<FillWaiter>::share(late.get()))); // piece 0 is gone
+    // The waiter still reads on from where it was, by index.
+    CHECK(lead.fill->read(w.get(), 1, out, 8, state, published) == 1);
+    CHECK(out[0].view() == piece);
+    CHECK(published == 2);
+    lead.fill->publish_body(slice_of(piece));
+    CHECK(lead.fill->read(w.get(), 2, out, 8, state, published) == 1);
+    CHECK(published == 3);
+    lead.fill->end(FillState::complete);
 }
