@@ -1,5 +1,6 @@
 """Cache semantics at their edges, against perch's scripted fault origin: path normalization
 before behaviors, OPTIONS keys, error TTLs across revalidation, Age per response, 204."""
+import email.utils
 import json
 import socket
 import time
@@ -216,3 +217,44 @@ def test_a_304_for_another_representation_is_not_used_the_object_is_fetched_agai
     assert h["x-cache"] == "Miss from perch"
     assert fault_origin.stats()["conditional"] == 1
     assert fault_origin.requests("/etag-other") == 3  # the first, the 304, the full fetch
+
+
+def http_date(seconds_from_now):
+    return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True).replace(" ", "%20")
+
+
+def test_cdn_cache_control_is_obeyed_ahead_of_cache_control(tmp, fault_origin, proxies):
+    # RFC 9213: the CDN's own field wins for this cache; the viewer still gets both.
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    stored = "/cdn-a?h=Cache-Control:no-store&h=CDN-Cache-Control:max-age=60"
+    passed = "/cdn-b?h=Cache-Control:max-age=60&h=CDN-Cache-Control:no-store"
+    for path in (stored, passed):
+        proxy.get(path)
+    status, h, _ = proxy.get(stored)
+    assert h["x-cache"] == "Hit from perch" and h["cache-control"] == "no-store"
+    assert proxy.get(passed)[1]["x-cache"] == "Miss from perch"
+    assert fault_origin.requests("/cdn-a") == 1 and fault_origin.requests("/cdn-b") == 2
+
+
+def test_expires_gives_the_freshness_when_cache_control_does_not(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    future, past = f"/exp-f?h=Expires:{http_date(60)}", f"/exp-p?h=Expires:{http_date(-60)}"
+    invalid, overridden = "/exp-i?h=Expires:0", f"/exp-o?h=Expires:{http_date(60)}&h=Cache-Control:max-age=0"
+    for path in (future, past, invalid, overridden):
+        proxy.get(path)
+        proxy.get(path)
+    assert fault_origin.requests("/exp-f") == 1  # fresh for a minute
+    assert fault_origin.requests("/exp-p") == 2  # already expired: asked again
+    assert fault_origin.requests("/exp-i") == 2  # an invalid date is in the past (§5.3)
+    assert fault_origin.requests("/exp-o") == 2  # max-age beats Expires
+
+
+def test_no_transform_and_other_fields_reach_the_viewer_unchanged(tmp, fault_origin, proxies):
+    # perch never transforms a body; the stored head keeps the origin's fields as they were.
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    path = "/nt?h=Cache-Control:no-transform,max-age=60&h=Content-Type:text/x-raw&h=X-Extra:1"
+    for expected in ("Miss from perch", "Hit from perch"):
+        status, h, body = proxy.get(path)
+        assert (status, body, h["x-cache"]) == (200, b"hello /nt\n", expected)
+        assert h["cache-control"] == "no-transform,max-age=60"
+        assert h["content-type"] == "text/x-raw" and h["x-extra"] == "1"

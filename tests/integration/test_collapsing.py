@@ -54,6 +54,8 @@ def test_concurrent_misses_make_one_origin_request(tmp, fault_origin, proxies, w
     assert fault_origin.requests("/slow/500") == 1
     kinds = sorted(r[1]["x-cache"] for r in results)
     assert kinds.count("Miss from perch") == 1 and kinds.count("Hit from perch") == 39
+    # Request ids start with 8 hex digits of the runtime (worker) that served them.
+    assert len({r[1]["x-request-id"][:8] for r in results}) == workers
 
 
 def test_waiters_get_the_bytes_as_they_arrive(tmp, fault_origin, proxies):

@@ -80,6 +80,19 @@ def test_a_range_on_a_miss_is_answered_as_the_bytes_arrive_and_the_whole_object_
     assert fault_origin.requests(f"/drip/{N}/500") == 1
 
 
+def test_a_range_on_a_miss_without_a_length_gets_the_whole_object_then_hits_get_206(tmp, fault_origin, proxies):
+    # A chunked answer has no length to put in Content-Range until it ends: the first viewer
+    # gets the whole 200 as it streams (RFC 9110 §14.2 lets a server ignore Range; nginx does
+    # the same), the object is stored, and ranges are answered from it afterwards.
+    proxy = start(tmp, fault_origin, proxies)
+    path = "/chunked/5000?h=Cache-Control:max-age=60"
+    status, h, body = get(proxy, path, Range="bytes=0-99")
+    assert (status, len(body), h["x-cache"]) == (200, 5000, "Miss from perch")
+    status, h, body = get(proxy, path, Range="bytes=0-99")
+    assert (status, body, h["content-range"]) == (206, b"c" * 100, "bytes 0-99/5000")
+    assert fault_origin.requests("/chunked/5000") == 1
+
+
 def test_collapsed_waiters_get_their_own_ranges(tmp, fault_origin, proxies):
     proxy = start(tmp, fault_origin, proxies)
     slow = f"/drip/{N}/300?h=Cache-Control:max-age=60"
