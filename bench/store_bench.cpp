@@ -1,6 +1,7 @@
 // Benchmarks of the memory store alone (no HTTP), deterministic (seeded):
 //  - per-object overhead: heap bytes (mallinfo2) per stored 1 KiB object beyond its key, head
-//    and body bytes, beside what the store charges for it;
+//    and body bytes, beside what the store charges for it (such an object is compact: one
+//    allocation, see cache/cached_object.hpp);
 //  - hit ratio of S3-FIFO against LRU replaying a Zipf(0.9) trace of 1M requests over 100k
 //    keys with the budget at 10% of the working set's bytes (bodies of 768..1279 bytes);
 //  - lookup cost on hits and heap allocations per lookup;
@@ -90,10 +91,11 @@ void overhead(const Corpus &c) {
     printf("per-object overhead, %zu objects of 768..1279 B (key, head and body excluded):\n",
            c.keys.size());
     printf("  heap (mallinfo2):  %6.1f B/object\n", heap - double(content) / n);
-    printf("  charged to budget: %6.1f B/object (object_overhead %llu, buffer_overhead %llu, "
-           "sizeof(CachedObject) %zu)\n\n",
+    printf("  charged to budget: %6.1f B/object (at most object_overhead %llu, buffer_overhead "
+           "%llu; sizeof(CachedObject) %zu, sizeof(Buffer) %zu)\n\n",
            charged - double(content) / n, (unsigned long long)MemoryStore::object_overhead,
-           (unsigned long long)MemoryStore::buffer_overhead, sizeof(cache::CachedObject));
+           (unsigned long long)MemoryStore::buffer_overhead, sizeof(cache::CachedObject),
+           sizeof(core::Buffer));
     delete store;
 }
 

@@ -2,9 +2,21 @@
 // and every reader (viewer writes reference its buffers directly, so a hit copies no bytes).
 // A refresh (304) makes a new object that shares the body buffers.
 //
-// Kept small (see MemoryStore::object_overhead): the key, path and validators live in the
-// object's own allocation (the path as a view into the key when the key contains it), and a
-// small body shares one buffer with the head.
+// Memory layout: each object is one block, [CachedObject][text][tail], with
+//   text  the key, then the path unless the key contains it, then vary, etag and last_modified
+//         unless the stored head contains their bytes (they are then views into the head);
+//   tail  of a compact object (made by create_compact: the common small object): a core::Buffer
+//         holding the body, with the head in its spare capacity (capacity = body + head). The
+//         object and its text are that buffer's prefix (Buffer::create_with_prefix), so the
+//         whole object is one allocation;
+//   tail  of any other object: a BufferList, the head's buffer and the body's, each holding
+//         a reference, with the body's size and what its buffers take (see buffer_bytes()).
+//
+// Lifetime of a compact object: the object holds one reference to its own buffer, and the
+// slices that viewer writes hold (head_slice, body_slice) hold others. When the object's count
+// reaches 0 (it was evicted, replaced or invalidated and no reader holds it), destroy() runs its
+// destructor, then drops that reference: the block is freed then, or when the last slice goes
+// if a write is still in flight. The object's part of the block is not read after that.
 #pragma once
 
 #include "cache/eviction.hpp"
@@ -14,6 +26,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <xxhash.h>
 
 namespace perch::cache {
@@ -43,7 +56,7 @@ struct CommitInfo {
     std::string vary;
 };
 
-// The body's buffers in order: one inline, more on the heap.
+// Buffers in order, while a body is being stored: one inline, more on the heap.
 class BodyChunks {
 public:
     BodyChunks() noexcept : one_() {}
@@ -73,64 +86,129 @@ private:
 // Bases in this order, small members first: they fill the bases' tail padding.
 class CachedObject final : public EvictionHook, public core::RefCounted<CachedObject> {
 public:
-    // A new object for `key_text`, its strings copied into its own allocation. Strings longer
-    // than 64 KiB (validators, vary) are not kept.
+    // A compact object for `key_text`: its strings, the `body_size` bytes of `body` and `head`
+    // are copied into one block (see the layout above). Strings longer than 64 KiB (validators,
+    // vary) are not kept. Throws std::bad_alloc.
+    static core::Ref<CachedObject> create_compact(std::string_view key_text, uint64_t key_hash,
+                                                  std::string_view path, const CommitInfo &info,
+                                                  const BodyChunks &body, uint64_t body_size,
+                                                  std::string_view head);
+    // An object for `key_text` that keeps the buffers of `head` (all of its size() bytes) and
+    // `body` (each one's size() bytes, in order); its strings are copied. Throws std::bad_alloc.
     static core::Ref<CachedObject> create(std::string_view key_text, uint64_t key_hash,
-                                          std::string_view path, const CommitInfo &info);
+                                          std::string_view path, const CommitInfo &info,
+                                          core::Ref<core::Buffer> head, BodyChunks body);
     // A copy of `prev` with a new head, status, times and validators that shares its body, as
-    // a revalidation (304) makes it. The store sets its charge (CacheStore::refresh).
+    // a revalidation (304) makes it.
     static core::Ref<CachedObject> refreshed(const CachedObject &prev, core::Ref<core::Buffer> head,
                                              const CommitInfo &info);
     static void destroy(const CachedObject *o) noexcept;
 
-    std::string_view key() const noexcept { return {text(), key_len_}; }
-    std::string_view path() const noexcept { return {text() + path_off_, path_len_}; }
-    std::string_view etag() const noexcept { return {text() + etag_off(), etag_len_}; }
-    std::string_view last_modified() const noexcept {
-        return {text() + etag_off() + etag_len_, lm_len_};
+    std::string_view key() const noexcept { return {at(sizeof(CachedObject)), key_len_}; }
+    std::string_view path() const noexcept { return {at(path_off_), path_len_}; }
+    std::string_view vary() const noexcept { return {at(vary_off_), vary_len_}; }
+    std::string_view etag() const noexcept { return {at(etag_off_), etag_len_}; }
+    std::string_view last_modified() const noexcept { return {at(lm_off_), lm_len_}; }
+    StoredTimes times() const noexcept {
+        auto ms = [](int32_t s) { return s < 0 ? int64_t(-1) : int64_t(s) * 1000; };
+        return {response_time_, initial_age_ms_, ttl_ms_,
+                ms(swr_s_),     ms(sie_s_),      revalidate_when_stale_};
     }
-    std::string_view vary() const noexcept {
-        return {text() + etag_off() + etag_len_ + lm_len_, vary_len_};
-    }
+
     // Status line and fields including Content-Length, each line ending in CRLF, without the
     // blank line: per-request fields (Age, X-Cache, request id) are written after it.
     std::string_view head_view() const noexcept {
-        return {reinterpret_cast<const char *>(head_->data()) + head_off_, head_len_};
+        const core::Buffer &b = head_buffer();
+        if (!compact_) return b.view();
+        return {reinterpret_cast<const char *>(b.data()) + b.size(), b.capacity() - b.size()};
     }
     core::BufferSlice head_slice() const {
-        return core::BufferSlice(head_, head_->data() + head_off_, head_len_);
+        core::Buffer &b = head_buffer();
+        const uint8_t *p = b.data();
+        size_t n = b.size();
+        if (compact_) { // the head follows the body
+            p += n;
+            n = b.capacity() - n;
+        }
+        return core::BufferSlice(core::Ref<core::Buffer>::share(&b), p, n);
     }
-    const core::Ref<core::Buffer> &head_buffer() const noexcept { return head_; }
-    // Sets the head: `len` bytes at `off` in `b` (the body's buffer may hold it after the body).
-    void set_head(core::Ref<core::Buffer> b, uint32_t off, uint32_t len) noexcept {
-        head_ = std::move(b);
-        head_off_ = off;
-        head_len_ = len;
+
+    uint64_t body_size() const noexcept {
+        return compact_ ? own_buffer().size() : list().body_size;
     }
-    // Bytes of the object's own allocation beyond sizeof(CachedObject).
-    size_t text_bytes() const noexcept { return etag_off() + etag_len_ + lm_len_ + vary_len_; }
+    // The body's buffers: body_count() of them, each holding its size() bytes, in order.
+    // Immutable (shared with every reader).
+    size_t body_count() const noexcept {
+        return compact_ ? (own_buffer().size() ? 1 : 0) : list().count;
+    }
+    core::Buffer &body_buffer(size_t i) const noexcept {
+        return compact_ ? own_buffer() : *list().body()[i];
+    }
+    core::BufferSlice body_slice(size_t i) const {
+        core::Buffer &b = body_buffer(i);
+        return core::BufferSlice(core::Ref<core::Buffer>::share(&b), b.data(), b.size());
+    }
+
+    // What the object takes, for the store's charge: heap bytes of its own block as asked of the
+    // allocator (a compact object's buffer included), and of the other buffers it holds
+    // (buffer_count(), 0 when compact) with their arena pages. Buffers shared with another
+    // object (a refreshed body) are counted in full by each.
+    bool compact() const noexcept { return compact_; }
+    uint64_t allocation_bytes() const noexcept;
+    uint64_t buffer_bytes() const noexcept { return compact_ ? 0 : list().buffer_bytes; }
+    size_t buffer_count() const noexcept { return compact_ ? 0 : list().count + 1; }
 
     uint16_t status = 200;
 
 private:
-    uint16_t etag_len_ = 0, lm_len_ = 0, vary_len_ = 0;
-    uint32_t head_off_ = 0, head_len_ = 0;
+    // The tail of an object that is not compact, followed by `count` body buffers.
+    struct BufferList {
+        uint64_t body_size;
+        uint64_t buffer_bytes; // allocation_bytes() and file_bytes() of head and body buffers
+        core::Ref<core::Buffer> head;
+        size_t count;
+        core::Ref<core::Buffer> *body() const noexcept {
+            return reinterpret_cast<core::Ref<core::Buffer> *>(const_cast<BufferList *>(this + 1));
+        }
+    };
+
+    // Offsets from `this`: the path, vary and validators may be in the text or in the head.
+    uint16_t vary_len_ = 0, etag_len_ = 0, lm_len_ = 0;
     uint32_t key_len_ = 0, path_off_ = 0, path_len_ = 0;
+    uint32_t vary_off_ = 0, etag_off_ = 0, lm_off_ = 0;
+    uint32_t tail_off_ = 0;
+    // StoredTimes, packed: the stale windows in whole seconds (what Cache-Control gives; a
+    // fraction is dropped, which only shortens them; -1: absent), the rest exact.
+    int32_t swr_s_ = 0, sie_s_ = -1;
+    bool compact_ = false;
+    bool revalidate_when_stale_ = false;
+    core::UnixMillis response_time_ = 0;
+    int64_t initial_age_ms_ = 0, ttl_ms_ = 0;
 
 public:
     uint64_t key_hash = 0; // low half of CacheKey::hash (the key text is compared in full)
-    StoredTimes times;
-    BodyChunks body; // each chunk's size() bytes, in order
-    uint64_t body_size = 0;
     // Store bookkeeping (guarded by the owning shard's lock): the next object of the same path.
     CachedObject *path_next = nullptr;
 
 private:
     CachedObject() = default;
-    const char *text() const noexcept { return reinterpret_cast<const char *>(this + 1); }
-    size_t etag_off() const noexcept { return key_len_ + (path_off_ == key_len_ ? path_len_ : 0); }
+    ~CachedObject() = default;
+    friend class core::RefCounted<CachedObject>;
 
-    core::Ref<core::Buffer> head_;
+    struct TextPlan;
+    // Writes the text after the object; parts found in the head are at head_off from it.
+    void place_text(const TextPlan &plan, size_t head_off) noexcept;
+    const char *at(uint32_t off) const noexcept {
+        return reinterpret_cast<const char *>(this) + off;
+    }
+    core::Buffer &own_buffer() const noexcept {
+        return *reinterpret_cast<core::Buffer *>(const_cast<char *>(at(tail_off_)));
+    }
+    const BufferList &list() const noexcept {
+        return *reinterpret_cast<const BufferList *>(at(tail_off_));
+    }
+    core::Buffer &head_buffer() const noexcept { return compact_ ? own_buffer() : *list().head; }
+    void set_times(const StoredTimes &t) noexcept;
 };
 
 } // namespace perch::cache

@@ -26,7 +26,6 @@ enum class EvictionPolicy : uint8_t { s3fifo, lru };
 struct EvictionHook {
     EvictionHook *evict_prev = nullptr;
     EvictionHook *evict_next = nullptr;
-    uint64_t charge = 0; // bytes counted against the store's budget
     std::atomic<uint8_t> freq{0};
     uint8_t queue = 0; // which queue holds it (0: none)
 };
@@ -35,17 +34,17 @@ class EvictionQueues {
 public:
     // The ghost id of an object (a hash of its key); given to pop_victim.
     using Fingerprint = uint64_t (*)(const EvictionHook &) noexcept;
+    // The bytes an object counts against its store's budget (the same every time it is asked).
+    using Charge = uint64_t (*)(const EvictionHook &) noexcept;
 
+    explicit EvictionQueues(Charge charge) noexcept : charge_(charge) {}
     void set_policy(EvictionPolicy p) noexcept { policy_ = p; }
-    // Adds a newly stored object (its charge set); `fingerprint` is its ghost id.
+    // Adds a newly stored object; `fingerprint` is its ghost id.
     void insert(EvictionHook &h, uint64_t fingerprint);
     // Records a hit.
     void touch(EvictionHook &h) noexcept {
         if (policy_ == EvictionPolicy::lru) {
-            if (h.queue != 0 && main_.head != &h) {
-                unlink(h);
-                push_front(main_, h, main_queue);
-            }
+            if (h.queue != 0 && main_.head != &h) move_to_front(main_, h);
             return;
         }
         uint8_t f = h.freq.load(std::memory_order_relaxed);
@@ -72,12 +71,17 @@ private:
     List &list_of(const EvictionHook &h) noexcept {
         return h.queue == small_queue ? small_ : main_;
     }
-    static void push_front(List &l, EvictionHook &h, uint8_t queue) noexcept;
-    void unlink(EvictionHook &h) noexcept;
+    // Links h at the front of l, taking `charge` bytes into it.
+    static void push_front(List &l, EvictionHook &h, uint8_t queue, uint64_t charge) noexcept;
+    // Takes h out of its list, with its `charge` bytes.
+    void unlink(EvictionHook &h, uint64_t charge) noexcept;
+    // Moves h, in l, to its front.
+    static void move_to_front(List &l, EvictionHook &h) noexcept;
     // Whether the ghost set holds `fingerprint`; forgets it if so.
     bool ghost_take(uint64_t fingerprint) noexcept;
     void ghost_add(uint64_t fingerprint);
 
+    Charge charge_;
     EvictionPolicy policy_ = EvictionPolicy::s3fifo;
     List small_, main_;
     // Direct-mapped set of 32-bit fingerprints, about one slot per stored object: a newer

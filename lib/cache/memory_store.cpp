@@ -21,10 +21,8 @@ uint64_t path_hash_of(const CachedObject *o) noexcept {
 uint64_t fingerprint_of(const EvictionHook &h) noexcept {
     return static_cast<const CachedObject &>(h).key_hash;
 }
-uint64_t buffer_charge(const Buffer &b) noexcept {
-    uint64_t bytes =
-        b.file_fd() >= 0 ? core::MemfdArena::round_to_pages(b.capacity()) : b.capacity();
-    return bytes + MemoryStore::buffer_overhead;
+uint64_t charge_of_hook(const EvictionHook &h) noexcept {
+    return MemoryStore::charge_of(static_cast<const CachedObject &>(h));
 }
 } // namespace
 
@@ -59,30 +57,22 @@ public:
     Ref<CachedObject> commit(Ref<Buffer> head, CommitInfo info) override {
         if (failed_) return nullptr;
         failed_ = true; // a writer commits once
-        Ref<CachedObject> obj = CachedObject::create(key_, hash_.low64, path_, info);
-        auto head_len = uint32_t(head->size());
         bool in_arena = !body_.empty() && body_[0]->file_fd() >= 0;
-        if (!in_arena && body_size_ + head_len <= MemoryStore::compact_max) {
-            // One exact buffer: the body, then the head in its spare capacity.
-            Ref<Buffer> b = Buffer::create(body_size_ + head_len);
-            for (const Ref<Buffer> &c : body_)
-                b->append(c->data(), c->size());
-            std::memcpy(b->tail(), head->data(), head_len);
-            if (body_size_ > 0) obj->body.push_back(b);
-            obj->set_head(std::move(b), uint32_t(body_size_), head_len);
-            body_ = BodyChunks();
+        Ref<CachedObject> obj;
+        if (!in_arena && body_size_ + head->size() <= MemoryStore::compact_max) {
+            obj = CachedObject::create_compact(key_, hash_.low64, path_, info, body_, body_size_,
+                                               head->view());
+            body_ = BodyChunks(); // copied into the object
         } else {
-            obj->body = std::move(body_);
-            obj->set_head(std::move(head), 0, head_len);
+            obj = CachedObject::create(key_, hash_.low64, path_, info, std::move(head),
+                                       std::move(body_));
         }
-        obj->body_size = body_size_;
         uint64_t final_charge = MemoryStore::charge_of(*obj);
         if (final_charge > reserved_) {
             if (!store_.reserve(final_charge - reserved_, home_)) return nullptr;
         } else {
             store_.unreserve(reserved_ - final_charge);
         }
-        obj->charge = final_charge;
         reserved_ = 0; // the charge moves to the object
         return store_.publish(std::move(obj), path_hash_, epoch_);
     }
@@ -136,7 +126,7 @@ private:
     bool failed_ = false;
 };
 
-MemoryStore::Shard::Shard() : paths(&path_hash_of) {}
+MemoryStore::Shard::Shard() : paths(&path_hash_of), queues(&charge_of_hook) {}
 
 MemoryStore::MemoryStore(const MemoryStoreOptions &opts)
     : budget_(opts.budget_bytes),
@@ -155,12 +145,8 @@ MemoryStore::~MemoryStore() {
 }
 
 uint64_t MemoryStore::charge_of(const CachedObject &o) noexcept {
-    uint64_t c = object_overhead + o.text_bytes();
-    for (const Ref<Buffer> &b : o.body)
-        c += buffer_charge(*b);
-    const Ref<Buffer> &h = o.head_buffer();
-    if (o.body.empty() || h.get() != o.body.back().get()) c += buffer_charge(*h);
-    return c;
+    return index_overhead + allocation_overhead * (1 + o.buffer_count()) + o.allocation_bytes() +
+           o.buffer_bytes();
 }
 
 Ref<Buffer> MemoryStore::file_backed_buffer(size_t capacity) {
@@ -279,7 +265,7 @@ Ref<CachedObject> MemoryStore::detach_locked(Shard &s, CachedObject *o,
     }
     o->path_next = nullptr;
     s.queues.remove(*o);
-    used_.fetch_sub(o->charge, std::memory_order_relaxed);
+    used_.fetch_sub(charge_of(*o), std::memory_order_relaxed);
     entries_.fetch_sub(1, std::memory_order_relaxed);
     return Ref<CachedObject>::adopt(o); // the table's reference
 }
@@ -307,7 +293,7 @@ Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj, uint64_t path_hash
     {
         std::lock_guard lock(s.mu);
         if (invalidated_since(s, obj->path(), path_hash, begin_epoch)) {
-            unreserve(obj->charge);
+            unreserve(charge_of(*obj));
             discarded_.fetch_add(1, std::memory_order_relaxed);
             return nullptr; // freed outside the lock
         }
@@ -323,9 +309,9 @@ Ref<CachedObject> MemoryStore::publish(Ref<CachedObject> obj, uint64_t path_hash
 
 void MemoryStore::refresh(const Ref<CachedObject> &previous, Ref<CachedObject> refreshed) {
     // The refreshed object shares the body; it is charged in full while the previous one is.
-    refreshed->charge = charge_of(*refreshed);
+    const uint64_t charge = charge_of(*refreshed);
     uint64_t path_hash = CacheKey::hash_path(previous->path());
-    if (!reserve(refreshed->charge, path_hash % shard_count)) return;
+    if (!reserve(charge, path_hash % shard_count)) return;
     Shard &s = shard_for_path(path_hash);
     Ref<CachedObject> replaced;
     {
@@ -333,7 +319,7 @@ void MemoryStore::refresh(const Ref<CachedObject> &previous, Ref<CachedObject> r
         CachedObject *cur =
             find_locked(s, path_hash, previous->path(), previous->key_hash, previous->key());
         if (cur != previous.get()) {
-            unreserve(refreshed->charge); // replaced or removed meanwhile: keep the newer state
+            unreserve(charge); // replaced or removed meanwhile: keep the newer state
             return;
         }
         replaced = detach_locked(s, cur, path_hash);

@@ -11,7 +11,8 @@
 //
 // No lock is held across I/O or while copying body bytes. Bodies of at least file_backed_min
 // bytes whose length is announced live in a shared-memory arena, so that hits can go out with
-// sendfile; a small body is stored with its head in one exact-size buffer.
+// sendfile; a small body is stored with its head and the object in one allocation (see
+// cache/cached_object.hpp).
 #pragma once
 
 #include "cache/object_table.hpp"
@@ -44,15 +45,26 @@ public:
     uint64_t invalidate(std::string_view path, bool prefix) override;
     StoreStats stats() const override;
 
-    // Charged per buffer beyond its capacity: the Buffer header and the allocator's.
-    static constexpr uint64_t buffer_overhead = sizeof(core::Buffer) + 16;
-    // Charged per object beyond its key, path, validators and buffers: the object, the
-    // allocator's header, its slots in the key and path tables and the ghost set (measured by
+    // What an object is charged is what it takes from the heap as glibc's malloc counts it:
+    // each of its allocations (CachedObject::allocation_bytes, buffer_bytes) plus the
+    // allocator's header, arena pages, and its share of the store's tables. A compact object is
+    // one allocation.
+    //
+    // The allocator's header per allocation (sizes are asked rounded to 16, so it is exact).
+    static constexpr uint64_t allocation_overhead = 16;
+    // An object's slots in the path table and the ghost set (measured by
     // bench/store_bench.cpp).
-    static constexpr uint64_t object_overhead = sizeof(CachedObject) + 16 + 24;
+    static constexpr uint64_t index_overhead = 24;
+    // Charged at most per buffer beyond its capacity (reserved as a writer adds body chunks).
+    static constexpr uint64_t buffer_overhead = core::Buffer::max_overhead + allocation_overhead;
+    // Charged at most per compact object beyond its text (key, path, validators), body and
+    // head: the object, its text's rounding to 16, its buffer's overhead and the tables
+    // (reserved when an insert begins; the commit settles the difference).
+    static constexpr uint64_t object_overhead =
+        sizeof(CachedObject) + 15 + buffer_overhead + index_overhead;
     // Smallest body placed in the arena (below it, the page rounding would cost too much).
     static constexpr uint64_t file_backed_min = 64 * 1024;
-    // Largest body copied at commit into one exact-size buffer with its head.
+    // Largest body and head copied at commit into a compact object (one allocation).
     static constexpr uint64_t compact_max = 16 * 1024;
 
     // What `o` is charged against the budget.

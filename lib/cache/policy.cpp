@@ -313,15 +313,6 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     return store(std::max(min_ttl, std::min(*lifetime, ttl.max_ttl)), age, d);
 }
 
-int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept {
-    const int64_t resident = std::max<int64_t>(0, sat_sub(now, t.response_time));
-    return std::max<int64_t>(0, sat_add(t.initial_age_ms, resident));
-}
-
-bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept {
-    return current_age_ms(t, now) < t.ttl_ms;
-}
-
 StoredTimes stored_times(const StorageDecision &d, core::UnixMillis response_time) noexcept {
     StoredTimes t;
     t.response_time = response_time;

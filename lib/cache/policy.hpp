@@ -77,10 +77,20 @@ struct StoredTimes {
 // The stored times of a response stored by `d` that arrived at `response_time`.
 StoredTimes stored_times(const StorageDecision &d, core::UnixMillis response_time) noexcept;
 
-// Current age (RFC 9111 §4.2.3) in milliseconds.
-int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept;
+// Current age (RFC 9111 §4.2.3) in milliseconds, saturating (inline: every hit asks it).
+inline int64_t current_age_ms(const StoredTimes &t, core::UnixMillis now) noexcept {
+    int64_t resident, age;
+    if (__builtin_sub_overflow(now, t.response_time, &resident))
+        resident = t.response_time < 0 ? INT64_MAX : 0;
+    if (resident < 0) resident = 0;
+    if (__builtin_add_overflow(t.initial_age_ms, resident, &age))
+        age = resident > 0 ? INT64_MAX : 0;
+    return age < 0 ? 0 : age;
+}
 // Whether the stored response is fresh at `now`.
-bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept;
+inline bool is_fresh(const StoredTimes &t, core::UnixMillis now) noexcept {
+    return current_age_ms(t, now) < t.ttl_ms;
+}
 // Whether a stale response may be served at `now` while a refresh runs (RFC 5861 §3).
 bool usable_while_revalidating(const StoredTimes &t, core::UnixMillis now) noexcept;
 // Whether a stale response may be served at `now` because the origin answered 5xx or could

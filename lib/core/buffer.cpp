@@ -4,26 +4,45 @@
 
 namespace perch::core {
 
+namespace {
+constexpr std::align_val_t block_align{alignof(Buffer)};
+}
+
 Ref<Buffer> Buffer::create(size_t capacity) {
-    void *mem = ::operator new (sizeof(Buffer) + capacity, std::align_val_t{alignof(Buffer)});
-    return Ref<Buffer>::adopt(new (mem) Buffer(capacity));
+    return create_with_prefix(0, capacity);
+}
+
+Ref<Buffer> Buffer::create_with_prefix(size_t prefix_bytes, size_t capacity) {
+    size_t prefix = round_up(prefix_bytes);
+    if (capacity > max_capacity || prefix >= arena_mark) throw std::bad_alloc();
+    void *mem = ::operator new(prefix + sizeof(Buffer) + round_up(capacity), block_align);
+    auto *b = new (static_cast<uint8_t *>(mem) + prefix) Buffer(capacity, uint32_t(prefix));
+    return Ref<Buffer>::adopt(b);
 }
 
 Ref<Buffer> Buffer::create_in(MemfdArena &arena, size_t capacity) {
+    if (capacity > max_capacity) return nullptr;
     std::optional<uint64_t> off = arena.allocate(capacity);
     if (!off) return nullptr;
-    void *mem = ::operator new (sizeof(Buffer), std::align_val_t{alignof(Buffer)});
+    void *mem = ::operator new(sizeof(Buffer) + sizeof(ArenaData), block_align);
+    auto *b = new (mem) Buffer(capacity, arena_mark);
+    new (b + 1) ArenaData{&arena, arena.at(*off)};
     arena.add_ref();
-    return Ref<Buffer>::adopt(new (mem) Buffer(capacity, &arena, *off));
+    return Ref<Buffer>::adopt(b);
 }
 
 void Buffer::destroy(const Buffer *b) noexcept {
-    if (MemfdArena *arena = b->arena_) {
-        arena->free_range(b->arena_offset_, b->capacity_);
-        arena->release();
+    auto *self = const_cast<Buffer *>(b);
+    void *block = self;
+    if (self->in_arena()) {
+        const ArenaData &a = self->arena_data();
+        a.arena->free_range(self->file_offset(), self->capacity_);
+        a.arena->release();
+    } else {
+        block = self->prefix();
     }
-    b->~Buffer();
-    ::operator delete (const_cast<Buffer *>(b), std::align_val_t{alignof(Buffer)});
+    self->~Buffer();
+    ::operator delete(block, block_align);
 }
 
 BufferSlice compact_slice(const BufferSlice &bytes, Ref<Buffer> &tail) {

@@ -2,6 +2,14 @@
 // a header over a range of a MemfdArena (large cached bodies, which can then be sent with
 // sendfile). A BufferSlice keeps its buffer alive, so body bytes can travel from an origin
 // read to the cache and to viewer writes without being copied.
+//
+// Layout (the header is 16 bytes: count, size, capacity, prefix):
+//   heap buffer           [Buffer][bytes]
+//   buffer with a prefix  [prefix, for the buffer's owner][Buffer][bytes]   (create_with_prefix)
+//   arena buffer          [Buffer][arena, data]   bytes in the arena's file (create_in)
+// A block is freed when its buffer's count reaches 0: an owner living in the prefix ends its
+// own life (runs its destructor) before it drops the reference it holds, and viewer writes
+// holding slices may keep the block, and so the dead prefix, alive a while longer.
 #pragma once
 
 #include "core/memfd_arena.hpp"
@@ -16,7 +24,14 @@ namespace perch::core {
 
 class alignas(16) Buffer final : public RefCounted<Buffer> {
 public:
-    // Returns a buffer with a reference count of 1; throws std::bad_alloc.
+    // Capacities are 32-bit (cached bodies come in chunks of at most 1 GiB).
+    static constexpr size_t max_capacity = UINT32_MAX;
+    // allocation_bytes() is at most capacity + prefix (rounded up to 16) + max_overhead: the
+    // header and the rounding of the bytes to 16, or the header and the arena's data.
+    static constexpr size_t max_overhead = 32;
+
+    // Returns a buffer with a reference count of 1; throws std::bad_alloc (also when
+    // `capacity` is above max_capacity).
     static Ref<Buffer> create(size_t capacity);
     // A buffer holding a copy of `bytes`, exactly their size; throws std::bad_alloc.
     static Ref<Buffer> copy_of(std::string_view bytes) {
@@ -24,25 +39,47 @@ public:
         b->append(bytes.data(), bytes.size());
         return b;
     }
-    // A buffer whose bytes live in `arena` (keeps it alive); null when the arena is full.
+    // A buffer whose bytes live in `arena` (keeps it alive); null when the arena is full or
+    // `capacity` is above max_capacity.
     static Ref<Buffer> create_in(MemfdArena &arena, size_t capacity);
+    // A heap buffer whose block starts with `prefix_bytes` (rounded up to 16) of uninitialised
+    // memory at prefix(), for one owner that the buffer's last reference frees with it (see the
+    // lifetime rule above). Throws std::bad_alloc.
+    static Ref<Buffer> create_with_prefix(size_t prefix_bytes, size_t capacity);
+    // Where a buffer made by create_with_prefix(n, ...) is, given its prefix().
+    static Buffer *after_prefix(void *prefix, size_t prefix_bytes) noexcept {
+        return reinterpret_cast<Buffer *>(static_cast<uint8_t *>(prefix) + round_up(prefix_bytes));
+    }
+    void *prefix() noexcept { return reinterpret_cast<uint8_t *>(this) - prefix_; }
 
-    uint8_t *data() noexcept { return data_; }
-    const uint8_t *data() const noexcept { return data_; }
+    uint8_t *data() noexcept { return in_arena() ? arena_data().data : inline_bytes(); }
+    const uint8_t *data() const noexcept { return const_cast<Buffer *>(this)->data(); }
     // The file the bytes also live in, for sendfile: -1 for heap buffers.
-    int file_fd() const noexcept { return arena_ ? arena_->fd() : -1; }
-    uint64_t file_offset() const noexcept { return arena_offset_; }
+    int file_fd() const noexcept { return in_arena() ? arena_data().arena->fd() : -1; }
+    uint64_t file_offset() const noexcept {
+        return in_arena() ? uint64_t(arena_data().data - arena_data().arena->at(0)) : 0;
+    }
+    // Heap bytes of the buffer's block as asked of the allocator (prefix included; for an
+    // arena buffer, the header only: its bytes are file pages).
+    size_t allocation_bytes() const noexcept {
+        return in_arena() ? sizeof(Buffer) + sizeof(ArenaData)
+                          : prefix_ + sizeof(Buffer) + round_up(capacity_);
+    }
+    // Pages of the arena's file the bytes take (0 for heap buffers).
+    uint64_t file_bytes() const noexcept {
+        return in_arena() ? MemfdArena::round_to_pages(capacity_ ? capacity_ : 1) : 0;
+    }
     size_t capacity() const noexcept { return capacity_; }
     size_t size() const noexcept { return size_; }
     size_t room() const noexcept { return capacity_ - size_; }
     uint8_t *tail() noexcept { return data() + size_; }
-    void grow(size_t n) noexcept { size_ += n; }
+    void grow(size_t n) noexcept { size_ += uint32_t(n); }
     void clear() noexcept { size_ = 0; }
     // Appends up to room() bytes; returns how many were taken.
     size_t append(const void *p, size_t n) noexcept {
         if (n > room()) n = room();
         if (n) std::memcpy(tail(), p, n);
-        size_ += n;
+        size_ += uint32_t(n);
         return n;
     }
     std::string_view view() const noexcept {
@@ -52,19 +89,26 @@ public:
     static void destroy(const Buffer *b) noexcept;
 
 private:
-    // Inline bytes follow the header in the same allocation.
-    explicit Buffer(size_t cap) noexcept
-        : capacity_(cap), data_(reinterpret_cast<uint8_t *>(this + 1)) {}
-    Buffer(size_t cap, MemfdArena *arena, uint64_t offset) noexcept
-        : capacity_(cap), data_(arena->at(offset)), arena_(arena), arena_offset_(offset) {}
+    struct ArenaData {
+        MemfdArena *arena; // holds a reference
+        uint8_t *data;
+    };
+    static constexpr uint32_t arena_mark = UINT32_MAX; // prefix_ of an arena buffer
+    static size_t round_up(size_t n) noexcept { return (n + 15) & ~size_t(15); }
+
+    Buffer(size_t cap, uint32_t prefix) noexcept : capacity_(uint32_t(cap)), prefix_(prefix) {}
     ~Buffer() = default;
     friend class RefCounted<Buffer>;
 
-    size_t capacity_;
-    size_t size_ = 0;
-    uint8_t *data_;
-    MemfdArena *arena_ = nullptr; // holds a reference
-    uint64_t arena_offset_ = 0;
+    bool in_arena() const noexcept { return prefix_ == arena_mark; }
+    uint8_t *inline_bytes() noexcept { return reinterpret_cast<uint8_t *>(this + 1); }
+    const ArenaData &arena_data() const noexcept {
+        return *reinterpret_cast<const ArenaData *>(this + 1);
+    }
+
+    uint32_t size_ = 0;
+    uint32_t capacity_;
+    uint32_t prefix_; // bytes of the block before the header, or arena_mark
 };
 
 // A view of bytes inside a Buffer that it keeps alive.

@@ -176,9 +176,9 @@ void Transaction::lookup_and_route() {
             obj = rt_.store().lookup(key_);
         }
         if (obj) {
-            if (cache::is_fresh(obj->times, now_)) return serve_object(obj, CacheResult::hit);
+            if (cache::is_fresh(obj->times(), now_)) return serve_object(obj, CacheResult::hit);
             if (!background_ && override_status_ == 0 &&
-                cache::usable_while_revalidating(obj->times, now_)) {
+                cache::usable_while_revalidating(obj->times(), now_)) {
                 // stale-while-revalidate: once per key, while a refresh is not in flight.
                 if (!rt_.coordinator().busy(key_))
                     BackgroundRefresh::start(rt_, *req_, sink_.viewer_is_https(),
@@ -394,14 +394,14 @@ void Transaction::store_as_variant(std::string_view vary) {
 }
 
 bool Transaction::serve_stale_on_error(uint16_t status) {
-    if (!stale_ || stale_->status >= 500 || !cache::usable_on_error(stale_->times, now_))
+    if (!stale_ || stale_->status >= 500 || !cache::usable_on_error(stale_->times(), now_))
         return false;
     if (status != 0 && (status < 500 || status > 599)) return false; // CloudFront: any 5xx
     if (fetch_) std::exchange(fetch_, nullptr)->cancel();
     writer_.reset();
     revalidating_ = false;
     // CloudFront: the stale copy stands in for the error caching TTL (within stale-if-error).
-    cache::StoredTimes t = stale_->times;
+    cache::StoredTimes t = stale_->times();
     int64_t age = cache::current_age_ms(t, now_);
     int64_t keep_ms =
         error_caching_ttl(status ? status : 502).value_or(cache::default_error_caching_min_ttl) *
@@ -607,10 +607,11 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     auto &st = rt_.stats();
     st.hits.fetch_add(1, std::memory_order_relaxed);
     if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
-    append_request_fields(result_, cache::current_age_ms(obj->times, now_) / 1000);
+    append_request_fields(result_, cache::current_age_ms(obj->times(), now_) / 1000);
     if (conditional_ && status_ == obj->status) {
-        if (answer_preconditions(obj->head_view(), obj->times.response_time)) return maybe_finish();
-        if (start_range(obj->head_view(), obj->body_size)) {
+        if (answer_preconditions(obj->head_view(), obj->times().response_time))
+            return maybe_finish();
+        if (start_range(obj->head_view(), obj->body_size())) {
             if (ranged_) serve_stored_range(*obj);
             return maybe_finish();
         }
@@ -626,20 +627,18 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     bool no_body = head_only_ || status_ == 204 || status_ == 304;
     constexpr size_t batch = 16;
     BufferSlice slices[batch];
-    size_t next = 0, total = no_body ? 0 : obj->body.size();
+    size_t next = 0, total = no_body ? 0 : obj->body_count();
     ResponseWrite w;
     w.head = &head;
     w.fields = fields_text_;
     w.status = status_;
-    w.content_length = obj->body_size;
+    w.content_length = obj->body_size();
     w.length_in_head = true;
     w.no_body = no_body;
     do {
         size_t n = 0;
-        for (; n < batch && next < total; ++n, ++next) {
-            const Ref<Buffer> &b = obj->body[next];
-            slices[n] = BufferSlice(b, b->data(), b->size());
-        }
+        for (; n < batch && next < total; ++n, ++next)
+            slices[n] = obj->body_slice(next);
         w.body = slices;
         w.body_count = n;
         w.last = next >= total;

@@ -86,9 +86,10 @@ void Transaction::write_range_bytes(uint64_t offset, const BufferSlice *pieces, 
 void Transaction::serve_stored_range(const cache::CachedObject &obj) {
     uint64_t offset = 0;
     range_pieces_.clear();
-    for (const Ref<core::Buffer> &b : obj.body) {
-        range_.select(offset, BufferSlice(b, b->data(), b->size()), range_pieces_);
-        offset += b->size();
+    for (size_t i = 0; i < obj.body_count(); ++i) {
+        BufferSlice piece = obj.body_slice(i);
+        range_.select(offset, piece, range_pieces_);
+        offset += piece.len;
         if (range_.done()) break;
     }
     constexpr size_t batch = 64;

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -20,6 +22,7 @@ using perch::cache::MemoryStore;
 using perch::cache::MemoryStoreOptions;
 using perch::cache::StoredTimes;
 using perch::core::Buffer;
+using perch::core::BufferSlice;
 using perch::core::Ref;
 
 namespace {
@@ -56,8 +59,8 @@ std::string head_for(std::string_view body) {
 
 std::string body_of(const CachedObject &o) {
     std::string out;
-    for (const Ref<Buffer> &b : o.body)
-        out.append(b->view());
+    for (size_t i = 0; i < o.body_count(); ++i)
+        out.append(o.body_buffer(i).view());
     return out;
 }
 
@@ -104,20 +107,20 @@ TEST_CASE("cache/memory_store: an inserted object is found with the same bytes a
     REQUIRE(found);
     CHECK(found == committed);
     CHECK(body_of(*found) == body);
-    CHECK(found->body_size == body.size());
+    CHECK(found->body_size() == body.size());
     CHECK(found->head_view() == head);
     CHECK(found->status == 203);
     CHECK(found->etag() == "\"v1\"");
     CHECK(found->last_modified() == "Tue, 01 Oct 2024 10:00:00 GMT");
-    CHECK(found->times.response_time == times.response_time);
-    CHECK(found->times.ttl_ms == times.ttl_ms);
+    CHECK(found->times().response_time == times.response_time);
+    CHECK(found->times().ttl_ms == times.ttl_ms);
     CHECK(found->key() == key.text);
     CHECK(found->path() == "/index.html");
 
     auto st = store.stats();
     CHECK(st.entries == 1);
     CHECK(st.inserts == 1);
-    CHECK(st.bytes_used == found->charge);
+    CHECK(st.bytes_used == MemoryStore::charge_of(*found));
     CHECK(st.bytes_used >= body.size() + head.size() + key.text.size());
     CHECK(st.bytes_budget == 1 << 20);
 }
@@ -135,8 +138,8 @@ TEST_CASE("cache/memory_store: a body of unknown length streamed in pieces is ke
     REQUIRE(w->commit(text_buffer(head_for(body)), info(200, "", "")));
     Ref<CachedObject> found = store.lookup(key);
     REQUIRE(found);
-    CHECK(found->body.size() > 1); // several chunks
-    CHECK(found->body_size == body.size());
+    CHECK(found->body_count() > 1); // several chunks
+    CHECK(found->body_size() == body.size());
     CHECK(body_of(*found) == body);
 }
 
@@ -146,7 +149,7 @@ TEST_CASE("cache/memory_store: an empty body is stored") {
     REQUIRE(insert(store, key, ""));
     Ref<CachedObject> found = store.lookup(key);
     REQUIRE(found);
-    CHECK(found->body_size == 0);
+    CHECK(found->body_size() == 0);
     CHECK(body_of(*found).empty());
 }
 
@@ -191,7 +194,7 @@ TEST_CASE("cache/memory_store: commit replaces the older object and its readers 
     REQUIRE(insert(store, key, "version one"));
     Ref<CachedObject> old = store.lookup(key);
     REQUIRE(old);
-    const uint8_t *old_bytes = old->body[0]->data();
+    const uint8_t *old_bytes = old->body_buffer(0).data();
 
     Ref<CachedObject> fresh = insert(store, key, "version two, longer");
     REQUIRE(fresh);
@@ -202,13 +205,14 @@ TEST_CASE("cache/memory_store: commit replaces the older object and its readers 
 
     // The reader's object is intact: same buffer, same bytes, same head.
     CHECK(body_of(*old) == "version one");
-    CHECK(old->body[0]->data() == old_bytes);
+    CHECK(old->body_buffer(0).data() == old_bytes);
     CHECK(old->head_view() == head_for("version one"));
 
     auto st = store.stats();
     CHECK(st.entries == 1);
     CHECK(st.inserts == 2);
-    CHECK(st.bytes_used == fresh->charge); // the replaced object is no longer charged
+    CHECK(st.bytes_used ==
+          MemoryStore::charge_of(*fresh)); // the replaced object is no longer charged
 }
 
 TEST_CASE("cache/memory_store: a writer destroyed without commit leaves nothing behind") {
@@ -240,7 +244,7 @@ TEST_CASE("cache/memory_store: an abandoned replacement keeps the stored object"
         CHECK(append(*w, "new"));
     }
     CHECK(store.lookup(key) == kept);
-    CHECK(store.stats().bytes_used == kept->charge);
+    CHECK(store.stats().bytes_used == MemoryStore::charge_of(*kept));
 }
 
 TEST_CASE("cache/memory_store: an announced size above max_object_bytes is refused at once") {
@@ -322,7 +326,7 @@ TEST_CASE("cache/memory_store: with LRU eviction a full store evicts the least r
     uint64_t charge = 0;
     {
         MemoryStore probe(options(1 << 20));
-        charge = insert(probe, same_shard_key(0), body)->charge;
+        charge = MemoryStore::charge_of(*insert(probe, same_shard_key(0), body));
     }
     const uint64_t budget = 4 * charge + charge / 2; // room for four objects
     MemoryStore store(options(budget, 4096, EvictionPolicy::lru));
@@ -422,12 +426,64 @@ TEST_CASE("cache/memory_store: a reader keeps an invalidated object's bytes") {
     CHECK(body_of(*reader) == "still readable");
 }
 
+TEST_CASE("cache/memory_store: an evicted compact object stays readable through a slice until "
+          "the slice goes") {
+    const std::string body(1000, 'e');
+    uint64_t charge = 0;
+    {
+        MemoryStore probe(options(1 << 20));
+        charge = MemoryStore::charge_of(*insert(probe, same_shard_key(0), body));
+    }
+    MemoryStore store(options(3 * charge, 4096)); // room for three objects
+    CacheKey first = same_shard_key(0);
+    BufferSlice head, bytes;
+    {
+        Ref<CachedObject> o = insert(store, first, body);
+        REQUIRE(o);
+        REQUIRE(o->compact());
+        head = o->head_slice(); // what a viewer write in flight holds
+        bytes = o->body_slice(0);
+    }
+    for (int i = 1; i <= 3; ++i) // the third needs the room of the first, never hit
+        REQUIRE(insert(store, same_shard_key(i), body));
+    REQUIRE(!store.lookup(first));
+    CHECK(store.stats().evictions >= 1);
+    // The object is gone (it dropped its reference to its buffer); the block lives on.
+    CHECK(bytes.buf->ref_count() == 2);
+    CHECK(bytes.view() == body);
+    CHECK(head.view() == head_for(body));
+    head = BufferSlice();
+    CHECK(bytes.buf->ref_count() == 1);
+    CHECK(bytes.view() == body);
+    bytes = BufferSlice(); // frees the block (ASan: no leak, no use after free)
+}
+
+TEST_CASE("cache/memory_store: invalidated and evicted compact objects let go of their block") {
+    MemoryStore store(options(1 << 20));
+    BufferSlice kept[2];
+    {
+        Ref<CachedObject> a = insert(store, make_key("a", "/a"), "bytes of a");
+        Ref<CachedObject> b = insert(store, make_key("b", "/b"), "bytes of b");
+        REQUIRE((a && b && a->compact() && b->compact()));
+        kept[0] = a->body_slice(0);
+        kept[1] = b->body_slice(0);
+        CHECK(kept[0].buf->ref_count() == 2); // the object's reference and the slice's
+    }
+    CHECK(store.invalidate("/a", false) == 1);
+    CHECK(kept[0].buf->ref_count() == 1); // the object was destroyed
+    CHECK(kept[0].view() == "bytes of a");
+    CHECK(kept[1].buf->ref_count() == 2); // still stored
+    CHECK(store.invalidate("/", true) == 1);
+    CHECK(kept[1].buf->ref_count() == 1);
+    CHECK(store.stats().bytes_used == 0);
+}
+
 namespace {
 
 // A refreshed copy of `prev` as a revalidation makes it: new head and times, shared body.
 Ref<CachedObject> refreshed_copy(const CachedObject &prev, std::string_view head) {
     CommitInfo i{prev.status,
-                 {prev.times.response_time + 1000, 0, 120'000},
+                 {prev.times().response_time + 1000, 0, 120'000},
                  std::string(prev.etag()),
                  "",
                  ""};
@@ -449,12 +505,49 @@ TEST_CASE("cache/memory_store: refresh replaces the object when it is still the 
     REQUIRE(found);
     CHECK(found == fresh);
     CHECK(found->head_view() == new_head);
-    CHECK(found->times.ttl_ms == 120'000);
-    CHECK(found->body[0].get() == prev->body[0].get()); // the body is shared, not copied
+    CHECK(found->times().ttl_ms == 120'000);
+    CHECK(&found->body_buffer(0) == &prev->body_buffer(0)); // the body is shared, not copied
     CHECK(body_of(*found) == "shared body");
     auto st = store.stats();
     CHECK(st.entries == 1);
-    CHECK(st.bytes_used == fresh->charge);
+    CHECK(st.bytes_used == MemoryStore::charge_of(*fresh));
+}
+
+TEST_CASE("cache/memory_store: a refreshed compact object shares its body and is charged for "
+          "the whole block it keeps") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("k", "/rc");
+    const std::string body(500, 'r');
+    Ref<CachedObject> prev = insert(store, key, body);
+    REQUIRE(prev);
+    REQUIRE(prev->compact());
+    const std::string new_head = "HTTP/1.1 200 OK\r\nContent-Length: 500\r\nX-Refreshed: 1\r\n";
+    Ref<CachedObject> fresh = refreshed_copy(*prev, new_head);
+    CHECK(!fresh->compact());
+    REQUIRE(fresh->body_count() == 1);
+    CHECK(&fresh->body_buffer(0) == &prev->body_buffer(0)); // shared, not copied
+    CHECK(fresh->body_size() == body.size());               // the old head is not body
+    CHECK(fresh->etag() == prev->etag());
+    // The shared buffer's block holds the previous object: charged in full.
+    CHECK(fresh->buffer_bytes() >= prev->allocation_bytes() + fresh->head_slice().buf->capacity());
+    store.refresh(prev, fresh);
+    CHECK(store.lookup(key) == fresh);
+    CHECK(store.stats().bytes_used == MemoryStore::charge_of(*fresh));
+    Buffer *shared = &prev->body_buffer(0);
+    prev.reset(); // the previous object goes; its block stays for the body
+    CHECK(shared->ref_count() == 1);
+    CHECK(body_of(*fresh) == body);
+    CHECK(fresh->head_view() == new_head);
+    // A refresh of the refreshed object shares the same buffer again.
+    Ref<CachedObject> again = refreshed_copy(*fresh, new_head);
+    CHECK(&again->body_buffer(0) == shared);
+    store.refresh(fresh, again);
+    fresh.reset();
+    CHECK(body_of(*again) == body);
+    CHECK(store.invalidate("/rc", false) == 1);
+    CHECK(shared->ref_count() == 1); // held by `again` only
+    again.reset();                   // frees the block (ASan: no leak)
+    CHECK(store.stats().bytes_used == 0);
 }
 
 TEST_CASE("cache/memory_store: refresh does nothing when the object was replaced meanwhile") {
@@ -468,7 +561,7 @@ TEST_CASE("cache/memory_store: refresh does nothing when the object was replaced
     CHECK(store.lookup(key) == newer);
     auto st = store.stats();
     CHECK(st.entries == 1);
-    CHECK(st.bytes_used == newer->charge);
+    CHECK(st.bytes_used == MemoryStore::charge_of(*newer));
 }
 
 TEST_CASE("cache/memory_store: refresh does nothing when the object was invalidated meanwhile") {
@@ -533,7 +626,7 @@ TEST_CASE("cache/memory_store: concurrent inserts, lookups and invalidations sta
         for (int k = 0; k < key_count; ++k) {
             if (Ref<CachedObject> o = store.lookup(key_for(k))) {
                 ++found;
-                charged += o->charge;
+                charged += MemoryStore::charge_of(*o);
             }
         }
         auto st = store.stats();
@@ -560,11 +653,11 @@ TEST_CASE("cache/memory_store: a large body of announced length lives in the sha
         Ref<CachedObject> got = store.lookup(key);
         REQUIRE(got);
         CHECK(body_of(*got) == *body);
-        REQUIRE(got->body.size() == 1);
+        REQUIRE(got->body_count() == 1);
         if (body == &big)
-            CHECK(got->body[0]->file_fd() >= 0); // sendable with sendfile
+            CHECK(got->body_buffer(0).file_fd() >= 0); // sendable with sendfile
         else
-            CHECK(got->body[0]->file_fd() == -1); // page rounding not worth it
+            CHECK(got->body_buffer(0).file_fd() == -1); // page rounding not worth it
     }
 }
 
@@ -624,18 +717,93 @@ TEST_CASE("cache/memory_store: concurrent inserts never take bytes_used above th
     CHECK(st.bytes_used <= budget);
 }
 
-TEST_CASE("cache/memory_store: the charge matches the object's memory") {
+TEST_CASE("cache/memory_store: a small object is one allocation, charged what it takes") {
     MemoryStore store(options(1 << 20));
-    Ref<CachedObject> o =
-        insert(store, make_key("host\x1f/c\x1f\x1f", "/c"), std::string(1000, 'c'));
+    CacheKey key = make_key("host\x1f/c\x1f\x1f", "/c");
+    Ref<CachedObject> o = insert(store, key, std::string(1000, 'c'));
     REQUIRE(o);
-    CHECK(o->charge == MemoryStore::charge_of(*o));
-    // A small body and its head share one exact buffer.
-    REQUIRE(o->body.size() == 1);
-    CHECK(o->head_buffer().get() == o->body[0].get());
-    CHECK(o->body[0]->capacity() == 1000 + o->head_view().size());
-    CHECK(o->charge == MemoryStore::object_overhead + MemoryStore::buffer_overhead +
-                           o->text_bytes() + o->body[0]->capacity());
+    CHECK(o->compact());
+    // The body and its head share the object's own buffer: body first, head after it.
+    REQUIRE(o->body_count() == 1);
+    const Buffer &b = o->body_buffer(0);
+    CHECK(b.size() == 1000);
+    CHECK(b.capacity() == 1000 + o->head_view().size());
+    CHECK(o->head_slice().buf.get() == &b);
+    CHECK(reinterpret_cast<const uint8_t *>(o->head_view().data()) == b.data() + 1000);
+    // The object, its text (the key, which holds the path, and the etag, which the head does
+    // not) and that buffer are one block, which the object starts.
+    const size_t text = key.text.size() + o->etag().size();
+    auto round16 = [](size_t n) { return (n + 15) / 16 * 16; };
+    CHECK(reinterpret_cast<const char *>(&b) ==
+          reinterpret_cast<const char *>(o.get()) + round16(sizeof(CachedObject) + text));
+    CHECK(o->allocation_bytes() == b.allocation_bytes());
+    CHECK(o->allocation_bytes() ==
+          round16(sizeof(CachedObject) + text) + sizeof(Buffer) + round16(b.capacity()));
+    CHECK(malloc_usable_size(o.get()) >= o->allocation_bytes());
+    // Charged: that block, the allocator's header and the table slots; no other buffer.
+    CHECK(o->buffer_count() == 0);
+    const uint64_t charge = MemoryStore::charge_of(*o);
+    CHECK(charge ==
+          MemoryStore::index_overhead + MemoryStore::allocation_overhead + o->allocation_bytes());
+    CHECK(charge <= MemoryStore::object_overhead + text + b.capacity());
+    CHECK(store.stats().bytes_used == charge);
+}
+
+TEST_CASE("cache/memory_store: stored times come back as committed, stale windows in seconds") {
+    MemoryStore store(options(1 << 20));
+    const int64_t year_ms = 31'536'000'000;
+    const StoredTimes cases[] = {
+        {1'700'000'000'123, 4'567, 60'000, 0, -1, false},
+        {1'700'000'000'123, 90 * 86'400'000ll + 17, 2 * year_ms + 1, 300'000, year_ms, false},
+        {1'700'000'000'123, 0, 1, 30'000, 0, true},
+        {-5, 1, 2, 86'400'000, 31'536'000, false},
+    };
+    int n = 0;
+    for (const StoredTimes &t : cases) {
+        CacheKey key = make_key("t" + std::to_string(n), "/t" + std::to_string(n));
+        ++n;
+        auto w = store.begin_insert(key, 1);
+        REQUIRE(w);
+        REQUIRE(append(*w, "x"));
+        Ref<CachedObject> o = w->commit(text_buffer(head_for("x")), {200, t, "", "", ""});
+        REQUIRE(o);
+        StoredTimes got = o->times();
+        CHECK(got.response_time == t.response_time);
+        CHECK(got.initial_age_ms == t.initial_age_ms);
+        CHECK(got.ttl_ms == t.ttl_ms);
+        CHECK(got.stale_while_revalidate_ms == t.stale_while_revalidate_ms);
+        CHECK(got.stale_if_error_ms == t.stale_if_error_ms);
+        CHECK(got.revalidate_when_stale == t.revalidate_when_stale);
+    }
+    // A fraction of a second in a stale window is dropped (the window only shortens).
+    auto w = store.begin_insert(make_key("frac", "/frac"), 1);
+    REQUIRE(w);
+    REQUIRE(append(*w, "x"));
+    Ref<CachedObject> o = w->commit(text_buffer(head_for("x")),
+                                    {200, {1000, 0, 1000, 1'999, 2'500, false}, "", "", ""});
+    REQUIRE(o);
+    CHECK(o->times().stale_while_revalidate_ms == 1'000);
+    CHECK(o->times().stale_if_error_ms == 2'000);
+}
+
+TEST_CASE("cache/memory_store: validators the head holds are views into it, others are copied") {
+    MemoryStore store(options(1 << 20));
+    CacheKey key = make_key("host\x1f/h\x1f\x1f", "/h");
+    auto w = store.begin_insert(key, 2);
+    REQUIRE(w);
+    REQUIRE(append(*w, "ok"));
+    const std::string head = "HTTP/1.1 200 OK\r\nETag: \"e7\"\r\nContent-Length: 2\r\n";
+    Ref<CachedObject> o = w->commit(text_buffer(head), info(200, "\"e7\"",
+                                                            "Tue, 01 Oct 2024 "
+                                                            "10:00:00 GMT"));
+    REQUIRE(o);
+    REQUIRE(o->compact());
+    std::string_view h = o->head_view();
+    CHECK(h == head);
+    CHECK(o->etag() == "\"e7\"");
+    CHECK(o->etag().data() == h.data() + head.find("\"e7\""));
+    CHECK(o->last_modified() == "Tue, 01 Oct 2024 10:00:00 GMT"); // not in the head: a copy
+    CHECK((o->last_modified().data() < h.data() || o->last_modified().data() >= h.end()));
 }
 
 TEST_CASE("cache/memory_store: vary and validators are kept with the object") {
@@ -698,7 +866,7 @@ TEST_CASE("cache/memory_store: an insert begun before an invalidation of its pat
     // Nothing leaked: only the stored objects are charged.
     uint64_t charged = 0;
     for (const CacheKey *k : {&key, &other})
-        if (Ref<CachedObject> o = store.lookup(*k)) charged += o->charge;
+        if (Ref<CachedObject> o = store.lookup(*k)) charged += MemoryStore::charge_of(*o);
     CHECK(st.bytes_used == charged);
 }
 
@@ -724,7 +892,7 @@ TEST_CASE("cache/memory_store: S3-FIFO keeps objects hit while new and evicts on
     uint64_t charge = 0;
     {
         MemoryStore probe(options(1 << 20));
-        charge = insert(probe, same_shard_key(0), body)->charge;
+        charge = MemoryStore::charge_of(*insert(probe, same_shard_key(0), body));
     }
     MemoryStore store(options(10 * charge + charge / 2, 4096));
     for (int i = 0; i < 5; ++i) {

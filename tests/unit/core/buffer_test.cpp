@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -227,4 +228,64 @@ TEST_CASE("core/buffer: a default slice is empty and holds no buffer") {
     CHECK(!s.buf);
     CHECK(s.len == 0);
     CHECK(s.view().empty());
+}
+
+TEST_CASE("core/buffer: the header is 16 bytes and capacities above 32 bits are refused") {
+    CHECK(sizeof(Buffer) == 16);
+    CHECK_THROWS_AS(Buffer::create(size_t(Buffer::max_capacity) + 1), std::bad_alloc);
+    Ref<Buffer> b = Buffer::create(100);
+    CHECK(b->allocation_bytes() == sizeof(Buffer) + 112); // bytes rounded up to 16
+    CHECK(b->allocation_bytes() <= b->capacity() + Buffer::max_overhead);
+    CHECK(b->file_bytes() == 0);
+}
+
+namespace {
+
+// An owner living in a buffer's prefix, as a compact cached object does: it holds one
+// reference to its buffer and drops it after its destructor ran.
+struct PrefixOwner {
+    static constexpr size_t bytes = 40;
+    int &destroyed;
+    Buffer *buf;
+
+    static PrefixOwner *create(int &destroyed, std::string_view text) {
+        Ref<Buffer> b = Buffer::create_with_prefix(bytes, text.size());
+        b->append(text.data(), text.size());
+        return new (b->prefix()) PrefixOwner{destroyed, b.detach()};
+    }
+    static void destroy(PrefixOwner *o) {
+        Buffer *b = o->buf;
+        o->~PrefixOwner();
+        b->release();
+    }
+    ~PrefixOwner() { ++destroyed; }
+};
+
+} // namespace
+
+TEST_CASE("core/buffer: a buffer with a prefix is one block, the prefix first") {
+    int destroyed = 0;
+    PrefixOwner *o = PrefixOwner::create(destroyed, "body");
+    Buffer *b = o->buf;
+    CHECK(b->prefix() == o);
+    CHECK(reinterpret_cast<uintptr_t>(o) % 16 == 0);
+    CHECK(Buffer::after_prefix(o, PrefixOwner::bytes) == b);
+    CHECK(reinterpret_cast<char *>(b) == reinterpret_cast<char *>(o) + 48); // 40, rounded to 16
+    CHECK(b->data() == reinterpret_cast<uint8_t *>(b + 1));
+    CHECK(b->view() == "body");
+    CHECK(b->file_fd() == -1);
+    CHECK(b->allocation_bytes() == 48 + sizeof(Buffer) + 16);
+    PrefixOwner::destroy(o);
+    CHECK(destroyed == 1);
+}
+
+TEST_CASE("core/buffer: a slice keeps a prefixed block readable after its owner is gone") {
+    int destroyed = 0;
+    PrefixOwner *o = PrefixOwner::create(destroyed, "still here");
+    BufferSlice slice(Ref<Buffer>::share(o->buf), o->buf->data() + 6, 4);
+    PrefixOwner::destroy(o); // the owner's reference goes; the slice's keeps the block
+    CHECK(destroyed == 1);
+    REQUIRE(slice.buf->ref_count() == 1);
+    CHECK(slice.view() == "here");
+    slice = BufferSlice(); // frees the block (ASan reports a leak or a use after free otherwise)
 }

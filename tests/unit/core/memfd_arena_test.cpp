@@ -81,3 +81,15 @@ TEST_CASE("core/memfd_arena: punching a freed range leaves the other buffers' by
     CHECK(allocated_bytes(a->fd()) <= before - 8192);
     CHECK(keep->view() == std::string(8192, 'k'));
 }
+
+TEST_CASE("core/memfd_arena: an arena buffer takes a small header on the heap and whole pages") {
+    Ref<MemfdArena> a = MemfdArena::create(1 << 20);
+    Ref<Buffer> first = Buffer::create_in(*a, 10);
+    Ref<Buffer> b = Buffer::create_in(*a, 10000);
+    REQUIRE(b);
+    CHECK(b->allocation_bytes() == 32);
+    CHECK(b->allocation_bytes() <= Buffer::max_overhead);
+    CHECK(b->file_bytes() == 3 * MemfdArena::page_size);
+    CHECK(b->file_offset() == MemfdArena::page_size); // after the first buffer's page
+    CHECK(b->data() == a->at(MemfdArena::page_size));
+}
