@@ -61,7 +61,7 @@ void Transaction::on_fill_changed() {
         leave_fill(cache::FillState::released);
         now_ = rt_.now();
         if (Ref<cache::CachedObject> obj = rt_.store().lookup(key_);
-            obj && cache::is_fresh(obj->times, now_))
+            obj && cache::is_fresh(obj->times(), now_))
             return serve_object(obj, CacheResult::hit);
         return join_or_fetch();
     }
