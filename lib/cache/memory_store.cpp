@@ -328,50 +328,59 @@ void MemoryStore::refresh(const Ref<CachedObject> &previous, Ref<CachedObject> r
     }
 }
 
-uint64_t MemoryStore::invalidate(std::string_view path, bool prefix) {
+uint64_t MemoryStore::invalidate_keys(std::string_view path, std::string_view key_prefix) {
     std::vector<Ref<CachedObject>> dropped;
+    uint64_t path_hash = CacheKey::hash_path(path);
+    Shard &s = shard_for_path(path_hash);
+    {
+        std::lock_guard lock(s.mu);
+        // Inserts of this path begun before now are discarded at commit, whatever their key
+        // (the record is per path: more is safe).
+        uint64_t e = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+        Invalidation &slot = s.recent[s.recent_next++ % recent_count];
+        s.forgotten = std::max(s.forgotten, slot.epoch);
+        slot = {e, path_hash};
+        s.last_invalidation = e;
+        for (CachedObject *o = first_of_path(s, path_hash, path); o;) {
+            CachedObject *next = o->path_next;
+            if (o->key().starts_with(key_prefix)) dropped.push_back(detach_locked(s, o, path_hash));
+            o = next;
+        }
+    }
+    uint64_t removed = dropped.size();
+    dropped.clear(); // freed outside the lock
+    invalidations_.fetch_add(removed, std::memory_order_relaxed);
+    return removed;
+}
+
+uint64_t MemoryStore::invalidate(std::string_view path, bool prefix) {
+    if (!prefix) return invalidate_keys(path, {});
+    {
+        std::lock_guard lock(prefix_mu_);
+        uint64_t e = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+        PrefixInvalidation &slot = prefixes_[prefix_next_++ % recent_count];
+        prefix_forgotten_ = std::max(prefix_forgotten_, slot.epoch);
+        slot.epoch = e;
+        slot.prefix.assign(path);
+        prefix_epoch_.store(e, std::memory_order_release);
+    }
+    std::vector<Ref<CachedObject>> dropped;
+    std::vector<CachedObject *> matching;
     uint64_t removed = 0;
-    if (!prefix) {
-        uint64_t path_hash = CacheKey::hash_path(path);
-        Shard &s = shard_for_path(path_hash);
+    for (Shard &s : shards_) {
         {
             std::lock_guard lock(s.mu);
-            uint64_t e = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
-            Invalidation &slot = s.recent[s.recent_next++ % recent_count];
-            s.forgotten = std::max(s.forgotten, slot.epoch);
-            slot = {e, path_hash};
-            s.last_invalidation = e;
-            while (CachedObject *o = first_of_path(s, path_hash, path))
-                dropped.push_back(detach_locked(s, o, path_hash));
+            s.paths.for_each([&](CachedObject *first) {
+                if (first->path().starts_with(path))
+                    for (CachedObject *o = first; o; o = o->path_next)
+                        matching.push_back(o);
+            });
+            for (CachedObject *o : matching)
+                dropped.push_back(detach_locked(s, o));
         }
-        removed = dropped.size();
+        matching.clear();
+        removed += dropped.size();
         dropped.clear(); // freed outside the lock
-    } else {
-        {
-            std::lock_guard lock(prefix_mu_);
-            uint64_t e = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
-            PrefixInvalidation &slot = prefixes_[prefix_next_++ % recent_count];
-            prefix_forgotten_ = std::max(prefix_forgotten_, slot.epoch);
-            slot.epoch = e;
-            slot.prefix.assign(path);
-            prefix_epoch_.store(e, std::memory_order_release);
-        }
-        std::vector<CachedObject *> matching;
-        for (Shard &s : shards_) {
-            {
-                std::lock_guard lock(s.mu);
-                s.paths.for_each([&](CachedObject *first) {
-                    if (first->path().starts_with(path))
-                        for (CachedObject *o = first; o; o = o->path_next)
-                            matching.push_back(o);
-                });
-                for (CachedObject *o : matching)
-                    dropped.push_back(detach_locked(s, o));
-            }
-            matching.clear();
-            removed += dropped.size();
-            dropped.clear(); // freed outside the lock
-        }
     }
     invalidations_.fetch_add(removed, std::memory_order_relaxed);
     return removed;

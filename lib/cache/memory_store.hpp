@@ -43,6 +43,7 @@ public:
     void refresh(const core::Ref<CachedObject> &previous,
                  core::Ref<CachedObject> refreshed) override;
     uint64_t invalidate(std::string_view path, bool prefix) override;
+    uint64_t invalidate_keys(std::string_view path, std::string_view key_prefix) override;
     StoreStats stats() const override;
 
     // What an object is charged is what it takes from the heap as glibc's malloc counts it:

@@ -55,6 +55,13 @@ public:
     // makes inserts begun before this call discard such objects at commit.
     // Returns how many were removed.
     virtual uint64_t invalidate(std::string_view path, bool prefix) = 0;
+    // The same for `path` exactly, but only the objects whose key starts with `key_prefix`
+    // (one host's, see edge::cache_key_prefix). A store that cannot tell keys apart may remove
+    // every object of the path: more is safe, less is not.
+    virtual uint64_t invalidate_keys(std::string_view path, std::string_view key_prefix) {
+        (void)key_prefix;
+        return invalidate(path, false);
+    }
     virtual StoreStats stats() const = 0;
 };
 

@@ -258,15 +258,19 @@ std::string_view normalized_accept_encoding(const core::HeaderMap &headers, bool
     return "";
 }
 
+void append_cache_key_prefix(std::string_view host, std::string_view path, std::string &t) {
+    append_lower(host, t);
+    t += '\x1f';
+    t += path;
+    t += '\x1f';
+}
+
 void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
                      const CacheBehavior &b, cache::CacheKey &key) {
     const CacheKeySpec &k = b.shape.key;
     std::string &t = key.text;
     t.clear();
-    append_lower(host, t);
-    t += '\x1f';
-    t += path;
-    t += '\x1f';
+    append_cache_key_prefix(host, path, t);
     append_keyed_query(k, req.query(), t);
     t += '\x1f';
     if (k.legacy_accept_encoding || k.accept_encoding_gzip || k.accept_encoding_brotli)

@@ -32,6 +32,10 @@ bool normalize_path_into(std::string_view raw, std::string &out);
 std::string_view normalized_accept_encoding(const core::HeaderMap &headers, bool gzip = true,
                                             bool brotli = false) noexcept;
 
+// Appends what every cache key for `host` + `path` starts with, whatever the behavior
+// (CacheStore::invalidate_keys removes one host's objects of a path by it).
+void append_cache_key_prefix(std::string_view host, std::string_view path, std::string &out);
+
 // Fills `key` (text, hash, path) for a request to `host` + `path` (after default root
 // object rewriting) under behavior `b`: host (without case) and path, then what b.shape.key
 // selects: query string, normalised Accept-Encoding, headers, cookies. OPTIONS requests get

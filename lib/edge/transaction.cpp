@@ -281,8 +281,13 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     response_time_ = now_ = rt_.now();
     origin_status_ = head.status;
     if (invalidates_stored(req_->method, head.status)) {
-        for (const std::string &p : invalidated_paths(path_, host(), head.headers))
-            rt_.store().invalidate(p, false);
+        // This host's objects only: one host's POST must not evict another's.
+        std::string prefix;
+        for (const std::string &p : invalidated_paths(path_, host(), head.headers)) {
+            prefix.clear();
+            append_cache_key_prefix(host(), p, prefix);
+            rt_.store().invalidate_keys(p, prefix);
+        }
     }
     if (head.status >= 500 && serve_stale_on_error(head.status)) return;
     if (revalidating_ && head.status == 304) {

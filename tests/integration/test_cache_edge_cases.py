@@ -114,6 +114,16 @@ def test_a_successful_unsafe_request_invalidates_its_url_and_same_host_locations
     proxy.request("DELETE", "/items/3?h=Location:/items/1", headers)
     assert proxy.get("/items/3", headers)[1]["x-cache"] == "Miss from perch"
     assert proxy.get("/items/1", headers)[1]["x-cache"] == "Miss from perch"
+    # A path-relative Location is resolved against the request's path.
+    proxy.request("PUT", "/items/9?h=Location:2", headers, body=b"x")
+    assert proxy.get("/items/2", headers)[1]["x-cache"] == "Miss from perch"
+    # Another host's copy of the path is left alone.
+    other = {"Host": "other.example"}
+    for h in (headers, other):
+        proxy.get("/items/5", h)
+    proxy.request("POST", "/items/5", headers, body=b"x")
+    assert proxy.get("/items/5", other)[1]["x-cache"] == "Hit from perch"
+    assert proxy.get("/items/5", headers)[1]["x-cache"] == "Miss from perch"
 
 
 def test_vary_keeps_one_variant_per_value_of_the_fields_the_origin_sees(tmp, fault_origin, proxies):

@@ -416,6 +416,25 @@ TEST_CASE("cache/memory_store: invalidation removes every key of a path") {
     CHECK(store.stats().entries == 0);
 }
 
+TEST_CASE("cache/memory_store: invalidating one host's keys of a path leaves the other hosts'") {
+    MemoryStore store(options(1 << 20));
+    const CacheKey a1 = make_key("a.test\x1f/p\x1f\x1f", "/p");
+    const CacheKey a2 = make_key("a.test\x1f/p\x1fv=2\x1f", "/p");
+    const CacheKey b = make_key("b.test\x1f/p\x1f\x1f", "/p");
+    const CacheKey other = make_key("a.test\x1f/q\x1f\x1f", "/q");
+    for (const CacheKey *k : {&a1, &a2, &b, &other})
+        REQUIRE(insert(store, *k, "x"));
+    CHECK(store.invalidate_keys("/p", "a.test\x1f/p\x1f") == 2);
+    CHECK(!store.lookup(a1));
+    CHECK(!store.lookup(a2));
+    CHECK(store.lookup(b));
+    CHECK(store.lookup(other));
+    CHECK(store.invalidate_keys("/p", "c.test\x1f/p\x1f") == 0);
+    CHECK(store.invalidate_keys("/p", "") == 1); // every key of the path
+    CHECK(store.stats().entries == 1);
+    CHECK(store.stats().invalidations == 3);
+}
+
 TEST_CASE("cache/memory_store: a reader keeps an invalidated object's bytes") {
     MemoryStore store(options(1 << 20));
     CacheKey key = make_key("k", "/gone");
