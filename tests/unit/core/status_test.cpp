@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,13 +26,17 @@ struct PublicStatus {
 std::vector<PublicStatus> public_statuses() {
     std::ifstream in(PERCH_SOURCE_DIR "/include/perch/perch.h");
     REQUIRE(in);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string s = text.str();
     std::vector<PublicStatus> out;
-    static const std::regex define(R"(#define\s+(PERCH_OK|PERCH_E_[A-Z_]+)\s+\(?(-?\d+)\)?)");
-    for (std::sregex_iterator it(s.begin(), s.end(), define), end; it != end; ++it)
-        out.push_back({(*it)[1].str(), std::stoi((*it)[2].str())});
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string define, name, value;
+        words >> define >> name >> value;
+        if (define != "#define" || (name != "PERCH_OK" && name.rfind("PERCH_E_", 0) != 0)) continue;
+        if (value.size() > 2 && value.front() == '(' && value.back() == ')')
+            value = value.substr(1, value.size() - 2);
+        out.push_back({name, std::stoi(value)});
+    }
     return out;
 }
 
