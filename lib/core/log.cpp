@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include <cstdio>
+#include <string>
 
 namespace perch::core {
 
@@ -29,10 +30,18 @@ void Logger::log(LogLevel l, std::string_view request_id, const char *fmt, ...) 
 void Logger::vlog(LogLevel l, std::string_view request_id, const char *fmt, va_list ap) const {
     if (!enabled(l)) return;
     char line[1024];
+    va_list again;
+    va_copy(again, ap);
     int n = vsnprintf(line, sizeof line, fmt, ap);
-    if (n < 0) return;
-    size_t len = size_t(n) < sizeof line ? size_t(n) : sizeof line - 1;
-    sink_(user_, l, request_id, std::string_view(line, len));
+    if (n >= 0 && size_t(n) < sizeof line) {
+        sink_(user_, l, request_id, std::string_view(line, size_t(n)));
+    } else if (n >= 0) {
+        // Longer than the stack buffer (a long request target): format it again, whole.
+        std::string whole(size_t(n), '\0');
+        vsnprintf(whole.data(), whole.size() + 1, fmt, again);
+        sink_(user_, l, request_id, whole);
+    }
+    va_end(again);
 }
 
 void Logger::stderr_sink(void *, LogLevel level, std::string_view request_id,

@@ -47,7 +47,10 @@ bool numeric(const std::string &host, uint16_t port, std::vector<sockaddr_storag
 } // namespace
 
 Resolver::~Resolver() {
-    for (Lookup *l : pending_)
+    // cancel() erases from pending_, which must not change under the loop that walks it.
+    std::vector<Lookup *> pending = std::move(pending_);
+    pending_.clear();
+    for (Lookup *l : pending)
         cancel(l);
 }
 

@@ -186,6 +186,7 @@ public:
         if (has_body_ && !body_ended_) handler_->on_origin_body_drained();
     }
 
+    bool paused() const noexcept { return paused_; }
     bool retryable_ = false;
     bool head_request_ = false;
 
@@ -344,7 +345,7 @@ void HttpOrigin::Connection::on_write(void *p, int status, size_t) {
         return;
     }
     if (c->fetch_) {
-        if (c->origin_ && !c->got_bytes_)
+        if (c->origin_ && !c->got_bytes_ && !c->fetch_->paused())
             c->origin_->svc_.deadlines->arm(c->deadline_, c->origin_->opts_.read_timeout_ms);
         c->fetch_->body_written();
     }
@@ -581,7 +582,7 @@ bool HttpOrigin::HttpFetch::send_head() {
         return false;
     }
     conn_->request_sent_ = true;
-    origin_.svc_.deadlines->arm(conn_->deadline_, origin_.opts_.read_timeout_ms);
+    if (!paused_) origin_.svc_.deadlines->arm(conn_->deadline_, origin_.opts_.read_timeout_ms);
     flush_body();
     return true;
 }
