@@ -163,6 +163,8 @@ int RequestParser::on_headers_complete(llhttp_t *p) {
         // Decided here, before the head is delivered: llhttp refuses a final coding other than
         // chunked only after this callback, accepts codings before chunked, and lets an empty
         // field pass. Whatever llhttp does not frame as chunked is refused too.
+        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+        if (p->http_minor == 0) return s.fail(400, "Transfer-Encoding in an HTTP/1.0 request");
         uint16_t status = transfer_coding_status(s.head_.headers);
         if (status == 501) return s.fail(501, "transfer coding other than chunked");
         if (status != 0 || !chunked)

@@ -625,3 +625,15 @@ TEST_CASE("http/request_parser: chunked in any case and with optional whitespace
         CHECK(h.rec.requests[0].body == "ab");
     }
 }
+
+TEST_CASE("http/request_parser: an HTTP/1.0 request with Transfer-Encoding has faulty framing") {
+    // RFC 9112 §6.1: treated as faulty even with chunked (and with a Content-Length beside it).
+    for (std::string fields : {"Transfer-Encoding: chunked\r\n",
+                               "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n"}) {
+        CAPTURE(fields);
+        Harness h;
+        h.feed("POST / HTTP/1.0\r\nHost: a\r\n" + fields + "\r\n2\r\nab\r\n0\r\n\r\n");
+        CHECK(h.failure_status() == 400);
+        CHECK(h.rec.heads == 0);
+    }
+}
