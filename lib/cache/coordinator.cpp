@@ -53,10 +53,12 @@ void Fill::publish_body(const BufferSlice &bytes) {
     {
         std::lock_guard lock(mu_);
         published_bytes_ += bytes.len;
-        if (joinable_ || !waiters_.empty())
+        if (joinable_ || !waiters_.empty()) {
             pieces_.push_back(core::compact_slice(bytes, tail_));
-        else
-            first_piece_++; // nobody will read it
+        } else { // nobody will read it (nor what came before)
+            first_piece_ += pieces_.size() + 1;
+            pieces_.clear();
+        }
     }
     wake();
 }
