@@ -1,6 +1,7 @@
 """Request collapsing through the real proxy: concurrent misses for one key make one origin
 request, waiters are fed as the bytes arrive, uncacheable responses release them at once,
 and a waiter that leaves harms nobody. The scripted fault origin counts requests."""
+import os
 import socket
 import struct
 import threading
@@ -208,5 +209,6 @@ def test_a_slow_waiter_of_a_response_too_large_to_store_paces_the_origin(tmp, fa
     # Socket buffers and a few MiB of lag are held, then nothing more (without the pacing the
     # proxy grows by the origin's rate, about 5 MiB/s here).
     assert growing < 2 * 1024, f"the proxy kept growing ({growing} KiB in 1.5 s)"
-    assert grown < 24 * 1024, f"the proxy grew by {grown} KiB while the waiter did not read"
+    bound = 48 * 1024 if os.environ.get("PERCH_SANITIZED") else 24 * 1024  # ASan's quarantine
+    assert grown < bound, f"the proxy grew by {grown} KiB while the waiter did not read"
     assert fault_origin.requests(f"/chunked/{size}") == 1
