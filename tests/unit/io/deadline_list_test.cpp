@@ -1,4 +1,5 @@
 #include "io/deadline_list.hpp"
+#include "uv_test_loop.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,57 +15,7 @@ using perch::io::Deadlines;
 
 namespace {
 
-// A uv loop for one test, driven until a condition holds: a prepare handle checks the
-// condition before each poll and stops the loop once it holds, and a guard timer bounds the
-// run (a failing test ends at the bound instead of hanging). Destruction closes the loop.
-class Loop {
-public:
-    Loop() {
-        REQUIRE(uv_loop_init(&loop_) == 0);
-        uv_timer_init(&loop_, &guard_);
-        uv_prepare_init(&loop_, &check_);
-        guard_.data = check_.data = this;
-    }
-    ~Loop() {
-        uv_close(reinterpret_cast<uv_handle_t *>(&guard_), nullptr);
-        uv_close(reinterpret_cast<uv_handle_t *>(&check_), nullptr);
-        uv_run(&loop_, UV_RUN_DEFAULT); // runs the close callbacks of the lists' timers too
-        CHECK(uv_loop_close(&loop_) == 0);
-    }
-    Loop(const Loop &) = delete;
-    Loop &operator=(const Loop &) = delete;
-
-    uv_loop_t *get() { return &loop_; }
-
-    // Runs the loop until `done()` or `bound_ms` of loop time; returns done().
-    bool run_until(const std::function<bool()> &done, uint64_t bound_ms = 2000) {
-        done_ = &done;
-        uv_prepare_start(&check_, [](uv_prepare_t *p) {
-            if ((*static_cast<Loop *>(p->data)->done_)()) uv_stop(p->loop);
-        });
-        uv_timer_start(
-            &guard_, [](uv_timer_t *t) { uv_stop(t->loop); }, bound_ms, 0);
-        if (!done()) uv_run(&loop_, UV_RUN_DEFAULT);
-        uv_timer_stop(&guard_);
-        uv_prepare_stop(&check_);
-        done_ = nullptr;
-        return done();
-    }
-
-    // Closes a handle the test owns and waits for its close callback, so it may then go away.
-    void close(uv_handle_t *h) {
-        bool closed = false;
-        h->data = &closed;
-        uv_close(h, [](uv_handle_t *c) { *static_cast<bool *>(c->data) = true; });
-        run_until([&] { return closed; });
-    }
-
-private:
-    uv_loop_t loop_;
-    uv_timer_t guard_;
-    uv_prepare_t check_;
-    const std::function<bool()> *done_ = nullptr;
-};
+using Loop = perch::test::UvTestLoop; // run until a condition holds, bounded
 
 // An owner that records, in a shared log, its name each time its deadline fires.
 struct Owner {

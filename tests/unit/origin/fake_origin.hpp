@@ -182,6 +182,15 @@ inline origin::HttpOriginOptions options_for(const FakeOrigin &o) {
     return opts;
 }
 
+// The usual setup of a connector test: a loop, the fake origin, the loop services and an
+// HttpOrigin pointed at the fake (members in the order they must be destroyed last to first).
+struct OriginFixture {
+    UvTestLoop loop;
+    FakeOrigin server{loop};
+    OriginServices svc{loop};
+    origin::HttpOrigin origin{svc.get(), options_for(server)};
+};
+
 // A GET for `target` to host origin.test.
 struct GetRequest {
     core::RequestHead head;

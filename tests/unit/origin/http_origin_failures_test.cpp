@@ -16,6 +16,7 @@
 using namespace perch;
 using perch::test::FakeOrigin;
 using perch::test::GetRequest;
+using perch::test::OriginFixture;
 using perch::test::OriginServices;
 using perch::test::Recorder;
 using perch::test::response;
@@ -149,11 +150,9 @@ TEST_CASE("origin/http_origin: an origin that stalls mid-body ends in origin_tim
     CHECK(rec.body == "partial");
 }
 
-TEST_CASE("origin/http_origin: a body shorter than its Content-Length is an error, not an end") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(
+    OriginFixture,
+    "origin/http_origin: a body shorter than its Content-Length is an error, not an end") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
         c.close_after_writes(); // a clean FIN, 90 bytes early
@@ -168,11 +167,8 @@ TEST_CASE("origin/http_origin: a body shorter than its Content-Length is an erro
     CHECK(!rec.error->retryable); // part of the response was already delivered
 }
 
-TEST_CASE("origin/http_origin: a chunked body cut off before its last chunk is an error") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a chunked body cut off before its last chunk is an error") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
         c.close_after_writes();
@@ -184,11 +180,7 @@ TEST_CASE("origin/http_origin: a chunked body cut off before its last chunk is a
     CHECK(rec.trace() == "head 200, body, error PERCH_E_ORIGIN_PROTOCOL");
 }
 
-TEST_CASE("origin/http_origin: a reset mid-body is an error, not an end") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture, "origin/http_origin: a reset mid-body is an error, not an end") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\n\r\nclose-delimited, then reset"); // no length
     });
@@ -201,11 +193,8 @@ TEST_CASE("origin/http_origin: a reset mid-body is an error, not an end") {
     CHECK(rec.trace() == "head 200, body, error PERCH_E_ORIGIN_PROTOCOL");
 }
 
-TEST_CASE("origin/http_origin: a body without a length ends cleanly with the connection") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a body without a length ends cleanly with the connection") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\n\r\nuntil the end");
         c.close_after_writes();
@@ -219,11 +208,8 @@ TEST_CASE("origin/http_origin: a body without a length ends cleanly with the con
     CHECK(!rec.info.content_length);
 }
 
-TEST_CASE("origin/http_origin: bytes that are not HTTP are an origin_protocol error") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: bytes that are not HTTP are an origin_protocol error") {
     server.on_request(
         [](FakeOrigin::Conn &c, const std::string &) { c.send("SSH-2.0-OpenSSH_9.2\r\n\r\n"); });
     GetRequest get;
@@ -233,11 +219,9 @@ TEST_CASE("origin/http_origin: bytes that are not HTTP are an origin_protocol er
     CHECK(rec.trace() == "error PERCH_E_ORIGIN_PROTOCOL");
 }
 
-TEST_CASE("origin/http_origin: a retryable request whose pooled connection closes is resent") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(
+    OriginFixture,
+    "origin/http_origin: a retryable request whose pooled connection closes is resent") {
     // The first connection answers once, then closes as the second request arrives (as an
     // origin whose keep-alive timeout races the request does).
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
@@ -255,12 +239,9 @@ TEST_CASE("origin/http_origin: a retryable request whose pooled connection close
     CHECK(server.requests.size() == 3);
 }
 
-TEST_CASE("origin/http_origin: a request that may not be resent fails when its pooled "
-          "connection closes") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a request that may not be resent fails when its pooled "
+                  "connection closes") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         if (c.requests == 2) return c.close();
         c.send(response("once"));

@@ -12,16 +12,14 @@
 using namespace perch;
 using perch::test::FakeOrigin;
 using perch::test::GetRequest;
+using perch::test::OriginFixture;
 using perch::test::OriginServices;
 using perch::test::Recorder;
 using perch::test::response;
 using perch::test::UvTestLoop;
 
-TEST_CASE("origin/http_origin: a GET streams the head, then the body as it arrives") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a GET streams the head, then the body as it arrives") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Test: yes\r\n\r\nhello");
     });
@@ -51,11 +49,8 @@ TEST_CASE("origin/http_origin: a GET streams the head, then the body as it arriv
     CHECK(req.find("\r\nHost: origin.test\r\n") != std::string::npos);
 }
 
-TEST_CASE("origin/http_origin: a chunked body reaches the handler without its framing") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a chunked body reaches the handler without its framing") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                "5\r\nhello\r\n1\r\n,\r\n6\r\n world\r\n0\r\n\r\n");
@@ -69,11 +64,9 @@ TEST_CASE("origin/http_origin: a chunked body reaches the handler without its fr
     CHECK(!rec.info.content_length);
 }
 
-TEST_CASE("origin/http_origin: a HEAD response completes without a body, whatever its length") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(
+    OriginFixture,
+    "origin/http_origin: a HEAD response completes without a body, whatever its length") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
     });
@@ -89,11 +82,8 @@ TEST_CASE("origin/http_origin: a HEAD response completes without a body, whateve
     CHECK(server.requests[0].rfind("HEAD / HTTP/1.1\r\n", 0) == 0);
 }
 
-TEST_CASE("origin/http_origin: two sequential fetches share one keep-alive connection") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: two sequential fetches share one keep-alive connection") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send(response("answer " + std::to_string(c.requests)));
     });
@@ -123,11 +113,8 @@ TEST_CASE("origin/http_origin: two sequential fetches share one keep-alive conne
     CHECK(server.accepted() == 2);
 }
 
-TEST_CASE("origin/http_origin: a response with Connection: close is not pooled") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a response with Connection: close is not pooled") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send(response("bye", "Connection: close\r\n"));
     });
@@ -143,11 +130,8 @@ TEST_CASE("origin/http_origin: a response with Connection: close is not pooled")
     CHECK(server.accepted() == 2);
 }
 
-TEST_CASE("origin/http_origin: a pooled connection the origin closes leaves the pool") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a pooled connection the origin closes leaves the pool") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) { c.send(response("fine")); });
     GetRequest get;
     Recorder first, second;
@@ -190,11 +174,8 @@ TEST_CASE("origin/http_origin: pause_response holds the body back until resume_r
     CHECK(rec.body == "0123456789");
 }
 
-TEST_CASE("origin/http_origin: a fetch paused mid-body continues where it stopped") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a fetch paused mid-body continues where it stopped") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nfirst:");
     });
@@ -215,11 +196,8 @@ TEST_CASE("origin/http_origin: a fetch paused mid-body continues where it stoppe
     CHECK(rec.body == "first:second");
 }
 
-TEST_CASE("origin/http_origin: cancel() from inside on_origin_head stops every callback") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: cancel() from inside on_origin_head stops every callback") {
     server.on_request([](FakeOrigin::Conn &c, const std::string &) {
         c.send(response("the body follows the head in the same read"));
     });
@@ -239,11 +217,8 @@ TEST_CASE("origin/http_origin: cancel() from inside on_origin_head stops every c
     CHECK(rec.body.empty());
 }
 
-TEST_CASE("origin/http_origin: a fetch cancelled at once never calls its handler") {
-    UvTestLoop loop;
-    FakeOrigin server(loop);
-    OriginServices svc(loop);
-    origin::HttpOrigin origin(svc.get(), perch::test::options_for(server));
+TEST_CASE_FIXTURE(OriginFixture,
+                  "origin/http_origin: a fetch cancelled at once never calls its handler") {
     server.on_request(
         [](FakeOrigin::Conn &c, const std::string &) { c.send(response("unwanted")); });
     GetRequest get;
