@@ -113,7 +113,7 @@ private:
     Registration main_, variant_;
     struct Waiter {
         core::Ref<FillWaiter> w;
-        size_t next = 0;        // the next piece it will read
+        size_t next = 0;         // the next piece it will read
         uint64_t read_bytes = 0; // body bytes it has read
     };
     uint64_t unread_locked() const noexcept;

@@ -123,9 +123,8 @@ constexpr uint16_t errors_honouring_no_store[] = {404, 410, 414, 501};
 
 // The statuses whose caching rules this module implements (for must-understand): the
 // heuristically cacheable ones, the redirects and CloudFront's cached errors.
-constexpr uint16_t understood_statuses[] = {200, 203, 204, 300, 301, 302, 303, 307, 308,
-                                            400, 403, 404, 405, 410, 412, 414, 415, 500,
-                                            501, 502, 503, 504};
+constexpr uint16_t understood_statuses[] = {200, 203, 204, 300, 301, 302, 303, 307, 308, 400, 403,
+                                            404, 405, 410, 412, 414, 415, 500, 501, 502, 503, 504};
 
 int64_t sat_add(int64_t a, int64_t b) noexcept {
     int64_t r;
@@ -280,7 +279,7 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     const int64_t min_ttl = std::max<int64_t>(0, ttl.min_ttl);
 
     const bool marked_private = d.cc.no_store || d.cc.private_ || d.cc.no_cache;
-    const char *private_reason = d.cc.no_store  ? "no-store"
+    const char *private_reason = d.cc.no_store   ? "no-store"
                                  : d.cc.private_ ? "private"
                                                  : "no-cache";
     const bool honours_no_store = one_of(errors_honouring_no_store, status);

@@ -35,7 +35,9 @@ struct PendingInvalidation {
 
     // Whether some target is a prefix (its cost grows with the store, see CacheStore).
     bool scans_store() const noexcept;
-    void run(cache::CacheStore &store) { record.objects_removed = invalidate_targets(store, targets); }
+    void run(cache::CacheStore &store) {
+        record.objects_removed = invalidate_targets(store, targets);
+    }
 };
 
 // One per admin listener; used on its runtime's thread only.

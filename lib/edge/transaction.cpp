@@ -305,7 +305,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     std::optional<int64_t> error_ttl = error_caching_ttl(head.status);
 
     not_cached_reason_ = "method";
-    bool varies = false;        // stored as a variant: waiters may want another one
+    bool varies = false; // stored as a variant: waiters may want another one
     // This response's Age, as the viewer will see it.
     std::optional<int64_t> age = http::parse_age(head.headers);
     if (cacheable_) {
@@ -438,8 +438,8 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
         head.headers.add("Date",
                          std::string_view(date, http::format_http_date(response_time_, date)));
     }
-    std::string merged = merge_stored_head(stale_->head_view(), head.headers,
-                                           behavior_->shape.forwards_cookies());
+    std::string merged =
+        merge_stored_head(stale_->head_view(), head.headers, behavior_->shape.forwards_cookies());
     core::ResponseHead merged_head;
     parse_stored_head(merged, merged_head);
     cache::StorageDecision dec =

@@ -1,11 +1,11 @@
 // Request collapsing, the transaction's side: a follower waits on the fill that a leader (on
 // this runtime or another) feeds, and streams the response from it as bytes arrive. Fill
 // changes reach the follower's own loop through its runtime's mailbox.
+#include "cache/policy.hpp"
 #include "edge/fill_wake.hpp"
 #include "edge/runtime.hpp"
 #include "edge/transaction.hpp"
 #include "edge/vary.hpp"
-#include "cache/policy.hpp"
 
 namespace perch::edge {
 

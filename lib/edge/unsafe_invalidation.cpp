@@ -34,9 +34,8 @@ std::string same_host_path(std::string_view uri, std::string_view base_path,
     if (end != std::string_view::npos) uri = uri.substr(0, end);
     if (uri.empty()) return {}; // the request's own URI (already listed)
     std::string path;
-    if (size_t colon = uri.find_first_of(":/"); colon != std::string_view::npos &&
-                                                 uri[colon] == ':' &&
-                                                 is_scheme(uri.substr(0, colon))) {
+    if (size_t colon = uri.find_first_of(":/");
+        colon != std::string_view::npos && uri[colon] == ':' && is_scheme(uri.substr(0, colon))) {
         std::string_view scheme = uri.substr(0, colon);
         if (!core::iequals(scheme, "http") && !core::iequals(scheme, "https")) return {};
         std::string_view rest = uri.substr(colon + 1);

@@ -63,7 +63,7 @@ TEST_CASE("cache/coordinator: the first request for a key leads and the others w
     other.fill->end(FillState::released);
     CHECK(c->in_flight() == 0);
     auto again = c->join(key("k"));
-    CHECK(again.leader); // after the end, a new fill
+    CHECK(again.leader);                  // after the end, a new fill
     again.fill->end(FillState::complete); // (a fill never ended would hold the coordinator)
 }
 

@@ -591,12 +591,13 @@ TEST_CASE("edge/request_shaping: end-to-end viewer fields keep their order and v
                              {"User-Agent", "curl/8"},
                              {"Accept-Language", "en"}}),
                     b, o, false, "");
-    const Fields expected = {{"Host", "origin.example"},
-                             {"Accept", "text/html"},
-                             {"User-Agent", "curl/8"},
-                             {"Accept-Language", "en"},
-                             {"Accept-Encoding", "identity"}, // the key's one object for "no coding"
-                             {"Via", "1.1 perch"}};
+    const Fields
+        expected = {{"Host", "origin.example"},
+                    {"Accept", "text/html"},
+                    {"User-Agent", "curl/8"},
+                    {"Accept-Language", "en"},
+                    {"Accept-Encoding", "identity"}, // the key's one object for "no coding"
+                    {"Via", "1.1 perch"}};
     CHECK(fields_of(r.out.headers) == expected);
 }
 

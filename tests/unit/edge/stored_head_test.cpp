@@ -201,7 +201,8 @@ TEST_CASE("edge/stored_head: fields a 304 lists in its Connection field are not 
 
 TEST_CASE("edge/stored_head: the stored status line stays whatever the 304 says") {
     const std::string head404 = "HTTP/1.1 404 Not Found\r\nCache-Control: max-age=10\r\n";
-    std::string merged = merge_stored_head(head404, map_of({{"Cache-Control", "max-age=20"}}), false);
+    std::string merged =
+        merge_stored_head(head404, map_of({{"Cache-Control", "max-age=20"}}), false);
     CHECK(merged == "HTTP/1.1 404 Not Found\r\nCache-Control: max-age=20\r\n");
 }
 

@@ -38,12 +38,12 @@ TEST_CASE("edge/unsafe_invalidation: same-host Location and Content-Location are
         {"relative/j", "/dir/relative/j"}, // resolved against the request's path
         {"../k", "/k"},
         {"./", "/dir/"},
-        {"?q=1", ""}, // the request's own URI
+        {"?q=1", ""},                        // the request's own URI
         {"http://example.com:8080/l", "/l"}, // the host part is compared, not the port
         {"https://EXAMPLE.com:443/m", "/m"},
         {"mailto:x@example.com", ""},
-        {"http:/n", ""},              // no authority
-        {"a:b/o", ""},                // a scheme of its own
+        {"http:/n", ""}, // no authority
+        {"a:b/o", ""},   // a scheme of its own
         {"/bad%zz", ""},
         {"/dir/a", ""}, // the request's own path: listed once
     };
