@@ -25,18 +25,14 @@ void DetachedFill::on_origin_body(const core::BufferSlice &chunk) {
 
 void DetachedFill::pace() {
     if (!s_.fill || !s_.fetch) return;
-    uint64_t unread = s_.fill->unread_bytes();
-    if (!paused_ && unread <= fill_high_water) return;
-    if (paused_ && unread <= fill_low_water) {
-        paused_ = false;
-        return s_.fetch->resume_response();
-    }
-    if (!paused_) {
-        paused_ = true;
-        s_.fetch->pause_response();
-    }
     if (!wake_) wake_ = core::Ref<FillWake>::adopt(new FillWake(rt_.mailbox(), this));
-    s_.fill->wake_when_read(core::Ref<cache::FillWaiter>::share(wake_.get()), fill_low_water);
+    bool lags = fill_lags(*s_.fill, *wake_, paused_ ? fill_low_water : fill_high_water);
+    if (lags == paused_) return;
+    paused_ = lags;
+    if (lags)
+        s_.fetch->pause_response();
+    else
+        s_.fetch->resume_response();
 }
 
 void DetachedFill::on_fill_changed() {

@@ -57,4 +57,12 @@ private:
     std::atomic<bool> queued_{false};
 };
 
+// Whether the slowest waiter of `fill` lags by more than `limit` bytes: then `wake` is woken
+// once it is back within fill_low_water, and the leader keeps its origin paused meanwhile.
+inline bool fill_lags(cache::Fill &fill, FillWake &wake, uint64_t limit) {
+    if (fill.unread_bytes() <= limit) return false;
+    fill.wake_when_read(core::Ref<cache::FillWaiter>::share(&wake), fill_low_water);
+    return true;
+}
+
 } // namespace perch::edge

@@ -35,17 +35,16 @@ void Transaction::follow_fill(Ref<cache::Fill> fill) {
 }
 
 void Transaction::pause_origin_for_fill() {
-    if (paused_ || !fetch_ || !fill_streaming_ || fill_->unread_bytes() <= fill_high_water) return;
+    if (paused_ || !fetch_ || !fill_streaming_ || !fill_lags(*fill_, wake(), fill_high_water))
+        return;
     paused_ = true;
     fetch_->pause_response();
-    fill_->wake_when_read(Ref<cache::FillWaiter>::share(&wake()), fill_low_water);
 }
 
 void Transaction::maybe_resume_origin() {
     if (!paused_ || !fetch_) return;
     if (sink_.pending_write_bytes() > viewer_high_water / 2) return; // on_viewer_drained comes
-    if (fill_streaming_ && fill_->unread_bytes() > fill_low_water)
-        return fill_->wake_when_read(Ref<cache::FillWaiter>::share(&wake()), fill_low_water);
+    if (fill_streaming_ && fill_lags(*fill_, wake(), fill_low_water)) return;
     paused_ = false;
     fetch_->resume_response();
 }
