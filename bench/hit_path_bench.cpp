@@ -3,8 +3,8 @@
 // to uv_write (as ViewerConnection does). The objects are stored by a real miss through a
 // local-directory origin first. Reports hits/s, ns/hit and heap allocations per hit.
 #include "cache/memory_store.hpp"
+#include "config/config.hpp"
 #include "counting_allocator.hpp"
-#include "edge/config.hpp"
 #include "edge/deployment.hpp"
 #include "edge/runtime.hpp"
 #include "edge/transaction.hpp"
@@ -78,7 +78,7 @@ int main() {
         dir.string() + R"("}}], "default_cache_behavior": {"target_origin_id": "d",
         "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
         "viewer_protocol_policy": "allow-all", "default_ttl": 3600}}})";
-    auto cfg = edge::parse_config(json, dir.string());
+    auto cfg = config::parse_config(json, dir.string());
     if (!cfg) {
         fprintf(stderr, "config: %s\n", cfg.error().context.c_str());
         return 1;

@@ -1,7 +1,7 @@
 // perch_config_*: loading and sharing a configuration.
 #include "capi/handles.hpp"
 
-#include "edge/config.hpp"
+#include "config/config.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -21,7 +21,7 @@ perch_status load(perch_config *c, std::string_view json, std::string_view base_
         c->last_error = "configuration already loaded";
         return PERCH_E_STATE;
     }
-    auto cfg = edge::parse_config(json, base_dir);
+    auto cfg = config::parse_config(json, base_dir);
     if (!cfg) {
         c->last_error = cfg.error().context;
         return PERCH_E_CONFIG;

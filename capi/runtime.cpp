@@ -163,8 +163,9 @@ PERCH_API perch_status perch_runtime_listen(perch_runtime *r, const char *url, s
     if (!valid(r)) return PERCH_E_INVALID_HANDLE;
     if (!url) return PERCH_E_INVALID_ARGUMENT;
     return guarded([&] {
-        edge::ListenAddress addr;
-        if (const char *why = edge::parse_listen_address(std::string_view(url, len), addr, true)) {
+        config::ListenAddress addr;
+        if (const char *why =
+                config::parse_listen_address(std::string_view(url, len), addr, true)) {
             r->last_error = std::string(url, len) + ": " + why;
             return PERCH_E_INVALID_ARGUMENT;
         }
@@ -178,7 +179,7 @@ PERCH_API perch_status perch_runtime_listen(perch_runtime *r, const char *url, s
 PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *r) {
     if (!valid(r)) return PERCH_E_INVALID_HANDLE;
     return guarded([&] {
-        for (const edge::ListenAddress &a : r->config->deployment->config().perch.listen) {
+        for (const config::ListenAddress &a : r->config->deployment->config().perch.listen) {
             auto port = r->rt->listen(a);
             if (!port) return fail(r, port.error());
         }

@@ -59,11 +59,11 @@ private:
     ~AdminConnection() { rt_.live().drop(); }
 
     static http::RequestLimits limits_of(Runtime &rt) {
-        const ViewerLimits &l = rt.distribution().config().perch.limits;
+        const config::ViewerLimits &l = rt.distribution().config().perch.limits;
         return http::RequestLimits{l.max_uri_bytes, l.max_header_bytes,
                                    AdminHandler::max_body_bytes};
     }
-    const ViewerLimits &limits() const { return rt_.distribution().config().perch.limits; }
+    const config::ViewerLimits &limits() const { return rt_.distribution().config().perch.limits; }
     void arm(uint64_t ms) { rt_.deadlines().arm(deadline_, ms); }
 
     // io::Stream::Handler

@@ -1,7 +1,7 @@
 #include "edge/deployment.hpp"
 
-#include "edge/path_pattern.hpp"
-#include "edge/policy_config.hpp"
+#include "config/path_pattern.hpp"
+#include "config/policies.hpp"
 #include "io/tls_context.hpp"
 
 namespace perch::edge {
@@ -19,41 +19,41 @@ uint16_t tls_version(std::string_view name) {
     return 0; // SSLv3: BoringSSL has no SSLv3
 }
 
-std::string summarize(const Config &c) {
+std::string summarize(const config::Config &c) {
     std::string out;
     auto line = [&](const std::string &l) { out += l + "\n"; };
-    for (const ListenAddress &a : c.perch.listen)
+    for (const config::ListenAddress &a : c.perch.listen)
         line("listen " + a.text);
     if (c.perch.admin) line("admin " + c.perch.admin->listen.text);
-    for (const Origin &o : c.distribution.origins) {
+    for (const config::Origin &o : c.distribution.origins) {
         std::string what;
         if (!o.directory.empty()) {
             what = "directory " + o.directory;
         } else {
-            const CustomOriginConfig &cc = *o.custom_origin_config;
-            bool https = cc.origin_protocol_policy == OriginProtocolPolicy::https_only;
+            const config::CustomOriginConfig &cc = *o.custom_origin_config;
+            bool https = cc.origin_protocol_policy == config::OriginProtocolPolicy::https_only;
             what = std::string(https ? "https://" : "http://") + o.domain_name + ":" +
                    std::to_string(https ? cc.https_port : cc.http_port) + o.origin_path;
-            if (cc.origin_protocol_policy == OriginProtocolPolicy::match_viewer)
+            if (cc.origin_protocol_policy == config::OriginProtocolPolicy::match_viewer)
                 what += " (match-viewer)";
         }
         line("origin " + o.origin_id + ": " + what);
     }
-    auto behavior = [&](const CacheBehavior &b, const std::string &pattern) {
+    auto behavior = [&](const config::CacheBehavior &b, const std::string &pattern) {
         std::string policies;
-        if (const CachePolicy *p = find_cache_policy(c, b.cache_policy_id))
+        if (const config::CachePolicy *p = config::find_cache_policy(c, b.cache_policy_id))
             policies = ", cache policy " + p->name;
-        if (const OriginRequestPolicy *p =
-                find_origin_request_policy(c, b.origin_request_policy_id))
+        if (const config::OriginRequestPolicy *p =
+                config::find_origin_request_policy(c, b.origin_request_policy_id))
             policies += ", origin request policy " + p->name;
         line("behavior " + pattern + " -> " + b.target_origin_id + " (ttl " +
              std::to_string(b.ttl.min_ttl) + "/" + std::to_string(b.ttl.default_ttl) + "/" +
              std::to_string(b.ttl.max_ttl) + " s" + policies + ")");
     };
-    for (const CacheBehavior &b : c.distribution.ordered_cache_behaviors)
+    for (const config::CacheBehavior &b : c.distribution.ordered_cache_behaviors)
         behavior(b, b.path_pattern);
     behavior(c.distribution.default_cache_behavior, "default");
-    for (const CustomErrorResponse &e : c.distribution.custom_error_responses)
+    for (const config::CustomErrorResponse &e : c.distribution.custom_error_responses)
         line("error " + std::to_string(e.error_code) + " -> " +
              (e.response_page_path.empty() ? "origin body" : e.response_page_path) +
              (e.response_code ? " as " + std::to_string(e.response_code) : "") + ", cached " +
@@ -64,9 +64,9 @@ std::string summarize(const Config &c) {
 
 } // namespace
 
-core::Result<core::Ref<Deployment>> Deployment::create(Config config) {
+core::Result<core::Ref<Deployment>> Deployment::create(config::Config config) {
     auto d = core::Ref<Deployment>::adopt(new Deployment(std::move(config)));
-    const Config &c = d->config_;
+    const config::Config &c = d->config_;
     d->description_ = summarize(c);
     if (c.perch.tls) {
         auto ctx = io::TlsServerContext::create(c.perch.tls->certificate_chain_file,
@@ -78,9 +78,9 @@ core::Result<core::Ref<Deployment>> Deployment::create(Config config) {
     }
     d->origin_tls_.resize(c.distribution.origins.size());
     for (size_t i = 0; i < c.distribution.origins.size(); ++i) {
-        const Origin &o = c.distribution.origins[i];
-        if (!o.custom_origin_config ||
-            o.custom_origin_config->origin_protocol_policy == OriginProtocolPolicy::http_only)
+        const config::Origin &o = c.distribution.origins[i];
+        if (!o.custom_origin_config || o.custom_origin_config->origin_protocol_policy ==
+                                           config::OriginProtocolPolicy::http_only)
             continue;
         io::TlsClientOptions opts;
         // origin_ssl_protocols lists what the origin accepts; TLS 1.3 is always allowed on
@@ -103,14 +103,14 @@ core::Result<core::Ref<Deployment>> Deployment::create(Config config) {
     return d;
 }
 
-const CacheBehavior &Deployment::behavior_for(std::string_view path) const noexcept {
-    for (const CacheBehavior &b : config_.distribution.ordered_cache_behaviors)
-        if (path_pattern_matches(b.path_pattern, path)) return b;
+const config::CacheBehavior &Deployment::behavior_for(std::string_view path) const noexcept {
+    for (const config::CacheBehavior &b : config_.distribution.ordered_cache_behaviors)
+        if (config::path_pattern_matches(b.path_pattern, path)) return b;
     return config_.distribution.default_cache_behavior;
 }
 
-const CustomErrorResponse *Deployment::custom_error(uint16_t status) const noexcept {
-    for (const CustomErrorResponse &r : config_.distribution.custom_error_responses)
+const config::CustomErrorResponse *Deployment::custom_error(uint16_t status) const noexcept {
+    for (const config::CustomErrorResponse &r : config_.distribution.custom_error_responses)
         if (r.error_code == status) return &r;
     return nullptr;
 }

@@ -3,8 +3,8 @@
 // (thread) of a process; a new config means a new Deployment.
 #pragma once
 
+#include "config/config.hpp"
 #include "core/ref.hpp"
-#include "edge/config.hpp"
 
 #include <memory>
 #include <string>
@@ -21,16 +21,18 @@ namespace perch::edge {
 class Deployment final : public core::RefCounted<Deployment> {
 public:
     // Builds TLS contexts (loading certificate files); fails with Code::config or Code::tls.
-    static core::Result<core::Ref<Deployment>> create(Config config);
+    static core::Result<core::Ref<Deployment>> create(config::Config config);
 
-    const Config &config() const noexcept { return config_; }
-    const Origin &origin(size_t i) const noexcept { return config_.distribution.origins[i]; }
+    const config::Config &config() const noexcept { return config_; }
+    const config::Origin &origin(size_t i) const noexcept {
+        return config_.distribution.origins[i];
+    }
     size_t origin_count() const noexcept { return config_.distribution.origins.size(); }
 
     // The first ordered cache behavior whose path_pattern matches `path`, else the default.
-    const CacheBehavior &behavior_for(std::string_view path) const noexcept;
+    const config::CacheBehavior &behavior_for(std::string_view path) const noexcept;
     // The custom_error_response for `status`, if any.
-    const CustomErrorResponse *custom_error(uint16_t status) const noexcept;
+    const config::CustomErrorResponse *custom_error(uint16_t status) const noexcept;
 
     // A human-readable summary, one item per line (listeners, origins, behaviors, cache).
     const std::string &describe() const noexcept { return description_; }
@@ -40,8 +42,8 @@ public:
     io::TlsClientContext *origin_tls(size_t i) const noexcept { return origin_tls_[i].get(); }
 
 private:
-    explicit Deployment(Config c) : config_(std::move(c)) {}
-    Config config_;
+    explicit Deployment(config::Config c) : config_(std::move(c)) {}
+    config::Config config_;
     std::string description_;
     std::shared_ptr<io::TlsServerContext> tls_server_;
     std::vector<std::shared_ptr<io::TlsClientContext>> origin_tls_;

@@ -39,10 +39,11 @@ template <class Fn> void for_each_cookie(std::string_view header, Fn &&fn) {
 }
 
 // The Cookie field with the cookies `a` or `b` selects (names are case-sensitive).
-std::string selected_cookies(const core::RequestHead &req, const ValueSelection &a,
-                             const ValueSelection *b) {
+std::string selected_cookies(const core::RequestHead &req, const config::ValueSelection &a,
+                             const config::ValueSelection *b) {
     std::string out;
-    if (a.mode == SelectMode::none && (!b || b->mode == SelectMode::none)) return out;
+    if (a.mode == config::SelectMode::none && (!b || b->mode == config::SelectMode::none))
+        return out;
     req.headers.for_each("cookie", [&](std::string_view v) {
         for_each_cookie(v, [&](std::string_view name, std::string_view cookie) {
             if (!a.selects(name, false) && !(b && b->selects(name, false))) return;
@@ -53,8 +54,8 @@ std::string selected_cookies(const core::RequestHead &req, const ValueSelection 
     return out;
 }
 
-void append_selected_query(std::string_view query, const ValueSelection &a, const ValueSelection *b,
-                           std::string &out) {
+void append_selected_query(std::string_view query, const config::ValueSelection &a,
+                           const config::ValueSelection *b, std::string &out) {
     bool first = true;
     for_each_param(query, [&](std::string_view name, std::string_view param) {
         if (!a.selects(name, false) && !(b && b->selects(name, false))) return;
@@ -70,8 +71,9 @@ void append_lower(std::string_view s, std::string &out) {
 }
 
 // Key part for the headers `sel` selects.
-void append_keyed_headers(const core::RequestHead &req, const ValueSelection &sel, std::string &t) {
-    if (sel.mode == SelectMode::listed) {
+void append_keyed_headers(const core::RequestHead &req, const config::ValueSelection &sel,
+                          std::string &t) {
+    if (sel.mode == config::SelectMode::listed) {
         for (const std::string &name : sel.names) {
             t += '\x1f';
             append_lower(name, t);
@@ -80,7 +82,7 @@ void append_keyed_headers(const core::RequestHead &req, const ValueSelection &se
         }
         return;
     }
-    if (sel.mode == SelectMode::none) return;
+    if (sel.mode == config::SelectMode::none) return;
     // all / all_except: every header varies the object (CloudFront then barely caches).
     for (size_t i = 0; i < req.headers.size(); ++i) {
         if (!sel.selects(req.headers.name(i), true)) continue;
@@ -119,7 +121,7 @@ bool always_forwarded(std::string_view name, core::Method method) {
 // (one that sent "deflate" as much as one that sent nothing): the origin is asked for
 // "identity".
 std::optional<std::string_view> origin_accept_encoding(const core::HeaderMap &h,
-                                                       const CacheKeySpec &k) {
+                                                       const config::CacheKeySpec &k) {
     if (!k.legacy_accept_encoding && !k.accept_encoding_gzip && !k.accept_encoding_brotli)
         return std::nullopt;
     std::string_view ae =
@@ -129,16 +131,17 @@ std::optional<std::string_view> origin_accept_encoding(const core::HeaderMap &h,
 
 } // namespace
 
-std::string forwarded_query(const RequestShape &shape, std::string_view query) {
-    const ValueSelection &k = shape.key.query_strings, &f = shape.forward.query_strings;
-    if (k.mode == SelectMode::all || f.mode == SelectMode::all) return std::string(query);
+std::string forwarded_query(const config::RequestShape &shape, std::string_view query) {
+    const config::ValueSelection &k = shape.key.query_strings, &f = shape.forward.query_strings;
+    if (k.mode == config::SelectMode::all || f.mode == config::SelectMode::all)
+        return std::string(query);
     std::string out;
     append_selected_query(query, k, &f, out);
     return out;
 }
 
-void append_keyed_query(const CacheKeySpec &key, std::string_view query, std::string &out) {
-    if (key.query_strings.mode == SelectMode::all)
+void append_keyed_query(const config::CacheKeySpec &key, std::string_view query, std::string &out) {
+    if (key.query_strings.mode == config::SelectMode::all)
         out += query;
     else
         append_selected_query(query, key.query_strings, nullptr, out);
@@ -266,8 +269,8 @@ void append_cache_key_prefix(std::string_view host, std::string_view path, std::
 }
 
 void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
-                     const CacheBehavior &b, cache::CacheKey &key) {
-    const CacheKeySpec &k = b.shape.key;
+                     const config::CacheBehavior &b, cache::CacheKey &key) {
+    const config::CacheKeySpec &k = b.shape.key;
     std::string &t = key.text;
     t.clear();
     append_cache_key_prefix(host, path, t);
@@ -277,7 +280,7 @@ void build_cache_key(const core::RequestHead &req, std::string_view host, std::s
         t += normalized_accept_encoding(req.headers, k.accept_encoding_gzip,
                                         k.accept_encoding_brotli);
     append_keyed_headers(req, k.headers, t);
-    if (k.cookies.mode != SelectMode::none) {
+    if (k.cookies.mode != config::SelectMode::none) {
         t += "\x1f"
              "cookie:";
         t += selected_cookies(req, k.cookies, nullptr);
@@ -291,8 +294,8 @@ void build_cache_key(const core::RequestHead &req, std::string_view host, std::s
 
 void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) {
     const core::RequestHead &v = *in.viewer;
-    const RequestShape &shape = in.behavior->shape;
-    const Origin &o = *in.origin;
+    const config::RequestShape &shape = in.behavior->shape;
+    const config::Origin &o = *in.origin;
     out.clear();
     out.version_major = 1;
     out.version_minor = 1;
@@ -363,7 +366,7 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
     if (!via.empty()) via += ", ";
     via += via_value;
     out.headers.add("Via", via);
-    for (const OriginCustomHeader &h : o.custom_headers)
+    for (const config::OriginCustomHeader &h : o.custom_headers)
         out.headers.set(h.name, h.value);
 }
 

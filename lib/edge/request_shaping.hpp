@@ -3,8 +3,8 @@
 #pragma once
 
 #include "cache/cached_object.hpp"
+#include "config/config.hpp"
 #include "core/http_message.hpp"
-#include "edge/config.hpp"
 
 #include <optional>
 #include <string>
@@ -15,8 +15,8 @@ namespace perch::edge {
 // The query string under a behavior's RequestShape, parameters in the viewer's order
 // (CloudFront keys on it): forwarded_query keeps what the key or the forwarding selects;
 // append_keyed_query appends what the key selects. Parameter names are case-sensitive.
-std::string forwarded_query(const RequestShape &shape, std::string_view query);
-void append_keyed_query(const CacheKeySpec &key, std::string_view query, std::string &out);
+std::string forwarded_query(const config::RequestShape &shape, std::string_view query);
+void append_keyed_query(const config::CacheKeySpec &key, std::string_view query, std::string &out);
 
 // The URL path as the edge matches, keys and forwards it (RFC 3986 §6.2.2): percent-encoded
 // unreserved characters decoded, other escapes upper-cased, "." and ".." segments removed,
@@ -41,14 +41,14 @@ void append_cache_key_prefix(std::string_view host, std::string_view path, std::
 // selects: query string, normalised Accept-Encoding, headers, cookies. OPTIONS requests get
 // keys of their own.
 void build_cache_key(const core::RequestHead &req, std::string_view host, std::string_view path,
-                     const CacheBehavior &b, cache::CacheKey &key);
+                     const config::CacheBehavior &b, cache::CacheKey &key);
 
 struct OriginRequestInput {
     const core::RequestHead *viewer = nullptr;
     std::string_view path;      // viewer path after default root object rewriting
     std::string_view client_ip; // appended to X-Forwarded-For
-    const CacheBehavior *behavior = nullptr;
-    const Origin *origin = nullptr;
+    const config::CacheBehavior *behavior = nullptr;
+    const config::Origin *origin = nullptr;
     uint16_t origin_port = 0; // for the Host field when not the scheme's default
     bool origin_https = false;
     bool for_cache = false; // the response may be stored: fetch the whole object as GET

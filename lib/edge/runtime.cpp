@@ -21,26 +21,26 @@ namespace {
 
 std::unique_ptr<origin::OriginConnector> make_connector(const origin::LoopServices &svc,
                                                         const Deployment &d, size_t i) {
-    const Origin &o = d.origin(i);
+    const config::Origin &o = d.origin(i);
     if (!o.directory.empty()) return std::make_unique<origin::DirectoryOrigin>(svc, o.directory);
     origin::HttpOriginOptions opts;
     opts.host = o.domain_name;
     opts.connection_attempts = o.connection_attempts;
     opts.connect_timeout_ms = o.connection_timeout_s * 1000;
     if (o.custom_origin_config) {
-        const CustomOriginConfig &c = *o.custom_origin_config;
+        const config::CustomOriginConfig &c = *o.custom_origin_config;
         opts.http_port = c.http_port;
         opts.https_port = c.https_port;
         opts.read_timeout_ms = c.origin_read_timeout_s * 1000;
         opts.keepalive_timeout_ms = c.origin_keepalive_timeout_s * 1000;
         switch (c.origin_protocol_policy) {
-        case OriginProtocolPolicy::http_only:
+        case config::OriginProtocolPolicy::http_only:
             opts.protocol = origin::HttpOriginOptions::Protocol::http;
             break;
-        case OriginProtocolPolicy::https_only:
+        case config::OriginProtocolPolicy::https_only:
             opts.protocol = origin::HttpOriginOptions::Protocol::https;
             break;
-        case OriginProtocolPolicy::match_viewer:
+        case config::OriginProtocolPolicy::match_viewer:
             opts.protocol = origin::HttpOriginOptions::Protocol::match_viewer;
             break;
         }
@@ -83,7 +83,7 @@ size_t Runtime::next_request_id(char *out) noexcept {
     return 16;
 }
 
-core::Result<uint16_t> Runtime::listen(const ListenAddress &addr) {
+core::Result<uint16_t> Runtime::listen(const config::ListenAddress &addr) {
     if (closing_ || draining_)
         return Error::make(Code::state, Source::internal, "runtime is stopping");
     if (addr.tls && !dist_->tls_server())
@@ -103,8 +103,8 @@ core::Result<uint16_t> Runtime::listen(const ListenAddress &addr) {
     return port;
 }
 
-core::Result<uint16_t> Runtime::listen_admin(const AdminSettings &settings) {
-    const ListenAddress &addr = settings.listen;
+core::Result<uint16_t> Runtime::listen_admin(const config::AdminSettings &settings) {
+    const config::ListenAddress &addr = settings.listen;
     if (closing_ || draining_)
         return Error::make(Code::state, Source::internal, "runtime is stopping");
     if (addr.tls)

@@ -74,11 +74,11 @@ public:
     size_t next_request_id(char *out) noexcept;
 
     // Starts accepting viewer connections on `addr`. Returns the bound port.
-    core::Result<uint16_t> listen(const ListenAddress &addr);
+    core::Result<uint16_t> listen(const config::ListenAddress &addr);
 
     // Starts the admin endpoint (see admin_listener.hpp) on settings.listen, on a socket of
     // its own (an address already listened on is refused). Returns the bound port.
-    core::Result<uint16_t> listen_admin(const AdminSettings &settings);
+    core::Result<uint16_t> listen_admin(const config::AdminSettings &settings);
 
     // Graceful stop: stop accepting, close idle connections, let in-flight responses finish
     // for up to grace_ms, then close what is left. `done` fires once no connection remains.

@@ -139,9 +139,9 @@ bool Transaction::viewer_policy() {
     }
     if (!sink_.viewer_is_https()) {
         switch (behavior_->viewer_protocol_policy) {
-        case ViewerProtocolPolicy::allow_all:
+        case config::ViewerProtocolPolicy::allow_all:
             break;
-        case ViewerProtocolPolicy::redirect_to_https: {
+        case config::ViewerProtocolPolicy::redirect_to_https: {
             std::string location = "https://";
             location += host();
             location += req_->target[0] == '/' ? std::string_view(req_->target) : path_;
@@ -149,7 +149,7 @@ bool Transaction::viewer_policy() {
             respond_generated(core::method_is_safe(req_->method) ? 301 : 307, "", location);
             return false;
         }
-        case ViewerProtocolPolicy::https_only:
+        case config::ViewerProtocolPolicy::https_only:
             respond_generated(403, "This distribution only accepts HTTPS requests.");
             return false;
         }
@@ -215,13 +215,13 @@ void Transaction::join_or_fetch() {
 
 void Transaction::build_origin_request_head() {
     const Deployment &d = rt_.distribution();
-    const Origin &o = d.origin(behavior_->origin_index);
+    const config::Origin &o = d.origin(behavior_->origin_index);
     bool https = false;
     uint16_t port = 0;
     if (o.custom_origin_config) {
-        const CustomOriginConfig &c = *o.custom_origin_config;
-        https = c.origin_protocol_policy == OriginProtocolPolicy::https_only ||
-                (c.origin_protocol_policy == OriginProtocolPolicy::match_viewer &&
+        const config::CustomOriginConfig &c = *o.custom_origin_config;
+        https = c.origin_protocol_policy == config::OriginProtocolPolicy::https_only ||
+                (c.origin_protocol_policy == config::OriginProtocolPolicy::match_viewer &&
                  sink_.viewer_is_https());
         port = https ? c.https_port : c.http_port;
     }
@@ -300,7 +300,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
     stale_.reset(); // the new response replaces it
     revalidating_ = false;
     const Deployment &d = rt_.distribution();
-    const CustomErrorResponse *cer =
+    const config::CustomErrorResponse *cer =
         override_status_ == 0 && head.status >= 400 ? d.custom_error(head.status) : nullptr;
     std::optional<int64_t> error_ttl = error_caching_ttl(head.status);
 
@@ -489,7 +489,7 @@ void Transaction::on_origin_body(const BufferSlice &chunk) {
         fetch_->cancel();
         fetch_ = nullptr;
         if (pending_page_) {
-            const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
+            const config::CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
             return serve_error_page(*cer, origin_status_);
         }
         maybe_finish();
@@ -519,7 +519,7 @@ void Transaction::on_origin_complete() {
     }
     leave_fill(truncated ? cache::FillState::failed : cache::FillState::complete);
     if (pending_page_) {
-        const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
+        const config::CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
         return serve_error_page(*cer, origin_status_);
     }
     if (head_sent_ && !viewer_done_) {
@@ -546,7 +546,7 @@ void Transaction::on_origin_error(const core::Error &e) {
                   rt_.distribution().origin(behavior_->origin_index).origin_id.c_str(),
                   e.context.c_str(), req_->method_text.c_str(), path_.c_str());
     if (pending_page_) {
-        const CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
+        const config::CustomErrorResponse *cer = std::exchange(pending_page_, nullptr);
         return serve_error_page(*cer, origin_status_);
     }
     if (viewer_done_) return maybe_finish();
@@ -561,7 +561,7 @@ void Transaction::on_origin_error(const core::Error &e) {
 void Transaction::respond_origin_failure(const core::Error &e) {
     uint16_t status = http_status_for(e);
     if (override_status_ == 0) {
-        if (const CustomErrorResponse *cer = rt_.distribution().custom_error(status)) {
+        if (const config::CustomErrorResponse *cer = rt_.distribution().custom_error(status)) {
             if (!cer->response_page_path.empty()) return serve_error_page(*cer, status);
             if (cer->response_code) status = cer->response_code;
         }
@@ -571,7 +571,7 @@ void Transaction::respond_origin_failure(const core::Error &e) {
 }
 
 std::optional<int64_t> Transaction::error_caching_ttl(uint16_t status) const noexcept {
-    if (const CustomErrorResponse *cer = rt_.distribution().custom_error(status))
+    if (const config::CustomErrorResponse *cer = rt_.distribution().custom_error(status))
         return cer->error_caching_min_ttl;
     if (cache::error_caching_of(status) != cache::ErrorCaching::none)
         return cache::default_error_caching_min_ttl;
@@ -580,7 +580,8 @@ std::optional<int64_t> Transaction::error_caching_ttl(uint16_t status) const noe
 
 // --- viewer_response ------------------------------------------------------------------------
 
-void Transaction::serve_error_page(const CustomErrorResponse &cer, uint16_t original_status) {
+void Transaction::serve_error_page(const config::CustomErrorResponse &cer,
+                                   uint16_t original_status) {
     override_status_ = cer.response_code ? cer.response_code : original_status;
     // The page is fetched like any object (through its own behavior and cache key).
     page_req_.clear();
@@ -602,7 +603,7 @@ void Transaction::serve_error_page(const CustomErrorResponse &cer, uint16_t orig
 
 void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult result) {
     if (override_status_ == 0 && obj->status >= 400) {
-        if (const CustomErrorResponse *cer = rt_.distribution().custom_error(obj->status)) {
+        if (const config::CustomErrorResponse *cer = rt_.distribution().custom_error(obj->status)) {
             if (!cer->response_page_path.empty()) return serve_error_page(*cer, obj->status);
             if (cer->response_code) override_status_ = cer->response_code;
         }

@@ -11,9 +11,9 @@
 
 #include "cache/coordinator.hpp"
 #include "cache/store.hpp"
+#include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/http_message.hpp"
-#include "edge/config.hpp"
 #include "edge/fill_wake.hpp"
 #include "edge/range_response.hpp"
 #include "edge/viewer_sink.hpp"
@@ -77,7 +77,7 @@ private:
     // the plain key gets a marker listing the fields.
     void store_as_variant(std::string_view vary);
     void serve_object(const core::Ref<cache::CachedObject> &obj, CacheResult result);
-    void serve_error_page(const CustomErrorResponse &cer, uint16_t original_status);
+    void serve_error_page(const config::CustomErrorResponse &cer, uint16_t original_status);
     void respond_generated(uint16_t status, std::string_view message,
                            std::string_view location = {});
     void respond_origin_failure(const core::Error &e);
@@ -137,7 +137,7 @@ private:
     ViewerSink &sink_;
     const core::RequestHead *viewer_req_ = nullptr; // as the viewer sent it
     const core::RequestHead *req_ = nullptr;        // being served (the error page's request)
-    const CacheBehavior *behavior_ = nullptr;
+    const config::CacheBehavior *behavior_ = nullptr;
     char id_[24];
     size_t id_len_ = 0;
     std::string path_; // after default root object rewriting
@@ -170,7 +170,8 @@ private:
     uint16_t status_ = 0;          // status sent to the viewer
     uint16_t origin_status_ = 0;   // status the origin answered
     uint16_t override_status_ = 0; // custom error response code for the page being served
-    const CustomErrorResponse *pending_page_ = nullptr; // error page to serve after draining
+    const config::CustomErrorResponse *pending_page_ =
+        nullptr; // error page to serve after draining
     CacheResult result_ = CacheResult::none;
     const char *not_cached_reason_ = nullptr;
     bool active_ = false;

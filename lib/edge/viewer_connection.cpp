@@ -22,7 +22,7 @@ bool expects_continue(const core::RequestHead &req) {
 }
 
 http::RequestLimits limits_of(const Runtime &rt) {
-    const ViewerLimits &l = rt.distribution().config().perch.limits;
+    const config::ViewerLimits &l = rt.distribution().config().perch.limits;
     return http::RequestLimits{l.max_uri_bytes, l.max_header_bytes, l.max_body_bytes};
 }
 } // namespace
@@ -450,7 +450,7 @@ void ViewerConnection::reject(uint16_t status, const char *reason) {
 
 void ViewerConnection::rearm() {
     if (closing_ || lingering_) return;
-    const ViewerLimits &l = rt_.distribution().config().perch.limits;
+    const config::ViewerLimits &l = rt_.distribution().config().perch.limits;
     if (writes_in_flight_ > 0 ||
         (parser_.in_message() && !parser_.in_head() && (txn_.wants_body() || discarding_body_))) {
         // Sending a response, or receiving a body: each sign of life restarts the clock.

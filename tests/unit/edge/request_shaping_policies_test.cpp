@@ -12,6 +12,7 @@
 using perch::cache::CacheKey;
 using perch::core::RequestHead;
 using namespace perch::edge;
+namespace config = perch::config;
 
 namespace {
 
@@ -29,43 +30,44 @@ RequestHead request(std::string_view method, std::string_view target, const Fiel
     return r;
 }
 
-ValueSelection sel(SelectMode mode, Names names = {}) {
+config::ValueSelection sel(config::SelectMode mode, Names names = {}) {
     return {mode, std::move(names), false};
 }
 
 // A behavior under a cache policy keying `key`, with `forward` from an origin request policy.
-CacheBehavior policy_behavior(CacheKeySpec key, OriginForwardSpec forward = {}) {
-    CacheBehavior b;
+config::CacheBehavior policy_behavior(config::CacheKeySpec key,
+                                      config::OriginForwardSpec forward = {}) {
+    config::CacheBehavior b;
     b.cache_policy_id = "cp";
     b.shape.key = std::move(key);
     b.shape.forward = std::move(forward);
     return b;
 }
 
-CacheBehavior managed(std::string_view cache_id, std::string_view origin_id = {}) {
-    CacheBehavior b;
-    for (const CachePolicy &p : managed_cache_policies())
+config::CacheBehavior managed(std::string_view cache_id, std::string_view origin_id = {}) {
+    config::CacheBehavior b;
+    for (const config::CachePolicy &p : config::managed_cache_policies())
         if (p.id == cache_id) b.shape.key = p.key;
     b.shape.forward = {};
-    for (const OriginRequestPolicy &p : managed_origin_request_policies())
+    for (const config::OriginRequestPolicy &p : config::managed_origin_request_policies())
         if (p.id == origin_id) b.shape.forward = p.forward;
     return b;
 }
 
-CacheKey key_for(const RequestHead &req, const CacheBehavior &b) {
+CacheKey key_for(const RequestHead &req, const config::CacheBehavior &b) {
     CacheKey k;
     build_cache_key(req, "a.test", req.path(), b, k);
     return k;
 }
 
-bool same_key(const RequestHead &a, const RequestHead &b, const CacheBehavior &behavior) {
+bool same_key(const RequestHead &a, const RequestHead &b, const config::CacheBehavior &behavior) {
     return key_for(a, behavior).text == key_for(b, behavior).text;
 }
 
-RequestHead origin_request(const RequestHead &viewer, const CacheBehavior &b,
+RequestHead origin_request(const RequestHead &viewer, const config::CacheBehavior &b,
                            bool for_cache = true) {
-    static const Origin o = [] {
-        Origin origin;
+    static const config::Origin o = [] {
+        config::Origin origin;
         origin.origin_id = "web";
         origin.domain_name = "origin.example";
         return origin;
@@ -92,21 +94,21 @@ std::optional<std::string> field(const RequestHead &r, std::string_view name) {
 TEST_CASE("edge/request_shaping: cache policy query string behaviors key and forward alike") {
     struct Row {
         std::string name;
-        ValueSelection key;
+        config::ValueSelection key;
         std::string keyed;
     };
     const Row rows[] = {
-        {"none", sel(SelectMode::none), ""},
-        {"whitelist", sel(SelectMode::listed, {"a", "c"}), "c=3&a=1"},
-        {"allExcept", sel(SelectMode::all_except, {"b"}), "c=3&a=1&A=4"},
-        {"all", sel(SelectMode::all), "c=3&b=2&a=1&A=4"},
-        {"names are case-sensitive", sel(SelectMode::listed, {"A"}), "A=4"},
+        {"none", sel(config::SelectMode::none), ""},
+        {"whitelist", sel(config::SelectMode::listed, {"a", "c"}), "c=3&a=1"},
+        {"allExcept", sel(config::SelectMode::all_except, {"b"}), "c=3&a=1&A=4"},
+        {"all", sel(config::SelectMode::all), "c=3&b=2&a=1&A=4"},
+        {"names are case-sensitive", sel(config::SelectMode::listed, {"A"}), "A=4"},
     };
     for (const Row &row : rows) {
         CAPTURE(row.name);
-        CacheKeySpec k;
+        config::CacheKeySpec k;
         k.query_strings = row.key;
-        CacheBehavior b = policy_behavior(k);
+        config::CacheBehavior b = policy_behavior(k);
         std::string out;
         append_keyed_query(b.shape.key, "c=3&b=2&a=1&A=4", out);
         CHECK(out == row.keyed);
@@ -117,20 +119,20 @@ TEST_CASE("edge/request_shaping: cache policy query string behaviors key and for
 }
 
 TEST_CASE("edge/request_shaping: an origin request policy forwards query strings unkeyed") {
-    CacheKeySpec k;
-    k.query_strings = sel(SelectMode::listed, {"v"});
-    OriginForwardSpec f;
-    f.query_strings = sel(SelectMode::listed, {"trace"});
-    CacheBehavior b = policy_behavior(k, f);
+    config::CacheKeySpec k;
+    k.query_strings = sel(config::SelectMode::listed, {"v"});
+    config::OriginForwardSpec f;
+    f.query_strings = sel(config::SelectMode::listed, {"trace"});
+    config::CacheBehavior b = policy_behavior(k, f);
     CHECK(origin_request(request("GET", "/p?x=0&trace=1&v=2"), b).target == "/p?trace=1&v=2");
     CHECK(same_key(request("GET", "/p?v=2&trace=1"), request("GET", "/p?v=2&trace=9"), b));
     CHECK_FALSE(same_key(request("GET", "/p?v=2"), request("GET", "/p?v=3"), b));
 }
 
 TEST_CASE("edge/request_shaping: headers in the key split entries and reach the origin") {
-    CacheKeySpec k;
-    k.headers = sel(SelectMode::listed, {"X-Device"});
-    CacheBehavior b = policy_behavior(k);
+    config::CacheKeySpec k;
+    k.headers = sel(config::SelectMode::listed, {"X-Device"});
+    config::CacheBehavior b = policy_behavior(k);
     auto with = [](std::string_view name, std::string_view v) {
         return request("GET", "/p", {{std::string(name), std::string(v)}});
     };
@@ -144,9 +146,9 @@ TEST_CASE("edge/request_shaping: headers in the key split entries and reach the 
 }
 
 TEST_CASE("edge/request_shaping: headers an origin request policy adds travel but are not keyed") {
-    OriginForwardSpec f;
-    f.headers = sel(SelectMode::listed, {"X-Trace"});
-    CacheBehavior b = policy_behavior({}, f);
+    config::OriginForwardSpec f;
+    f.headers = sel(config::SelectMode::listed, {"X-Trace"});
+    config::CacheBehavior b = policy_behavior({}, f);
     RequestHead a = request("GET", "/p", {{"X-Trace", "1"}, {"X-Other", "x"}});
     RequestHead c = request("GET", "/p", {{"X-Trace", "2"}});
     CHECK(same_key(a, c, b));
@@ -156,7 +158,7 @@ TEST_CASE("edge/request_shaping: headers an origin request policy adds travel bu
 }
 
 TEST_CASE("edge/request_shaping: body and conditional fields travel whatever the policies say") {
-    CacheBehavior b = policy_behavior({});
+    config::CacheBehavior b = policy_behavior({});
     RequestHead post = request("POST", "/p",
                                {{"Content-Type", "application/json"},
                                 {"Authorization", "Bearer x"},
@@ -169,20 +171,20 @@ TEST_CASE("edge/request_shaping: body and conditional fields travel whatever the
 
 TEST_CASE("edge/request_shaping: Authorization on a GET travels only when the key holds it") {
     RequestHead get = request("GET", "/p", {{"Authorization", "Bearer x"}});
-    OriginForwardSpec all_viewer;
-    all_viewer.headers = sel(SelectMode::all);
+    config::OriginForwardSpec all_viewer;
+    all_viewer.headers = sel(config::SelectMode::all);
     CHECK_FALSE(field(origin_request(get, policy_behavior({}, all_viewer)), "Authorization"));
-    CacheKeySpec k;
-    k.headers = sel(SelectMode::listed, {"Authorization"});
+    config::CacheKeySpec k;
+    k.headers = sel(config::SelectMode::listed, {"Authorization"});
     CHECK(field(origin_request(get, policy_behavior(k)), "Authorization") == "Bearer x");
 }
 
 TEST_CASE("edge/request_shaping: cookies follow the cache and origin request policies") {
-    CacheKeySpec k;
-    k.cookies = sel(SelectMode::all_except, {"tracking"});
-    OriginForwardSpec f;
-    f.cookies = sel(SelectMode::listed, {"tracking"});
-    CacheBehavior b = policy_behavior(k, f);
+    config::CacheKeySpec k;
+    k.cookies = sel(config::SelectMode::all_except, {"tracking"});
+    config::OriginForwardSpec f;
+    f.cookies = sel(config::SelectMode::listed, {"tracking"});
+    config::CacheBehavior b = policy_behavior(k, f);
     auto with = [](std::string_view c) {
         return request("GET", "/p", {{"Cookie", std::string(c)}});
     };
@@ -193,7 +195,7 @@ TEST_CASE("edge/request_shaping: cookies follow the cache and origin request pol
           "s=1; tracking=a; x=2");
     CHECK(b.shape.forwards_cookies());
     CHECK_FALSE(policy_behavior({}).shape.forwards_cookies());
-    CacheBehavior keyless = policy_behavior({}, f);
+    config::CacheBehavior keyless = policy_behavior({}, f);
     CHECK(field(origin_request(with("s=1; tracking=a"), keyless), "Cookie") == "tracking=a");
 }
 
@@ -226,7 +228,7 @@ TEST_CASE("edge/request_shaping: Accept-Encoding normalises to the enabled codin
 
 TEST_CASE("edge/request_shaping: cached compressed objects key and forward the normalised "
           "Accept-Encoding") {
-    CacheBehavior b = managed("658327ea-f89d-4fab-a63d-7e88639e58f6"); // CachingOptimized
+    config::CacheBehavior b = managed("658327ea-f89d-4fab-a63d-7e88639e58f6"); // CachingOptimized
     auto with = [](std::string_view ae) {
         return request("GET", "/p", {{"Accept-Encoding", std::string(ae)}});
     };
@@ -240,12 +242,13 @@ TEST_CASE("edge/request_shaping: cached compressed objects key and forward the n
 
 TEST_CASE("edge/request_shaping: without compressed objects Accept-Encoding is an ordinary "
           "header") {
-    CacheBehavior off = managed("4135ea2d-6df8-44a3-9df3-4b5a84be39ad"); // CachingDisabled
+    config::CacheBehavior off = managed("4135ea2d-6df8-44a3-9df3-4b5a84be39ad"); // CachingDisabled
     RequestHead v = request("GET", "/p", {{"Accept-Encoding", "gzip"}});
     CHECK(same_key(v, request("GET", "/p"), off));
     CHECK_FALSE(field(origin_request(v, off), "Accept-Encoding"));
-    CacheBehavior all_viewer = managed("4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-                                       "216adef6-5c7f-47e4-b989-5492eafa07d3"); // + AllViewer
+    config::CacheBehavior all_viewer =
+        managed("4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                "216adef6-5c7f-47e4-b989-5492eafa07d3"); // + AllViewer
     CHECK(field(origin_request(v, all_viewer), "Accept-Encoding") == "gzip");
 }
 
@@ -264,7 +267,8 @@ TEST_CASE("edge/request_shaping: AllViewer sends the viewer's Host, AllViewerExc
 }
 
 TEST_CASE("edge/request_shaping: a Host header in the cache policy keys on and forwards it") {
-    CacheBehavior b = managed("83da9c7e-98b4-4e11-a168-04f0df8e2c65"); // UseOriginCacheControl
+    config::CacheBehavior b =
+        managed("83da9c7e-98b4-4e11-a168-04f0df8e2c65"); // UseOriginCacheControl
     RequestHead v = request("GET", "/p?q=1", {{"Host", "www.example"}, {"Cookie", "a=1"}});
     RequestHead o = origin_request(v, b);
     CHECK(field(o, "Host") == "www.example");

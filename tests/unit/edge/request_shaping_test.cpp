@@ -12,6 +12,7 @@ using perch::core::Method;
 using perch::core::RequestHead;
 using perch::core::ResponseHead;
 using namespace perch::edge;
+namespace config = perch::config;
 
 namespace {
 
@@ -36,28 +37,28 @@ Fields fields_of(const HeaderMap &h) {
     return out;
 }
 
-ForwardedValues header_values(std::vector<std::string> headers) {
-    ForwardedValues fv;
+config::ForwardedValues header_values(std::vector<std::string> headers) {
+    config::ForwardedValues fv;
     fv.headers = std::move(headers);
     return fv;
 }
 
-ForwardedValues cookie_values(CookieForward mode, std::vector<std::string> names) {
-    ForwardedValues fv;
+config::ForwardedValues cookie_values(config::CookieForward mode, std::vector<std::string> names) {
+    config::ForwardedValues fv;
     fv.cookies = mode;
     fv.cookie_names = std::move(names);
     return fv;
 }
 
-ForwardedValues query_values(bool query_string, std::vector<std::string> keys = {}) {
-    ForwardedValues fv;
+config::ForwardedValues query_values(bool query_string, std::vector<std::string> keys = {}) {
+    config::ForwardedValues fv;
     fv.query_string = query_string;
     fv.query_string_cache_keys = std::move(keys);
     return fv;
 }
 
-CacheKey key_for(const RequestHead &req, const CacheBehavior &b, std::string_view host = "a.test",
-                 std::string_view path = {}) {
+CacheKey key_for(const RequestHead &req, const config::CacheBehavior &b,
+                 std::string_view host = "a.test", std::string_view path = {}) {
     CacheKey k;
     build_cache_key(req, host, path.empty() ? req.path() : path, b, k);
     return k;
@@ -71,8 +72,8 @@ bool different_key(const CacheKey &a, const CacheKey &b) {
     return a.text != b.text && (a.hash.low64 != b.hash.low64 || a.hash.high64 != b.hash.high64);
 }
 
-Origin test_origin() {
-    Origin o;
+config::Origin test_origin() {
+    config::Origin o;
     o.origin_id = "web";
     o.domain_name = "origin.example";
     o.origin_path = "/prod";
@@ -82,9 +83,10 @@ Origin test_origin() {
 // Builds an origin request for `viewer` under `b` and `o`, as a plain HTTP origin on port 80.
 struct OriginRequest {
     RequestHead out;
-    OriginRequest(const RequestHead &viewer, const CacheBehavior &b, const Origin &o,
-                  bool for_cache = false, std::string_view client_ip = "198.51.100.7",
-                  uint16_t port = 80, bool https = false) {
+    OriginRequest(const RequestHead &viewer, const config::CacheBehavior &b,
+                  const config::Origin &o, bool for_cache = false,
+                  std::string_view client_ip = "198.51.100.7", uint16_t port = 80,
+                  bool https = false) {
         OriginRequestInput in;
         in.viewer = &viewer;
         in.path = viewer.path();
@@ -105,7 +107,7 @@ struct OriginRequest {
 TEST_CASE("edge/request_shaping: query strings are forwarded and keyed as the behavior says") {
     struct Row {
         std::string name;
-        ForwardedValues fv;
+        config::ForwardedValues fv;
         std::string query, forwarded, keyed;
     };
     const Row rows[] = {
@@ -129,7 +131,7 @@ TEST_CASE("edge/request_shaping: query strings are forwarded and keyed as the be
     };
     for (const Row &row : rows) {
         CAPTURE(row.name);
-        RequestShape shape = legacy_request_shape(row.fv);
+        config::RequestShape shape = config::legacy_request_shape(row.fv);
         CHECK(forwarded_query(shape, row.query) == row.forwarded);
         std::string out = "prefix|";
         append_keyed_query(shape.key, row.query, out);
@@ -176,8 +178,8 @@ TEST_CASE("edge/request_shaping: Accept-Encoding normalises to gzip or nothing")
 // ---- cache keys ----
 
 TEST_CASE("edge/request_shaping: the same request gives the same key and hash") {
-    CacheBehavior b;
-    b.shape = legacy_request_shape(query_values(true));
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(query_values(true));
     RequestHead r = request("GET", "/a/b.html?x=1", {{"Accept-Encoding", "gzip"}});
     CacheKey k1 = key_for(r, b), k2 = key_for(r, b);
     CHECK(same_key(k1, k2));
@@ -189,14 +191,14 @@ TEST_CASE("edge/request_shaping: the same request gives the same key and hash") 
 }
 
 TEST_CASE("edge/request_shaping: the key's host ignores case") {
-    CacheBehavior b;
+    config::CacheBehavior b;
     RequestHead r = request("GET", "/p");
     CHECK(same_key(key_for(r, b, "Example.COM"), key_for(r, b, "example.com")));
     CHECK(different_key(key_for(r, b, "a.example.com"), key_for(r, b, "b.example.com")));
 }
 
 TEST_CASE("edge/request_shaping: the key's path is kept as the invalidation path") {
-    CacheBehavior b;
+    config::CacheBehavior b;
     RequestHead r = request("GET", "/?x=1");
     CacheKey k = key_for(r, b, "a.test", "/index.html"); // default root object rewriting
     CHECK(k.path == "/index.html");
@@ -205,8 +207,8 @@ TEST_CASE("edge/request_shaping: the key's path is kept as the invalidation path
 }
 
 TEST_CASE("edge/request_shaping: different paths and keyed queries give different keys") {
-    CacheBehavior b;
-    b.shape = legacy_request_shape(query_values(true, {"v"}));
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(query_values(true, {"v"}));
     CHECK(different_key(key_for(request("GET", "/a"), b), key_for(request("GET", "/b"), b)));
     CHECK(
         different_key(key_for(request("GET", "/a?v=1"), b), key_for(request("GET", "/a?v=2"), b)));
@@ -216,22 +218,22 @@ TEST_CASE("edge/request_shaping: different paths and keyed queries give differen
 }
 
 TEST_CASE("edge/request_shaping: parameters that are not keyed do not change the key") {
-    CacheBehavior listed;
-    listed.shape = legacy_request_shape(query_values(true, {"v"}));
+    config::CacheBehavior listed;
+    listed.shape = config::legacy_request_shape(query_values(true, {"v"}));
     CHECK(same_key(key_for(request("GET", "/a?v=1&utm=x"), listed),
                    key_for(request("GET", "/a?utm=y&v=1"), listed)));
 
-    CacheBehavior none; // query_string false: the query is not in the key at all
+    config::CacheBehavior none; // query_string false: the query is not in the key at all
     CHECK(same_key(key_for(request("GET", "/a?v=1"), none), key_for(request("GET", "/a"), none)));
 
-    CacheBehavior all;
-    all.shape = legacy_request_shape(query_values(true));
+    config::CacheBehavior all;
+    all.shape = config::legacy_request_shape(query_values(true));
     CHECK(different_key(key_for(request("GET", "/a?v=1&utm=x"), all),
                         key_for(request("GET", "/a?v=1&utm=y"), all)));
 }
 
 TEST_CASE("edge/request_shaping: the key varies on the normalised Accept-Encoding only") {
-    CacheBehavior b;
+    config::CacheBehavior b;
     auto with_ae = [&](std::string_view ae) {
         return key_for(request("GET", "/a", {{"Accept-Encoding", std::string(ae)}}), b);
     };
@@ -243,8 +245,8 @@ TEST_CASE("edge/request_shaping: the key varies on the normalised Accept-Encodin
 }
 
 TEST_CASE("edge/request_shaping: forwarded header values are part of the key") {
-    CacheBehavior b;
-    b.shape = legacy_request_shape(header_values({"X-Device"}));
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(header_values({"X-Device"}));
     auto with = [&](const Fields &f) { return key_for(request("GET", "/a", f), b); };
     CHECK(different_key(with({{"X-Device", "mobile"}}), with({{"X-Device", "desktop"}})));
     CHECK(different_key(with({{"X-Device", "mobile"}}), with({})));
@@ -255,33 +257,33 @@ TEST_CASE("edge/request_shaping: forwarded header values are part of the key") {
 }
 
 TEST_CASE("edge/request_shaping: forwarding every header keys on all of them") {
-    CacheBehavior b;
-    b.shape = legacy_request_shape(header_values({"*"}));
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(header_values({"*"}));
     auto with = [&](const Fields &f) { return key_for(request("GET", "/a", f), b); };
     CHECK(different_key(with({{"User-Agent", "a"}}), with({{"User-Agent", "b"}})));
     CHECK(same_key(with({{"User-Agent", "a"}}), with({{"user-agent", "a"}})));
 }
 
 TEST_CASE("edge/request_shaping: cookies are keyed as the behavior forwards them") {
-    auto with_cookies = [](CookieForward mode, std::vector<std::string> names,
+    auto with_cookies = [](config::CookieForward mode, std::vector<std::string> names,
                            const std::string &cookie) {
-        CacheBehavior b;
-        b.shape = legacy_request_shape(cookie_values(mode, std::move(names)));
+        config::CacheBehavior b;
+        b.shape = config::legacy_request_shape(cookie_values(mode, std::move(names)));
         Fields f;
         if (!cookie.empty()) f.emplace_back("Cookie", cookie);
         return key_for(request("GET", "/a", f), b);
     };
     SUBCASE("none ignores every cookie") {
-        CHECK(same_key(with_cookies(CookieForward::none, {}, "session=1"),
-                       with_cookies(CookieForward::none, {}, "")));
+        CHECK(same_key(with_cookies(config::CookieForward::none, {}, "session=1"),
+                       with_cookies(config::CookieForward::none, {}, "")));
     }
     SUBCASE("all keys on every cookie") {
-        CHECK(different_key(with_cookies(CookieForward::all, {}, "a=1"),
-                            with_cookies(CookieForward::all, {}, "a=2")));
+        CHECK(different_key(with_cookies(config::CookieForward::all, {}, "a=1"),
+                            with_cookies(config::CookieForward::all, {}, "a=2")));
     }
     SUBCASE("a whitelist keys on the listed cookies only") {
         auto wl = [&](const std::string &c) {
-            return with_cookies(CookieForward::whitelist, {"session"}, c);
+            return with_cookies(config::CookieForward::whitelist, {"session"}, c);
         };
         CHECK(different_key(wl("session=1; theme=dark"), wl("session=2; theme=dark")));
         CHECK(same_key(wl("session=1; theme=dark"), wl("theme=light; session=1")));
@@ -294,12 +296,12 @@ TEST_CASE("edge/request_shaping: cookies are keyed as the behavior forwards them
 
 TEST_CASE("edge/request_shaping: the origin target is origin_path + path, with the query if "
           "forwarded") {
-    Origin o = test_origin();
+    config::Origin o = test_origin();
     RequestHead v = request("GET", "/a/b.html?x=1&y=2");
-    CacheBehavior no_query;
-    CacheBehavior with_query;
+    config::CacheBehavior no_query;
+    config::CacheBehavior with_query;
     with_query.shape =
-        legacy_request_shape(query_values(true, {"x"})); // all parameters still travel
+        config::legacy_request_shape(query_values(true, {"x"})); // all parameters still travel
 
     OriginRequest r1(v, no_query, o);
     CHECK(r1.out.method == Method::get);
@@ -317,8 +319,8 @@ TEST_CASE("edge/request_shaping: the origin target is origin_path + path, with t
 }
 
 TEST_CASE("edge/request_shaping: the origin request uses the path after default root rewriting") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     RequestHead v = request("GET", "/");
     OriginRequestInput in;
     in.viewer = &v;
@@ -331,8 +333,8 @@ TEST_CASE("edge/request_shaping: the origin request uses the path after default 
 }
 
 TEST_CASE("edge/request_shaping: the origin request is HTTP/1.1 and starts from a clean head") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     RequestHead v = request("GET", "/a", {{"X-A", "1"}}, 0);
     OriginRequestInput in;
     in.viewer = &v;
@@ -362,8 +364,8 @@ TEST_CASE("edge/request_shaping: Host names the origin, with the port when not t
         {"https on 80", 80, true, "origin.example:80"},
         {"no port given", 0, false, "origin.example"},
     };
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     RequestHead v = request("GET", "/", {{"Host", "www.viewer.test"}});
     for (const Row &row : rows) {
         CAPTURE(row.name);
@@ -374,9 +376,9 @@ TEST_CASE("edge/request_shaping: Host names the origin, with the port when not t
 }
 
 TEST_CASE("edge/request_shaping: a behavior that forwards Host sends the viewer's Host") {
-    Origin o = test_origin();
-    CacheBehavior b;
-    b.shape = legacy_request_shape(header_values({"Host"}));
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(header_values({"Host"}));
     OriginRequest r(request("GET", "/", {{"Host", "www.viewer.test"}}), b, o);
     CHECK(r.out.headers.count("host") == 1);
     CHECK(r.out.headers.get("host") == "www.viewer.test");
@@ -386,17 +388,17 @@ TEST_CASE("edge/request_shaping: a forwarded Host the viewer did not send falls 
           "origin's name") {
     // The origin request is HTTP/1.1, which must carry Host (RFC 9112 §3.2); an HTTP/1.0
     // viewer may have sent none.
-    Origin o = test_origin();
-    CacheBehavior b;
-    b.shape = legacy_request_shape(header_values({"Host"}));
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(header_values({"Host"}));
     OriginRequest r(request("GET", "/", {}, 0), b, o);
     CHECK(r.out.headers.count("host") == 1);
     CHECK(r.out.headers.get("host") == "origin.example");
 }
 
 TEST_CASE("edge/request_shaping: hop-by-hop fields and Expect do not reach the origin") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     RequestHead v = request("POST", "/upload",
                             {{"Connection", "keep-alive, X-Conn-Only"},
                              {"Keep-Alive", "timeout=5"},
@@ -422,25 +424,28 @@ TEST_CASE("edge/request_shaping: hop-by-hop fields and Expect do not reach the o
 }
 
 TEST_CASE("edge/request_shaping: Cookie travels to the origin only as the behavior forwards it") {
-    Origin o = test_origin();
+    config::Origin o = test_origin();
     RequestHead v =
         request("GET", "/", {{"Cookie", "session=abc; theme=dark"}, {"Cookie", "lang=en"}});
     struct Row {
         std::string name;
-        CookieForward mode;
+        config::CookieForward mode;
         std::vector<std::string> names;
         std::optional<std::string> cookie;
     };
     const Row rows[] = {
-        {"none", CookieForward::none, {}, std::nullopt},
-        {"all", CookieForward::all, {}, "session=abc; theme=dark; lang=en"},
-        {"whitelist", CookieForward::whitelist, {"lang", "session"}, "session=abc; lang=en"},
-        {"whitelist matching nothing", CookieForward::whitelist, {"other"}, std::nullopt},
+        {"none", config::CookieForward::none, {}, std::nullopt},
+        {"all", config::CookieForward::all, {}, "session=abc; theme=dark; lang=en"},
+        {"whitelist",
+         config::CookieForward::whitelist,
+         {"lang", "session"},
+         "session=abc; lang=en"},
+        {"whitelist matching nothing", config::CookieForward::whitelist, {"other"}, std::nullopt},
     };
     for (const Row &row : rows) {
         CAPTURE(row.name);
-        CacheBehavior b;
-        b.shape = legacy_request_shape(cookie_values(row.mode, row.names));
+        config::CacheBehavior b;
+        b.shape = config::legacy_request_shape(cookie_values(row.mode, row.names));
         OriginRequest r(v, b, o);
         CHECK(r.out.headers.count("cookie") == (row.cookie ? 1u : 0u));
         if (row.cookie) CHECK(r.out.headers.get("cookie") == *row.cookie);
@@ -448,7 +453,7 @@ TEST_CASE("edge/request_shaping: Cookie travels to the origin only as the behavi
 }
 
 TEST_CASE("edge/request_shaping: Authorization is dropped from safe methods unless forwarded") {
-    Origin o = test_origin();
+    config::Origin o = test_origin();
     struct Row {
         std::string method;
         std::vector<std::string> forwarded_headers;
@@ -467,8 +472,8 @@ TEST_CASE("edge/request_shaping: Authorization is dropped from safe methods unle
     for (const Row &row : rows) {
         CAPTURE(row.method);
         CAPTURE(row.forwarded_headers.size());
-        CacheBehavior b;
-        b.shape = legacy_request_shape(header_values(row.forwarded_headers));
+        config::CacheBehavior b;
+        b.shape = config::legacy_request_shape(header_values(row.forwarded_headers));
         OriginRequest r(request(row.method, "/", {{"Authorization", "Bearer t0k3n"}}), b, o);
         CHECK(r.out.headers.contains("authorization") == row.kept);
         if (row.kept) CHECK(r.out.headers.get("authorization") == "Bearer t0k3n");
@@ -476,8 +481,8 @@ TEST_CASE("edge/request_shaping: Authorization is dropped from safe methods unle
 }
 
 TEST_CASE("edge/request_shaping: a fetch for the cache drops ranges and conditionals") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     const Fields conditional = {
         {"Range", "bytes=0-99"},     {"If-Range", "\"v1\""},
         {"If-None-Match", "\"v1\""}, {"If-Modified-Since", "Tue, 01 Oct 2024 10:00:00 GMT"},
@@ -497,8 +502,8 @@ TEST_CASE("edge/request_shaping: a fetch for the cache drops ranges and conditio
 }
 
 TEST_CASE("edge/request_shaping: a HEAD fetched for the cache becomes a GET") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     RequestHead v = request("HEAD", "/a");
     OriginRequest cached(v, b, o, true);
     CHECK(cached.out.method == Method::get);
@@ -513,8 +518,8 @@ TEST_CASE("edge/request_shaping: a HEAD fetched for the cache becomes a GET") {
 }
 
 TEST_CASE("edge/request_shaping: X-Forwarded-For gets the client address appended") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     struct Row {
         std::string name;
         Fields viewer;
@@ -543,8 +548,8 @@ TEST_CASE("edge/request_shaping: X-Forwarded-For gets the client address appende
 }
 
 TEST_CASE("edge/request_shaping: Via gets perch appended") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     OriginRequest plain(request("GET", "/"), b, o);
     CHECK(plain.out.headers.count("via") == 1);
     CHECK(plain.out.headers.get("via") == "1.1 perch");
@@ -555,8 +560,8 @@ TEST_CASE("edge/request_shaping: Via gets perch appended") {
 }
 
 TEST_CASE("edge/request_shaping: Accept-Encoding reaches the origin normalised") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     OriginRequest gz(request("GET", "/", {{"Accept-Encoding", "br, gzip, deflate"}}), b, o);
     CHECK(gz.out.headers.count("accept-encoding") == 1);
     CHECK(gz.out.headers.get("accept-encoding") == "gzip");
@@ -568,9 +573,9 @@ TEST_CASE("edge/request_shaping: Accept-Encoding reaches the origin normalised")
 }
 
 TEST_CASE("edge/request_shaping: origin custom headers are set over viewer fields") {
-    Origin o = test_origin();
+    config::Origin o = test_origin();
     o.custom_headers = {{"X-Origin-Verify", "s3cr3t"}, {"X-Env", "prod"}};
-    CacheBehavior b;
+    config::CacheBehavior b;
     OriginRequest r(
         request(
             "GET", "/",
@@ -583,8 +588,8 @@ TEST_CASE("edge/request_shaping: origin custom headers are set over viewer field
 }
 
 TEST_CASE("edge/request_shaping: end-to-end viewer fields keep their order and values") {
-    Origin o = test_origin();
-    CacheBehavior b;
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
     OriginRequest r(request("GET", "/",
                             {{"Host", "v.test"},
                              {"Accept", "text/html"},

@@ -11,6 +11,7 @@
 using perch::core::HeaderMap;
 using perch::core::ResponseHead;
 using namespace perch::edge;
+namespace config = perch::config;
 
 namespace {
 

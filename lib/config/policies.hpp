@@ -5,12 +5,12 @@
 // Used by config.cpp; errors as in config_json.hpp.
 #pragma once
 
-#include "edge/config.hpp"
-#include "edge/config_json.hpp"
+#include "config/config.hpp"
+#include "config/json_reader.hpp"
 
 #include <vector>
 
-namespace perch::edge {
+namespace perch::config {
 
 // perch's cap on TTLs (seconds): 100 years. CloudFront documents no maximum.
 inline constexpr int64_t max_ttl_seconds = 3'153'600'000;
@@ -29,4 +29,4 @@ void read_behavior_request_shape(ObjectReader &b, const Config &config, CacheBeh
 const CachePolicy *find_cache_policy(const Config &config, std::string_view id);
 const OriginRequestPolicy *find_origin_request_policy(const Config &config, std::string_view id);
 
-} // namespace perch::edge
+} // namespace perch::config

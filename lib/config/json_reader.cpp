@@ -1,4 +1,4 @@
-#include "edge/config_json.hpp"
+#include "config/json_reader.hpp"
 
 #include "core/ascii.hpp"
 
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <limits>
 
-namespace perch::edge {
+namespace perch::config {
 
 namespace {
 
@@ -367,4 +367,4 @@ std::optional<ObjectReader> ObjectReader::element_object(const Json &array, std:
     return ObjectReader(*errors_, element, std::move(element_path));
 }
 
-} // namespace perch::edge
+} // namespace perch::config

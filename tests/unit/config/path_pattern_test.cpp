@@ -1,4 +1,4 @@
-#include "edge/path_pattern.hpp"
+#include "config/path_pattern.hpp"
 
 #include <doctest/doctest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-using perch::edge::path_pattern_matches;
+using perch::config::path_pattern_matches;
 
 namespace {
 
@@ -25,7 +25,7 @@ void check_cases(const MatchCase *begin, const MatchCase *end) {
 
 } // namespace
 
-TEST_CASE("edge/path_pattern: a star matches zero or more characters, slashes included") {
+TEST_CASE("config/path_pattern: a star matches zero or more characters, slashes included") {
     const MatchCase cases[] = {
         {"/images/*", "/images/a.jpg", true},
         {"/images/*", "/images/", true},
@@ -58,7 +58,7 @@ TEST_CASE("edge/path_pattern: a star matches zero or more characters, slashes in
     check_cases(std::begin(cases), std::end(cases));
 }
 
-TEST_CASE("edge/path_pattern: a question mark matches exactly one character") {
+TEST_CASE("config/path_pattern: a question mark matches exactly one character") {
     const MatchCase cases[] = {
         {"/file?.txt", "/file1.txt", true},
         {"/file?.txt", "/file.txt", false},
@@ -75,7 +75,7 @@ TEST_CASE("edge/path_pattern: a question mark matches exactly one character") {
     check_cases(std::begin(cases), std::end(cases));
 }
 
-TEST_CASE("edge/path_pattern: matching is case-sensitive and literal elsewhere") {
+TEST_CASE("config/path_pattern: matching is case-sensitive and literal elsewhere") {
     const MatchCase cases[] = {
         {"/index.html", "/index.html", true},
         {"/index.html", "/INDEX.HTML", false},
@@ -91,7 +91,7 @@ TEST_CASE("edge/path_pattern: matching is case-sensitive and literal elsewhere")
     check_cases(std::begin(cases), std::end(cases));
 }
 
-TEST_CASE("edge/path_pattern: a pattern without a leading slash matches as if it had one") {
+TEST_CASE("config/path_pattern: a pattern without a leading slash matches as if it had one") {
     const MatchCase cases[] = {
         {"images/*", "/images/a.jpg", true},
         {"images/*", "images/a.jpg", false}, // the path keeps its own bytes
@@ -107,7 +107,7 @@ TEST_CASE("edge/path_pattern: a pattern without a leading slash matches as if it
     check_cases(std::begin(cases), std::end(cases));
 }
 
-TEST_CASE("edge/path_pattern: the lone star matches every path, even an empty one") {
+TEST_CASE("config/path_pattern: the lone star matches every path, even an empty one") {
     for (std::string_view path : {"/", "", "/a/b/c", "*", "no-slash", "/?q=1"}) {
         INFO("path '", path, "'");
         CHECK(path_pattern_matches("*", path));
@@ -116,7 +116,7 @@ TEST_CASE("edge/path_pattern: the lone star matches every path, even an empty on
     CHECK(!path_pattern_matches("/*", ""));
 }
 
-TEST_CASE("edge/path_pattern: a pathological pattern finishes quickly") {
+TEST_CASE("config/path_pattern: a pathological pattern finishes quickly") {
     // With naive backtracking "*a*a*a...*b" against "aaaa...a" is exponential.
     std::string pattern = "/";
     for (int i = 0; i < 40; ++i)
@@ -130,7 +130,7 @@ TEST_CASE("edge/path_pattern: a pathological pattern finishes quickly") {
     CHECK(elapsed < std::chrono::seconds(2));
 }
 
-TEST_CASE("edge/path_pattern: matching is noexcept") {
+TEST_CASE("config/path_pattern: matching is noexcept") {
     static_assert(noexcept(path_pattern_matches(std::string_view{}, std::string_view{})));
     CHECK(true);
 }

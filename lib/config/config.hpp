@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace perch::edge {
+namespace perch::config {
 
 // A set of HTTP methods (bit i = core::Method value i).
 struct MethodSet {
@@ -248,4 +248,4 @@ const char *parse_listen_address(std::string_view text, ListenAddress &out,
 // GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024); "256MiB", "1.5 GiB".
 std::optional<uint64_t> parse_byte_size(std::string_view text);
 
-} // namespace perch::edge
+} // namespace perch::config

@@ -4,8 +4,8 @@
 
 #include <string_view>
 
-namespace perch::edge {
+namespace perch::config {
 
 bool path_pattern_matches(std::string_view pattern, std::string_view path) noexcept;
 
-} // namespace perch::edge
+} // namespace perch::config

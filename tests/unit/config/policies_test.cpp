@@ -1,6 +1,6 @@
 // Cache policies, origin request policies, the AWS managed ones, and how behaviors refer to
 // them (lib/edge/policy_config.cpp, lib/edge/managed_policies.cpp).
-#include "edge/config.hpp"
+#include "config/config.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -9,7 +9,7 @@
 #include <vector>
 
 using perch::core::Code;
-using namespace perch::edge;
+using namespace perch::config;
 using Json = nlohmann::json;
 
 namespace {
@@ -82,7 +82,7 @@ using Names = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE("edge/policy_config: a cache policy gives a behavior its TTLs and cache key") {
+TEST_CASE("config/policies: a cache policy gives a behavior its TTLs and cache key") {
     Config c = parsed(with({}));
     REQUIRE(c.cache_policies.size() == 1);
     const CachePolicy &p = c.cache_policies[0];
@@ -112,7 +112,7 @@ TEST_CASE("edge/policy_config: a cache policy gives a behavior its TTLs and cach
     CHECK_FALSE(b.shape.forward.other_headers);
 }
 
-TEST_CASE("edge/policy_config: an origin request policy adds what is forwarded but not keyed") {
+TEST_CASE("config/policies: an origin request policy adds what is forwarded but not keyed") {
     Config c = parsed(
         with({{"/distribution/default_cache_behavior/origin_request_policy_id", "\"orp\""}}));
     const CacheBehavior &b = c.distribution.default_cache_behavior;
@@ -124,7 +124,7 @@ TEST_CASE("edge/policy_config: an origin request policy adds what is forwarded b
     CHECK(b.shape.key.headers.names == Names{"X-Device"}); // the key is the cache policy's
 }
 
-TEST_CASE("edge/policy_config: a cache policy's TTLs default as CloudFront's do") {
+TEST_CASE("config/policies: a cache policy's TTLs default as CloudFront's do") {
     Config c = parsed(with({{"/cache_policy/0/default_ttl", nullptr},
                             {"/cache_policy/0/max_ttl", nullptr},
                             {"/cache_policy/0/min_ttl", nullptr}}));
@@ -139,7 +139,7 @@ TEST_CASE("edge/policy_config: a cache policy's TTLs default as CloudFront's do"
     CHECK(c.cache_policies[0].ttl.max_ttl == 31536000);
 }
 
-TEST_CASE("edge/policy_config: AWS managed policies are referred to by id without a definition") {
+TEST_CASE("config/policies: AWS managed policies are referred to by id without a definition") {
     Config c = parsed(with({{"/cache_policy", nullptr},
                             {"/origin_request_policy", nullptr},
                             {"/distribution/default_cache_behavior/cache_policy_id",
@@ -156,7 +156,7 @@ TEST_CASE("edge/policy_config: AWS managed policies are referred to by id withou
     CHECK(b.shape.forward.headers.names == Names{"Host"});
 }
 
-TEST_CASE("edge/policy_config: the managed cache policies have AWS's ids and settings") {
+TEST_CASE("config/policies: the managed cache policies have AWS's ids and settings") {
     struct Row {
         std::string name, id;
         int64_t min, dflt, max;
@@ -272,7 +272,7 @@ TEST_CASE("edge/policy_config: the managed cache policies have AWS's ids and set
     }
 }
 
-TEST_CASE("edge/policy_config: the managed origin request policies have AWS's ids and settings") {
+TEST_CASE("config/policies: the managed origin request policies have AWS's ids and settings") {
     struct Row {
         std::string name, id;
         SelectMode query, headers, cookies;
@@ -338,7 +338,7 @@ TEST_CASE("edge/policy_config: the managed origin request policies have AWS's id
     }
 }
 
-TEST_CASE("edge/policy_config: policy mistakes are errors naming the JSON path") {
+TEST_CASE("config/policies: policy mistakes are errors naming the JSON path") {
     struct Case {
         std::vector<std::pair<const char *, const char *>> patches;
         const char *expected;
@@ -466,7 +466,7 @@ TEST_CASE("edge/policy_config: policy mistakes are errors naming the JSON path")
     }
 }
 
-TEST_CASE("edge/policy_config: legacy behaviors keep forwarded_values and TTLs") {
+TEST_CASE("config/policies: legacy behaviors keep forwarded_values and TTLs") {
     Config c = parsed(with({{"/distribution/default_cache_behavior/cache_policy_id", nullptr},
                             {"/distribution/default_cache_behavior/min_ttl", "3"},
                             {"/distribution/default_cache_behavior/forwarded_values",
@@ -483,7 +483,7 @@ TEST_CASE("edge/policy_config: legacy behaviors keep forwarded_values and TTLs")
     CHECK(b.shape.forward.other_headers);
 }
 
-TEST_CASE("edge/policy_config: selections compare header names without case, others with") {
+TEST_CASE("config/policies: selections compare header names without case, others with") {
     ValueSelection listed{SelectMode::listed, {"X-A", "b"}, false};
     CHECK(listed.selects("x-a", true));
     CHECK_FALSE(listed.selects("x-a", false));

@@ -1,11 +1,11 @@
 // One parser per block of the config document. Each reads its object through an ObjectReader
 // (config_json.hpp), which records the first error; the order of the reads below is the order
 // in which problems are found. Limits marked "AWS" are CloudFront's; the others are perch's.
-#include "edge/config.hpp"
+#include "config/config.hpp"
 
+#include "config/json_reader.hpp"
+#include "config/policies.hpp"
 #include "core/ascii.hpp"
-#include "edge/config_json.hpp"
-#include "edge/policy_config.hpp"
 
 #include <arpa/inet.h>
 
@@ -13,7 +13,7 @@
 #include <fstream>
 #include <limits>
 
-namespace perch::edge {
+namespace perch::config {
 
 namespace {
 
@@ -707,4 +707,4 @@ core::Result<Config> parse_config(std::string_view json_text, std::string_view b
     return config;
 }
 
-} // namespace perch::edge
+} // namespace perch::config

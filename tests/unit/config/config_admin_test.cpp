@@ -1,5 +1,5 @@
 // perch.admin in the config (apart from config_test.cpp: one block, one file).
-#include "edge/config.hpp"
+#include "config/config.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -9,7 +9,7 @@
 #include <string>
 #include <unistd.h>
 
-using namespace perch::edge;
+using namespace perch::config;
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
@@ -35,7 +35,7 @@ std::string error_of(const std::string &text, const std::string &base_dir = ".")
 
 } // namespace
 
-TEST_CASE("edge/config: perch.admin sets the admin listener and its token") {
+TEST_CASE("config/config: perch.admin sets the admin listener and its token") {
     auto c = parse_config(
         with_admin(R"({"listen": "http://127.0.0.1:9001", "token": "0123456789abcdef"})"), ".");
     REQUIRE(c);
@@ -45,7 +45,7 @@ TEST_CASE("edge/config: perch.admin sets the admin listener and its token") {
     CHECK(c->perch.admin->token == "0123456789abcdef");
 }
 
-TEST_CASE("edge/config: without perch.admin there is no admin listener") {
+TEST_CASE("config/config: without perch.admin there is no admin listener") {
     auto c = parse_config(with_admin("{}"), ".");
     CHECK(!c); // an empty perch.admin is an error, not "off"
     Json doc = Json::parse(with_admin("{}"));
@@ -55,7 +55,7 @@ TEST_CASE("edge/config: without perch.admin there is no admin listener") {
     CHECK(!plain->perch.admin);
 }
 
-TEST_CASE("edge/config: perch.admin.token_file is read, without its final newline") {
+TEST_CASE("config/config: perch.admin.token_file is read, without its final newline") {
     fs::path dir = fs::temp_directory_path() / ("perch-admin-test-" + std::to_string(getpid()));
     fs::create_directories(dir);
     std::ofstream(dir / "token") << "abcdefghijklmnopqrstuvwxyz\n";
@@ -66,7 +66,7 @@ TEST_CASE("edge/config: perch.admin.token_file is read, without its final newlin
     fs::remove_all(dir);
 }
 
-TEST_CASE("edge/config: each invalid perch.admin is rejected with its path and reason") {
+TEST_CASE("config/config: each invalid perch.admin is rejected with its path and reason") {
     struct Case {
         const char *admin;
         const char *expected;

@@ -1,4 +1,4 @@
-#include "edge/config.hpp"
+#include "config/config.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +13,7 @@
 using perch::core::Code;
 using perch::core::Method;
 using perch::core::Source;
-using namespace perch::edge;
+using namespace perch::config;
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
@@ -90,7 +90,7 @@ std::string patched(const std::vector<Patch> &patches) {
 
 } // namespace
 
-TEST_CASE("edge/config: the minimal distribution parses with CloudFront's defaults") {
+TEST_CASE("config/config: the minimal distribution parses with CloudFront's defaults") {
     auto result = parse_config(minimal_config, ".");
     REQUIRE(result);
     const Distribution &d = result->distribution;
@@ -158,7 +158,7 @@ TEST_CASE("edge/config: the minimal distribution parses with CloudFront's defaul
     CHECK_FALSE(p.tls);
 }
 
-TEST_CASE("edge/config: a config using every key sets every field") {
+TEST_CASE("config/config: a config using every key sets every field") {
     TempDir tmp;
     Json doc = Json::parse(R"({
   "distribution": {
@@ -331,7 +331,7 @@ TEST_CASE("edge/config: a config using every key sets every field") {
     CHECK(p.tls->private_key_file == tmp / "tls/key.pem");
 }
 
-TEST_CASE("edge/config: each invalid config is rejected with its path and reason") {
+TEST_CASE("config/config: each invalid config is rejected with its path and reason") {
     struct Case {
         std::vector<Patch> patches;
         const char *expected;
@@ -698,7 +698,8 @@ TEST_CASE("edge/config: each invalid config is rejected with its path and reason
          "perch.cache.memory: must be at least 1MiB"},
         {{{"/perch/cache", R"({"memory": "lots"})"}},
          "perch.cache.memory: expected a byte size such as \"256MiB\" or an integer"},
-        {{{"/perch/cache", R"({"max_object": "0"})"}}, "perch.cache.max_object: must be at least 1"},
+        {{{"/perch/cache", R"({"max_object": "0"})"}},
+         "perch.cache.max_object: must be at least 1"},
         {{{"/perch/cache", R"({"memory": -1})"}},
          "perch.cache.memory: expected a byte size such as \"256MiB\" or an integer"},
         {{{"/perch/cache", R"({"size": "1GiB"})"}}, "perch.cache.size: unknown key"},
@@ -732,7 +733,7 @@ TEST_CASE("edge/config: each invalid config is rejected with its path and reason
     }
 }
 
-TEST_CASE("edge/config: every Terraform behavior argument perch does not implement is rejected") {
+TEST_CASE("config/config: every Terraform behavior argument perch does not implement is rejected") {
     for (const char *key :
          {"response_headers_policy_id", "realtime_log_config_arn", "field_level_encryption_id",
           "function_association", "lambda_function_association", "trusted_signers",
@@ -743,7 +744,7 @@ TEST_CASE("edge/config: every Terraform behavior argument perch does not impleme
     }
 }
 
-TEST_CASE("edge/config: paths to missing files and directories name the resolved path") {
+TEST_CASE("config/config: paths to missing files and directories name the resolved path") {
     TempDir tmp;
     const std::string base = tmp.path().string();
     CHECK(error_of(patched({{"/distribution/origin/1",
@@ -774,7 +775,7 @@ TEST_CASE("edge/config: paths to missing files and directories name the resolved
     }
 }
 
-TEST_CASE("edge/config: relative paths resolve against base_dir and come out absolute") {
+TEST_CASE("config/config: relative paths resolve against base_dir and come out absolute") {
     TempDir tmp;
     std::string text =
         patched({{"/distribution/origin/0/custom_origin_config", nullptr},
@@ -790,7 +791,7 @@ TEST_CASE("edge/config: relative paths resolve against base_dir and come out abs
     CHECK(result->perch.listen[0].tls);
 }
 
-TEST_CASE("edge/config: a directory origin needs no domain_name and no custom_origin_config") {
+TEST_CASE("config/config: a directory origin needs no domain_name and no custom_origin_config") {
     TempDir tmp;
     std::string text = patched(
         {{"/distribution/origin/0", R"({"origin_id": "o", "perch": {"directory": "site"}})"}});
@@ -800,7 +801,7 @@ TEST_CASE("edge/config: a directory origin needs no domain_name and no custom_or
     CHECK_FALSE(result->distribution.origins[0].custom_origin_config);
 }
 
-TEST_CASE("edge/config: TTL defaults follow min_ttl and default_ttl as CloudFront's do") {
+TEST_CASE("config/config: TTL defaults follow min_ttl and default_ttl as CloudFront's do") {
     auto ttl_of = [](std::vector<Patch> patches) {
         auto result = parse_config(patched(patches), ".");
         REQUIRE_MESSAGE(result, result.error().context);
@@ -817,7 +818,7 @@ TEST_CASE("edge/config: TTL defaults follow min_ttl and default_ttl as CloudFron
     CHECK(t.max_ttl == 50000000);
 }
 
-TEST_CASE("edge/config: the viewer security policy sets the minimum TLS version") {
+TEST_CASE("config/config: the viewer security policy sets the minimum TLS version") {
     const std::pair<const char *, uint16_t> cases[] = {
         {"TLSv1", 0x0301},        {"TLSv1_2016", 0x0301},   {"TLSv1.1_2016", 0x0302},
         {"TLSv1.2_2018", 0x0303}, {"TLSv1.2_2019", 0x0303}, {"TLSv1.2_2021", 0x0303},
@@ -831,7 +832,7 @@ TEST_CASE("edge/config: the viewer security policy sets the minimum TLS version"
     }
 }
 
-TEST_CASE("edge/config: JSON syntax errors name the line and column") {
+TEST_CASE("config/config: JSON syntax errors name the line and column") {
     std::string error = error_of("{\n  \"distribution\": {\n    \"enabled\" true\n  }\n}");
     // nlohmann reports the column where the offending token ends.
     CHECK(error.starts_with("document: line 3, column 18: syntax error"));
@@ -841,7 +842,7 @@ TEST_CASE("edge/config: JSON syntax errors name the line and column") {
     CHECK(error_of("[]") == "document: expected an object");
 }
 
-TEST_CASE("edge/config: a key given twice in one object is an error naming its path") {
+TEST_CASE("config/config: a key given twice in one object is an error naming its path") {
     CHECK(error_of(R"({"distribution": {"enabled": true, "enabled": false}})") ==
           "distribution.enabled: duplicate key");
     CHECK(error_of(R"({"perch": {}, "distribution": {"origin": [{"origin_id": "a"},
@@ -854,7 +855,7 @@ TEST_CASE("edge/config: a key given twice in one object is an error naming its p
           "not supported yet)");
 }
 
-TEST_CASE("edge/config: parse_byte_size reads integers, SI and binary units") {
+TEST_CASE("config/config: parse_byte_size reads integers, SI and binary units") {
     const std::pair<const char *, uint64_t> good[] = {
         {"0", 0},
         {"1048576", 1048576},

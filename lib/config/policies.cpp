@@ -1,14 +1,14 @@
 // Cache policies, origin request policies and legacy forwarded_values: parsing, validation and
 // the conversion of all three into a behavior's RequestShape. Limits marked "AWS" are
 // CloudFront's.
-#include "edge/policy_config.hpp"
+#include "config/policies.hpp"
 
+#include "config/path_pattern.hpp"
 #include "core/ascii.hpp"
-#include "edge/path_pattern.hpp"
 
 #include <algorithm>
 
-namespace perch::edge {
+namespace perch::config {
 
 namespace {
 
@@ -360,4 +360,4 @@ bool ValueSelection::selects(std::string_view name, bool ignore_case) const noex
     return mode == SelectMode::listed ? found : !found;
 }
 
-} // namespace perch::edge
+} // namespace perch::config

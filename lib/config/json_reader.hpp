@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace perch::edge {
+namespace perch::config {
 
 using Json = nlohmann::json;
 
@@ -169,4 +169,4 @@ private:
 std::optional<int64_t> json_int_in_range(ConfigErrors &errors, const Json &value,
                                          std::string_view path, int64_t min, int64_t max);
 
-} // namespace perch::edge
+} // namespace perch::config

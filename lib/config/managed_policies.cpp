@@ -2,9 +2,9 @@
 // ("Use managed cache policies", "Use managed origin request policies") and the CloudFront
 // API (GetCachePolicy, GetOriginRequestPolicy) give them. Behaviors refer to them by id with
 // no cache_policy / origin_request_policy block in the config, as Terraform files do.
-#include "edge/config.hpp"
+#include "config/config.hpp"
 
-namespace perch::edge {
+namespace perch::config {
 
 namespace {
 
@@ -144,4 +144,4 @@ const std::vector<OriginRequestPolicy> &managed_origin_request_policies() {
     return policies;
 }
 
-} // namespace perch::edge
+} // namespace perch::config

@@ -3,9 +3,9 @@
 // which is correct because an earlier '*' can absorb anything a later one could; the cost is
 // O(pattern * path) at worst, never exponential. Bytes are compared as they are ('?' matches
 // one byte, no case folding, no percent-decoding).
-#include "edge/path_pattern.hpp"
+#include "config/path_pattern.hpp"
 
-namespace perch::edge {
+namespace perch::config {
 
 namespace {
 
@@ -52,4 +52,4 @@ bool path_pattern_matches(std::string_view pattern, std::string_view path) noexc
     return p == m;
 }
 
-} // namespace perch::edge
+} // namespace perch::config
