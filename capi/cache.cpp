@@ -1,8 +1,8 @@
 // perch_cache_*: a cache store shared between runtimes.
 #include "capi/handles.hpp"
 
+#include "cache/invalidation.hpp"
 #include "cache/memory_store.hpp"
-#include "edge/invalidation.hpp"
 
 #include <vector>
 
@@ -70,12 +70,12 @@ PERCH_API perch_status perch_cache_invalidate(perch_cache *c, const perch_slice 
     if (!paths && count) return PERCH_E_INVALID_ARGUMENT;
     return guarded([&] {
         // Validate every path first: an invalid list invalidates nothing.
-        std::vector<edge::InvalidationTarget> targets(count);
+        std::vector<cache::InvalidationTarget> targets(count);
         for (size_t i = 0; i < count; ++i) {
             std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
-            if (edge::parse_invalidation_path(p, targets[i])) return PERCH_E_INVALID_ARGUMENT;
+            if (cache::parse_invalidation_path(p, targets[i])) return PERCH_E_INVALID_ARGUMENT;
         }
-        uint64_t n = edge::invalidate_targets(*c->store, targets);
+        uint64_t n = cache::invalidate_targets(*c->store, targets);
         if (removed) *removed = n;
         return PERCH_OK;
     });

@@ -10,7 +10,7 @@
 #include "cache/store.hpp"
 #include "core/clock.hpp"
 #include "core/http_message.hpp"
-#include "edge/invalidation.hpp"
+#include "edge/invalidation_batch.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -1,7 +1,7 @@
 #include "edge/detached_fill.hpp"
 
+#include "cache/stored_head.hpp"
 #include "edge/runtime.hpp"
-#include "edge/stored_head.hpp"
 
 namespace perch::edge {
 
@@ -43,8 +43,8 @@ void DetachedFill::on_origin_complete() {
     s_.fetch = nullptr;
     bool truncated = s_.length && s_.received != *s_.length;
     if (s_.writer && !truncated)
-        commit_stored(*s_.writer, s_.head_text, s_.status, s_.received, s_.times,
-                      std::move(s_.etag), std::move(s_.last_modified));
+        cache::commit_stored(*s_.writer, s_.head_text, s_.status, s_.received, s_.times,
+                             std::move(s_.etag), std::move(s_.last_modified));
     finish(truncated ? cache::FillState::failed : cache::FillState::complete);
 }
 

@@ -18,15 +18,6 @@ namespace perch::edge {
 std::string forwarded_query(const config::RequestShape &shape, std::string_view query);
 void append_keyed_query(const config::CacheKeySpec &key, std::string_view query, std::string &out);
 
-// The URL path as the edge matches, keys and forwards it (RFC 3986 §6.2.2): percent-encoded
-// unreserved characters decoded, other escapes upper-cased, "." and ".." segments removed,
-// repeated slashes merged (as most origins, nginx by default, do: behaviors and the origin
-// then agree on which path was asked). Nullopt for a malformed escape or an encoded NUL.
-std::optional<std::string> normalize_path(std::string_view raw);
-// normalize_path() into `out`; false for a malformed path. A path that is already normal is
-// copied without allocating (the hit path).
-bool normalize_path_into(std::string_view raw, std::string &out);
-
 // CloudFront's Accept-Encoding normalisation: of the enabled codings the viewer accepts
 // ("gzip;q=0" refuses), "br,gzip", "gzip", "br", or "" for none.
 std::string_view normalized_accept_encoding(const core::HeaderMap &headers, bool gzip = true,

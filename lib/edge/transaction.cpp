@@ -1,6 +1,9 @@
 #include "edge/transaction.hpp"
 
 #include "cache/policy.hpp"
+#include "cache/stored_head.hpp"
+#include "cache/unsafe_invalidation.hpp"
+#include "cache/vary.hpp"
 #include "core/ascii.hpp"
 #include "edge/background_refresh.hpp"
 #include "edge/detached_fill.hpp"
@@ -8,13 +11,11 @@
 #include "edge/fill_wake.hpp"
 #include "edge/request_shaping.hpp"
 #include "edge/runtime.hpp"
-#include "edge/stored_head.hpp"
-#include "edge/unsafe_invalidation.hpp"
-#include "edge/vary.hpp"
 #include "http/cache_control.hpp"
 #include "http/conditional.hpp"
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
+#include "http/url_path.hpp"
 
 #include <cstdio>
 
@@ -120,7 +121,7 @@ void Transaction::viewer_request() {
         return respond_generated(400, "The request needs exactly one Host header field.");
     if (!d.config().distribution.enabled)
         return respond_generated(403, "This distribution is disabled.");
-    if (!normalize_path_into(target.substr(0, target.find('?')), path_))
+    if (!http::normalize_path_into(target.substr(0, target.find('?')), path_))
         return respond_generated(400, "The request path is not valid.");
     const std::string &root_object = d.config().distribution.default_root_object;
     if (path_ == "/" && !root_object.empty()) path_ += root_object;
@@ -168,10 +169,10 @@ void Transaction::lookup_and_route() {
         build_cache_key(*req_, host(), path_, *behavior_, key_);
         base_key_len_ = key_.text.size();
         Ref<cache::CachedObject> obj = rt_.store().lookup(key_);
-        if (obj && obj->status == vary_marker_status) {
+        if (obj && obj->status == cache::vary_marker_status) {
             // Stored with Vary: look for this request's variant.
             build_origin_request_head();
-            append_variant_suffix(obj->head_view(), origin_req_.headers, key_.text);
+            cache::append_variant_suffix(obj->head_view(), origin_req_.headers, key_.text);
             key_.finalize();
             obj = rt_.store().lookup(key_);
         }
@@ -280,10 +281,10 @@ void Transaction::on_origin_body_drained() {
 void Transaction::on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) {
     response_time_ = now_ = rt_.now();
     origin_status_ = head.status;
-    if (invalidates_stored(req_->method, head.status)) {
+    if (cache::invalidates_stored(req_->method, head.status)) {
         // This host's objects only: one host's POST must not evict another's.
         std::string prefix;
-        for (const std::string &p : invalidated_paths(path_, host(), head.headers)) {
+        for (const std::string &p : cache::invalidated_paths(path_, host(), head.headers)) {
             prefix.clear();
             append_cache_key_prefix(host(), p, prefix);
             rt_.store().invalidate_keys(p, prefix);
@@ -315,7 +316,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
         if (dec.store) {
             if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
             times_ = cache::stored_times(dec, response_time_);
-            vary_ = vary_field_list(head.headers);
+            vary_ = cache::vary_field_list(head.headers);
             if (!vary_.empty()) {
                 varies = true;
                 store_as_variant(vary_);
@@ -374,7 +375,7 @@ void Transaction::on_origin_head(core::ResponseHead &head, const origin::Respons
             return maybe_finish();
     }
     std::string viewer_head = head_text_;
-    if (status_ != head.status) replace_status_line(viewer_head, status_);
+    if (status_ != head.status) cache::replace_status_line(viewer_head, status_);
     head_buf_ = Buffer::copy_of(viewer_head);
     bool no_body = head_only_ || info.no_body;
     viewer_body_ = !no_body;
@@ -390,11 +391,11 @@ void Transaction::store_as_variant(std::string_view vary) {
     base.path = key_.path;
     base.finalize();
     Ref<cache::CachedObject> marker = rt_.store().lookup(base);
-    if (!marker || marker->status != vary_marker_status || marker->head_view() != vary) {
-        if (auto w = rt_.store().begin_insert(base, 0)) commit_vary_marker(*w, vary, times_);
+    if (!marker || marker->status != cache::vary_marker_status || marker->head_view() != vary) {
+        if (auto w = rt_.store().begin_insert(base, 0)) cache::commit_vary_marker(*w, vary, times_);
     }
     key_.text.resize(base_key_len_);
-    append_variant_suffix(vary, origin_req_.headers, key_.text);
+    cache::append_variant_suffix(vary, origin_req_.headers, key_.text);
     key_.finalize();
 }
 
@@ -417,8 +418,8 @@ bool Transaction::serve_stale_on_error(uint16_t status) {
     t.initial_age_ms = age;
     t.ttl_ms = ttl;
     Ref<cache::CachedObject> kept =
-        restamped(*stale_, Buffer::copy_of(stale_->head_view()), t, std::string(stale_->etag()),
-                  std::string(stale_->last_modified()));
+        cache::restamped(*stale_, Buffer::copy_of(stale_->head_view()), t,
+                         std::string(stale_->etag()), std::string(stale_->last_modified()));
     rt_.store().refresh(stale_, kept);
     stale_.reset();
     leave_fill(cache::FillState::complete); // waiters find the kept copy
@@ -438,10 +439,10 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
         head.headers.add("Date",
                          std::string_view(date, http::format_http_date(response_time_, date)));
     }
-    std::string merged =
-        merge_stored_head(stale_->head_view(), head.headers, behavior_->shape.forwards_cookies());
+    std::string merged = cache::merge_stored_head(stale_->head_view(), head.headers,
+                                                  behavior_->shape.forwards_cookies());
     core::ResponseHead merged_head;
-    parse_stored_head(merged, merged_head);
+    cache::parse_stored_head(merged, merged_head);
     cache::StorageDecision dec =
         cache::decide_storage(origin_req_, merged_head, behavior_->ttl, request_time_,
                               response_time_, error_caching_ttl(stale_->status));
@@ -512,8 +513,8 @@ void Transaction::on_origin_complete() {
         if (truncated) {
             writer_.reset(); // never store a truncated object
         } else {
-            commit_stored(*writer_, head_text_, origin_status_, origin_received_, times_,
-                          std::move(etag_), std::move(last_modified_));
+            cache::commit_stored(*writer_, head_text_, origin_status_, origin_received_, times_,
+                                 std::move(etag_), std::move(last_modified_));
             writer_.reset();
         }
     }
@@ -626,7 +627,7 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     BufferSlice head = obj->head_slice();
     if (status_ != obj->status) {
         std::string text(obj->head_view());
-        replace_status_line(text, status_);
+        cache::replace_status_line(text, status_);
         head_buf_ = Buffer::copy_of(text);
         head = BufferSlice(head_buf_, head_buf_->data(), head_buf_->size());
     }

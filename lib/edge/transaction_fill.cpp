@@ -2,10 +2,10 @@
 // this runtime or another) feeds, and streams the response from it as bytes arrive. Fill
 // changes reach the follower's own loop through its runtime's mailbox.
 #include "cache/policy.hpp"
+#include "cache/vary.hpp"
 #include "edge/fill_wake.hpp"
 #include "edge/runtime.hpp"
 #include "edge/transaction.hpp"
-#include "edge/vary.hpp"
 
 namespace perch::edge {
 
@@ -91,7 +91,7 @@ void Transaction::on_fill_changed() {
 bool Transaction::wants_variant(const cache::Fill::Head &h) {
     key_.text.resize(base_key_len_);
     build_origin_request_head();
-    append_variant_suffix(h.vary, origin_req_.headers, key_.text);
+    cache::append_variant_suffix(h.vary, origin_req_.headers, key_.text);
     key_.finalize();
     return key_.text == h.variant_key;
 }

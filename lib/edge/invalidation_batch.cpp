@@ -1,54 +1,12 @@
-#include "edge/invalidation.hpp"
-
-#include "edge/request_shaping.hpp"
+#include "edge/invalidation_batch.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <ctime>
 
 namespace perch::edge {
 
 using Json = nlohmann::json;
-
-const char *parse_invalidation_path(std::string_view text, InvalidationTarget &out) {
-    if (text.empty() || text[0] != '/') return "must start with '/'";
-    if (text.size() > max_invalidation_path_chars) return "must be at most 4000 characters";
-    size_t star = text.find('*');
-    if (star != std::string_view::npos && star != text.size() - 1)
-        return "'*' is allowed only as the last character";
-    for (char c : text) {
-        auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f)
-            return "must be URL-encoded (no spaces, control or non-ASCII characters)";
-        if (c == '?' || c == '#')
-            return "must not have a query string (a path is invalidated with every query "
-                   "string)";
-    }
-    bool prefix = star != std::string_view::npos;
-    std::string_view path = prefix ? text.substr(0, text.size() - 1) : text;
-    // A prefix may end inside a segment ("/a/.." of "/a/..b"): normalize it with a final
-    // character that keeps the segment an ordinary one, then take that character off again.
-    std::optional<std::string> normalized;
-    if (prefix) {
-        normalized = normalize_path(std::string(path) + "x");
-        if (normalized) normalized->pop_back();
-    } else {
-        normalized = normalize_path(path);
-    }
-    if (!normalized) return "has a malformed percent-escape";
-    out.path = std::move(*normalized);
-    out.prefix = prefix;
-    return nullptr;
-}
-
-uint64_t invalidate_targets(cache::CacheStore &store,
-                            const std::vector<InvalidationTarget> &targets) {
-    uint64_t removed = 0;
-    for (const InvalidationTarget &t : targets)
-        removed += store.invalidate(t.path, t.prefix);
-    return removed;
-}
 
 namespace {
 
@@ -73,7 +31,7 @@ parse_invalidation_batch(std::string_view body, InvalidationBatch &batch,
     if (paths == doc.end()) return problem("MalformedInput", "paths: missing");
     if (!paths->is_array()) return problem("MalformedInput", "paths: expected an array of strings");
     if (paths->empty()) return problem("InvalidArgument", "paths: must not be empty");
-    if (paths->size() > max_invalidation_paths)
+    if (paths->size() > cache::max_invalidation_paths)
         return problem("BatchTooLarge", "paths: at most 3000 paths per invalidation");
     if (auto ref = doc.find("caller_reference"); ref != doc.end()) {
         if (!ref->is_string() || ref->get_ref<const std::string &>().empty())
@@ -87,9 +45,9 @@ parse_invalidation_batch(std::string_view body, InvalidationBatch &batch,
         if (!p.is_string()) return problem("MalformedInput", where + ": expected a string");
         const std::string &text = p.get_ref<const std::string &>();
         InvalidationTarget t;
-        if (const char *why = parse_invalidation_path(text, t))
+        if (const char *why = cache::parse_invalidation_path(text, t))
             return problem("InvalidArgument", where + ": " + why);
-        if (t.prefix && ++wildcards > max_invalidation_wildcard_paths)
+        if (t.prefix && ++wildcards > cache::max_invalidation_wildcard_paths)
             return problem("BatchTooLarge", "paths: at most 15 paths with '*' per invalidation");
         batch.paths.push_back(text);
         targets.push_back(std::move(t));

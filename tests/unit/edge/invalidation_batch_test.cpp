@@ -1,4 +1,4 @@
-#include "edge/invalidation.hpp"
+#include "edge/invalidation_batch.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -8,70 +8,7 @@
 using namespace perch::edge;
 using Json = nlohmann::json;
 
-TEST_CASE("edge/invalidation: valid paths are normalized as request paths are") {
-    struct Case {
-        const char *text;
-        const char *path;
-        bool prefix;
-    };
-    const Case cases[] = {
-        {"/a.html", "/a.html", false},
-        {"/a%2Eb", "/a.b", false},
-        {"/a%2fb", "/a%2Fb", false},
-        {"/a/../b", "/b", false},
-        {"//a///b", "/a/b", false},
-        {"/dir/", "/dir/", false},
-        {"/Img/A.JPG", "/Img/A.JPG", false}, // case is kept: matching is case-sensitive
-        {"/*", "/", true},
-        {"/img/*", "/img/", true},
-        {"/img*", "/img", true},
-        {"/a/..*", "/a/..", true}, // a partial last segment is not a ".." segment
-        {"/a/.*", "/a/.", true},
-        {"/a/b/../c*", "/a/c", true},
-        {"/%7Euser*", "/~user", true},
-    };
-    for (const Case &c : cases) {
-        CAPTURE(c.text);
-        InvalidationTarget t;
-        REQUIRE(parse_invalidation_path(c.text, t) == nullptr);
-        CHECK(t.path == c.path);
-        CHECK(t.prefix == c.prefix);
-    }
-}
-
-TEST_CASE("edge/invalidation: invalid paths are refused with the reason") {
-    struct Case {
-        std::string text;
-        std::string reason;
-    };
-    const Case cases[] = {
-        {"", "must start with '/'"},
-        {"a.html", "must start with '/'"},
-        {"*", "must start with '/'"},
-        {"/a*b", "'*' is allowed only as the last character"},
-        {"/**", "'*' is allowed only as the last character"},
-        {"/a b", "must be URL-encoded (no spaces, control or non-ASCII characters)"},
-        {"/caf\xc3\xa9", "must be URL-encoded (no spaces, control or non-ASCII characters)"},
-        {"/a\n", "must be URL-encoded (no spaces, control or non-ASCII characters)"},
-        {"/a?x=1", "must not have a query string (a path is invalidated with every query string)"},
-        {"/a#f", "must not have a query string (a path is invalidated with every query string)"},
-        {"/a%zz", "has a malformed percent-escape"},
-        {"/a%00", "has a malformed percent-escape"},
-        {"/a%2*", "has a malformed percent-escape"},
-        {"/" + std::string(4000, 'a'), "must be at most 4000 characters"},
-    };
-    for (const Case &c : cases) {
-        CAPTURE(c.text);
-        InvalidationTarget t;
-        const char *why = parse_invalidation_path(c.text, t);
-        REQUIRE(why != nullptr);
-        CHECK(std::string(why) == c.reason);
-    }
-    InvalidationTarget t;
-    CHECK(parse_invalidation_path("/" + std::string(3999, 'a'), t) == nullptr);
-}
-
-TEST_CASE("edge/invalidation: a request body gives the paths as written and their targets") {
+TEST_CASE("edge/invalidation_batch: a request body gives the paths as written and their targets") {
     InvalidationBatch batch;
     std::vector<InvalidationTarget> targets;
     auto p = parse_invalidation_batch(
@@ -86,7 +23,7 @@ TEST_CASE("edge/invalidation: a request body gives the paths as written and thei
     CHECK(targets[1].prefix);
 }
 
-TEST_CASE("edge/invalidation: each bad request body names its problem") {
+TEST_CASE("edge/invalidation_batch: each bad request body names its problem") {
     std::string many = "{\"paths\": [";
     for (int i = 0; i < 3001; ++i)
         many += (i ? ",\"/p" : "\"/p") + std::to_string(i) + "\"";
@@ -127,7 +64,7 @@ TEST_CASE("edge/invalidation: each bad request body names its problem") {
     }
 }
 
-TEST_CASE("edge/invalidation: a record is JSON shaped like CloudFront's Invalidation") {
+TEST_CASE("edge/invalidation_batch: a record is JSON shaped like CloudFront's Invalidation") {
     InvalidationRecord r;
     r.id = "I2J0I21PCUYOIK";
     r.create_time = 1764081601123; // 2025-11-25T14:40:01.123Z
@@ -144,7 +81,7 @@ TEST_CASE("edge/invalidation: a record is JSON shaped like CloudFront's Invalida
     CHECK(j["perch"]["objects_removed"] == 7);
 }
 
-TEST_CASE("edge/invalidation: ids are 'I' and 13 upper-case letters or digits") {
+TEST_CASE("edge/invalidation_batch: ids are 'I' and 13 upper-case letters or digits") {
     for (uint64_t random : {uint64_t(0), uint64_t(12345), ~uint64_t(0)}) {
         std::string id = make_invalidation_id(random);
         CAPTURE(id);
@@ -156,7 +93,7 @@ TEST_CASE("edge/invalidation: ids are 'I' and 13 upper-case letters or digits") 
     CHECK(make_invalidation_id(1) != make_invalidation_id(2));
 }
 
-TEST_CASE("edge/invalidation: the log keeps the last records and finds them by id") {
+TEST_CASE("edge/invalidation_batch: the log keeps the last records and finds them by id") {
     InvalidationLog log(2);
     for (const char *id : {"I1", "I2", "I3"}) {
         InvalidationRecord r;

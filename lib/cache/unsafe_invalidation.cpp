@@ -1,9 +1,9 @@
-#include "edge/unsafe_invalidation.hpp"
+#include "cache/unsafe_invalidation.hpp"
 
 #include "core/ascii.hpp"
-#include "edge/request_shaping.hpp"
+#include "http/url_path.hpp"
 
-namespace perch::edge {
+namespace perch::cache {
 
 namespace {
 
@@ -55,7 +55,7 @@ std::string same_host_path(std::string_view uri, std::string_view base_path,
         path.assign(base_path.substr(0, base_path.rfind('/') + 1));
         path += uri;
     }
-    auto normalized = normalize_path(path);
+    auto normalized = http::normalize_path(path);
     return normalized ? std::move(*normalized) : std::string();
 }
 
@@ -77,4 +77,4 @@ std::vector<std::string> invalidated_paths(std::string_view path, std::string_vi
     return out;
 }
 
-} // namespace perch::edge
+} // namespace perch::cache

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace perch::edge {
+namespace perch::cache {
 
 // Replaces the status line of `head` with one for `status` (custom error responses).
 void replace_status_line(std::string &head, uint16_t status);
@@ -25,20 +25,17 @@ std::string merge_stored_head(std::string_view stored, const core::HeaderMap &no
 
 // Publishes the object `writer` has built: `head_text` (a stored head) gains its
 // Content-Length (never on a 204, RFC 9110 §8.6) and becomes the object's head.
-core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::string &head_text,
-                                             uint16_t status, uint64_t body_size,
-                                             const cache::StoredTimes &times, std::string etag,
-                                             std::string last_modified);
+core::Ref<CachedObject> commit_stored(CacheWriter &writer, std::string &head_text, uint16_t status,
+                                      uint64_t body_size, const StoredTimes &times,
+                                      std::string etag, std::string last_modified);
 
 // A copy of `stored` (sharing its body) with a new head (a buffer holding only the head),
 // times and validators: what a stale copy kept on error stores in place of the old object.
-core::Ref<cache::CachedObject> restamped(const cache::CachedObject &stored,
-                                         core::Ref<core::Buffer> head,
-                                         const cache::StoredTimes &times, std::string etag,
-                                         std::string last_modified);
+core::Ref<CachedObject> restamped(const CachedObject &stored, core::Ref<core::Buffer> head,
+                                  const StoredTimes &times, std::string etag,
+                                  std::string last_modified);
 
 // Publishes a Vary marker (see vary.hpp): no body, the field list as its head.
-void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
-                        const cache::StoredTimes &times);
+void commit_vary_marker(CacheWriter &writer, std::string_view vary, const StoredTimes &times);
 
-} // namespace perch::edge
+} // namespace perch::cache

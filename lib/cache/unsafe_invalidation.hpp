@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace perch::edge {
+namespace perch::cache {
 
 // Whether `method` with response `status` invalidates: unsafe methods (anything but GET,
 // HEAD, OPTIONS and TRACE, unknown ones included) with a 2xx or 3xx answer.
@@ -21,4 +21,4 @@ bool invalidates_stored(core::Method method, uint16_t status) noexcept;
 std::vector<std::string> invalidated_paths(std::string_view path, std::string_view host,
                                            const core::HeaderMap &response_fields);
 
-} // namespace perch::edge
+} // namespace perch::cache

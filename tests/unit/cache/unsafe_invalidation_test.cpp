@@ -1,13 +1,13 @@
-#include "edge/unsafe_invalidation.hpp"
+#include "cache/unsafe_invalidation.hpp"
 
 #include <doctest/doctest.h>
 
+using perch::cache::invalidated_paths;
+using perch::cache::invalidates_stored;
 using perch::core::HeaderMap;
 using perch::core::Method;
-using perch::edge::invalidated_paths;
-using perch::edge::invalidates_stored;
 
-TEST_CASE("edge/unsafe_invalidation: only non-error answers to unsafe methods invalidate") {
+TEST_CASE("cache/unsafe_invalidation: only non-error answers to unsafe methods invalidate") {
     CHECK(invalidates_stored(Method::post, 200));
     CHECK(invalidates_stored(Method::put, 201));
     CHECK(invalidates_stored(Method::del, 204));
@@ -21,7 +21,7 @@ TEST_CASE("edge/unsafe_invalidation: only non-error answers to unsafe methods in
     CHECK_FALSE(invalidates_stored(Method::options, 200));
 }
 
-TEST_CASE("edge/unsafe_invalidation: same-host Location and Content-Location are invalidated") {
+TEST_CASE("cache/unsafe_invalidation: same-host Location and Content-Location are invalidated") {
     struct Case {
         const char *location;
         const char *expected; // "" : not invalidated

@@ -1,11 +1,11 @@
-#include "edge/stored_head.hpp"
-#include "edge/vary.hpp"
+#include "cache/stored_head.hpp"
+#include "cache/vary.hpp"
 
 #include "core/ascii.hpp"
 #include "http/conditional.hpp"
 #include "http/head_writer.hpp"
 
-namespace perch::edge {
+namespace perch::cache {
 
 namespace {
 
@@ -52,28 +52,25 @@ std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm
     return out;
 }
 
-core::Ref<cache::CachedObject> commit_stored(cache::CacheWriter &writer, std::string &head_text,
-                                             uint16_t status, uint64_t body_size,
-                                             const cache::StoredTimes &times, std::string etag,
-                                             std::string last_modified) {
+core::Ref<CachedObject> commit_stored(CacheWriter &writer, std::string &head_text, uint16_t status,
+                                      uint64_t body_size, const StoredTimes &times,
+                                      std::string etag, std::string last_modified) {
     if (status != 204) http::HeadWriter(head_text).field("Content-Length", body_size);
     return writer.commit(core::Buffer::copy_of(head_text),
                          {status, times, std::move(etag), std::move(last_modified), {}});
 }
 
-void commit_vary_marker(cache::CacheWriter &writer, std::string_view vary,
-                        const cache::StoredTimes &times) {
+void commit_vary_marker(CacheWriter &writer, std::string_view vary, const StoredTimes &times) {
     writer.commit(core::Buffer::copy_of(vary),
                   {vary_marker_status, times, {}, {}, std::string(vary)});
 }
 
-core::Ref<cache::CachedObject> restamped(const cache::CachedObject &stored,
-                                         core::Ref<core::Buffer> head,
-                                         const cache::StoredTimes &times, std::string etag,
-                                         std::string last_modified) {
-    return cache::CachedObject::refreshed(stored, std::move(head),
-                                          {stored.status, times, std::move(etag),
-                                           std::move(last_modified), std::string(stored.vary())});
+core::Ref<CachedObject> restamped(const CachedObject &stored, core::Ref<core::Buffer> head,
+                                  const StoredTimes &times, std::string etag,
+                                  std::string last_modified) {
+    return CachedObject::refreshed(stored, std::move(head),
+                                   {stored.status, times, std::move(etag), std::move(last_modified),
+                                    std::string(stored.vary())});
 }
 
-} // namespace perch::edge
+} // namespace perch::cache

@@ -1,12 +1,12 @@
-#include "edge/vary.hpp"
+#include "cache/vary.hpp"
 
 #include <doctest/doctest.h>
 
+using perch::cache::append_variant_suffix;
+using perch::cache::vary_field_list;
 using perch::core::HeaderMap;
-using perch::edge::append_variant_suffix;
-using perch::edge::vary_field_list;
 
-TEST_CASE("edge/vary: the field list is lower-cased, sorted and without duplicates") {
+TEST_CASE("cache/vary: the field list is lower-cased, sorted and without duplicates") {
     HeaderMap h;
     CHECK(vary_field_list(h) == "");
     h.add("Vary", "Accept-Language, accept-encoding");
@@ -17,7 +17,7 @@ TEST_CASE("edge/vary: the field list is lower-cased, sorted and without duplicat
     CHECK(vary_field_list(star) == "*");
 }
 
-TEST_CASE("edge/vary: variants differ exactly when a listed field's value differs") {
+TEST_CASE("cache/vary: variants differ exactly when a listed field's value differs") {
     auto suffix = [](const HeaderMap &req) {
         std::string key = "base";
         append_variant_suffix("accept-language,x-device", req, key);

@@ -1,11 +1,11 @@
-#include "edge/vary.hpp"
+#include "cache/vary.hpp"
 
 #include "core/ascii.hpp"
 
 #include <algorithm>
 #include <vector>
 
-namespace perch::edge {
+namespace perch::cache {
 
 std::string vary_field_list(const core::HeaderMap &response_fields) {
     std::vector<std::string> names;
@@ -45,4 +45,4 @@ void append_variant_suffix(std::string_view list, const core::HeaderMap &origin_
     });
 }
 
-} // namespace perch::edge
+} // namespace perch::cache

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace perch::edge {
+namespace perch::cache {
 
 // The response's Vary fields, lower-cased, sorted, without duplicates, comma-separated;
 // "" when it has none. ("*" is listed as is: such responses are never stored.)
@@ -25,4 +25,4 @@ void append_variant_suffix(std::string_view list, const core::HeaderMap &origin_
 // taken for a response.
 inline constexpr uint16_t vary_marker_status = 0;
 
-} // namespace perch::edge
+} // namespace perch::cache

@@ -1,4 +1,4 @@
-#include "edge/stored_head.hpp"
+#include "cache/stored_head.hpp"
 
 #include "edge/request_shaping.hpp"
 
@@ -10,7 +10,8 @@
 
 using perch::core::HeaderMap;
 using perch::core::ResponseHead;
-using namespace perch::edge;
+using namespace perch::cache;
+using perch::edge::append_response_head;
 namespace config = perch::config;
 
 namespace {
@@ -43,7 +44,7 @@ const std::string stored = "HTTP/1.1 200 OK\r\n"
 
 // ---- replace_status_line ----
 
-TEST_CASE("edge/stored_head: replace_status_line swaps only the first line") {
+TEST_CASE("cache/stored_head: replace_status_line swaps only the first line") {
     struct Row {
         uint16_t status;
         std::string line;
@@ -63,7 +64,7 @@ TEST_CASE("edge/stored_head: replace_status_line swaps only the first line") {
     }
 }
 
-TEST_CASE("edge/stored_head: replace_status_line on a head of one line without CRLF") {
+TEST_CASE("cache/stored_head: replace_status_line on a head of one line without CRLF") {
     std::string head = "HTTP/1.1 200 OK";
     replace_status_line(head, 404);
     CHECK(head == "HTTP/1.1 404 Not Found\r\n");
@@ -71,7 +72,7 @@ TEST_CASE("edge/stored_head: replace_status_line on a head of one line without C
 
 // ---- parse_stored_head ----
 
-TEST_CASE("edge/stored_head: parse_stored_head reads the status, reason and fields") {
+TEST_CASE("cache/stored_head: parse_stored_head reads the status, reason and fields") {
     ResponseHead h;
     parse_stored_head(stored, h);
     CHECK(h.status == 200);
@@ -85,7 +86,7 @@ TEST_CASE("edge/stored_head: parse_stored_head reads the status, reason and fiel
     CHECK(fields_of(h.headers) == expected);
 }
 
-TEST_CASE("edge/stored_head: parse_stored_head trims values and keeps colons inside them") {
+TEST_CASE("cache/stored_head: parse_stored_head trims values and keeps colons inside them") {
     ResponseHead h;
     parse_stored_head("HTTP/1.1 301 Moved Permanently\r\n"
                       "Location:   https://example.com:8443/a?b=c  \r\n"
@@ -97,7 +98,7 @@ TEST_CASE("edge/stored_head: parse_stored_head trims values and keeps colons ins
     CHECK(h.headers.get("date") == "Tue, 01 Oct 2024 10:00:00 GMT");
 }
 
-TEST_CASE("edge/stored_head: parse_stored_head replaces what the head held before") {
+TEST_CASE("cache/stored_head: parse_stored_head replaces what the head held before") {
     ResponseHead h;
     h.status = 500;
     h.reason = "old";
@@ -108,7 +109,7 @@ TEST_CASE("edge/stored_head: parse_stored_head replaces what the head held befor
     CHECK(h.headers.empty());
 }
 
-TEST_CASE("edge/stored_head: a head written by append_response_head parses back the same") {
+TEST_CASE("cache/stored_head: a head written by append_response_head parses back the same") {
     ResponseHead origin;
     origin.status = 404;
     origin.reason = "Not Found";
@@ -131,13 +132,13 @@ TEST_CASE("edge/stored_head: a head written by append_response_head parses back 
     CHECK(fields_of(back.headers) == expected);
 }
 
-TEST_CASE("edge/stored_head: merging a 304 without fields returns the stored head unchanged") {
+TEST_CASE("cache/stored_head: merging a 304 without fields returns the stored head unchanged") {
     CHECK(merge_stored_head(stored, HeaderMap{}, false) == stored);
 }
 
 // ---- merge_stored_head ----
 
-TEST_CASE("edge/stored_head: fields named in a 304 replace the stored ones") {
+TEST_CASE("cache/stored_head: fields named in a 304 replace the stored ones") {
     HeaderMap nm = map_of({{"Cache-Control", "max-age=300"}, {"ETag", "\"v2\""}});
     std::string merged = merge_stored_head(stored, nm, false);
     ResponseHead h;
@@ -157,7 +158,7 @@ TEST_CASE("edge/stored_head: fields named in a 304 replace the stored ones") {
     CHECK(merged.find("\r\n\r\n") == std::string::npos); // no blank line
 }
 
-TEST_CASE("edge/stored_head: a 304 field replaces every stored field of that name") {
+TEST_CASE("cache/stored_head: a 304 field replaces every stored field of that name") {
     const std::string two = "HTTP/1.1 200 OK\r\nLink: <a>\r\nX: 1\r\nlink: <b>\r\n";
     std::string merged = merge_stored_head(two, map_of({{"Link", "<c>"}, {"LINK", "<d>"}}), false);
     ResponseHead h;
@@ -166,7 +167,7 @@ TEST_CASE("edge/stored_head: a 304 field replaces every stored field of that nam
     CHECK(h.headers.get("x") == "1");
 }
 
-TEST_CASE("edge/stored_head: framing, Age, Via and hop-by-hop fields of a 304 are not taken") {
+TEST_CASE("cache/stored_head: framing, Age, Via and hop-by-hop fields of a 304 are not taken") {
     HeaderMap nm = map_of({{"Content-Length", "0"},
                            {"Transfer-Encoding", "chunked"},
                            {"Age", "100"},
@@ -190,7 +191,7 @@ TEST_CASE("edge/stored_head: framing, Age, Via and hop-by-hop fields of a 304 ar
     CHECK(h.headers.get("date") == "Wed, 02 Oct 2024 10:00:00 GMT"); // end-to-end: taken
 }
 
-TEST_CASE("edge/stored_head: fields a 304 lists in its Connection field are not taken") {
+TEST_CASE("cache/stored_head: fields a 304 lists in its Connection field are not taken") {
     // RFC 9110 §7.6.1: fields named by Connection are hop-by-hop for that message.
     HeaderMap nm = map_of({{"Connection", "X-Hop"}, {"X-Hop", "1"}, {"X-End", "2"}});
     std::string merged = merge_stored_head(stored, nm, false);
@@ -200,14 +201,14 @@ TEST_CASE("edge/stored_head: fields a 304 lists in its Connection field are not 
     CHECK(h.headers.get("x-end") == "2");
 }
 
-TEST_CASE("edge/stored_head: the stored status line stays whatever the 304 says") {
+TEST_CASE("cache/stored_head: the stored status line stays whatever the 304 says") {
     const std::string head404 = "HTTP/1.1 404 Not Found\r\nCache-Control: max-age=10\r\n";
     std::string merged =
         merge_stored_head(head404, map_of({{"Cache-Control", "max-age=20"}}), false);
     CHECK(merged == "HTTP/1.1 404 Not Found\r\nCache-Control: max-age=20\r\n");
 }
 
-TEST_CASE("edge/stored_head: a 304's Set-Cookie is taken only when the behavior forwards "
+TEST_CASE("cache/stored_head: a 304's Set-Cookie is taken only when the behavior forwards "
           "cookies") {
     HeaderMap nm = map_of({{"Set-Cookie", "session=viewer-1"}, {"X-End", "2"}});
     ResponseHead shared, keyed;
