@@ -23,30 +23,33 @@ namespace {
 
 using namespace perch;
 
-class IovecSink final : public edge::ViewerSink {
+class IovecSink final : public edge::ResponseSink, public edge::TransactionDone {
 public:
     uv_buf_t bufs[24];
     size_t nbufs = 0;
     uint64_t bytes = 0;
     bool finished = false;
+    edge::Transaction *txn = nullptr;
 
-    void write_response(const edge::ResponseWrite &w) override {
+    void send(const edge::ResponseHeadOut *head, const core::BufferSlice *body, size_t count,
+              bool last) override {
         nbufs = 0;
-        if (w.head) bufs[nbufs++] = uv_buf_init((char *)w.head->ptr, unsigned(w.head->len));
-        if (!w.fields.empty())
-            bufs[nbufs++] = uv_buf_init((char *)w.fields.data(), unsigned(w.fields.size()));
-        for (size_t i = 0; i < w.body_count; ++i)
-            bufs[nbufs++] = uv_buf_init((char *)w.body[i].ptr, unsigned(w.body[i].len));
+        if (head) {
+            bufs[nbufs++] = uv_buf_init((char *)head->head->ptr, unsigned(head->head->len));
+            if (!head->fields.empty())
+                bufs[nbufs++] =
+                    uv_buf_init((char *)head->fields.data(), unsigned(head->fields.size()));
+        }
+        for (size_t i = 0; i < count; ++i)
+            bufs[nbufs++] = uv_buf_init((char *)body[i].ptr, unsigned(body[i].len));
         for (size_t i = 0; i < nbufs; ++i)
             bytes += bufs[i].len;
+        if (!last) txn->proceed();
     }
-    void abort_response() override {}
-    size_t pending_write_bytes() const noexcept override { return 0; }
+    void abort() override {}
     void pause_request_body() override {}
     void resume_request_body() override {}
-    void transaction_finished() override { finished = true; }
-    bool viewer_is_https() const noexcept override { return false; }
-    std::string_view client_address() const noexcept override { return "127.0.0.1"; }
+    void transaction_done() override { finished = true; }
 };
 
 core::RequestHead get(const char *path) {
@@ -90,22 +93,31 @@ int main() {
     auto store = core::Ref<cache::CacheStore>::adopt(new cache::MemoryStore(mo));
     auto *rt = new edge::Runtime(&loop, dep.value(), store, core::Logger());
     IovecSink sink;
-    edge::Transaction txn(*rt, sink);
+    edge::Transaction txn(*rt, &sink, sink);
+    sink.txn = &txn;
 
     printf("hit path (in process, one thread): lookup, response head, body iovecs\n");
     printf("%-6s %12s %10s %14s %12s\n", "size", "hits/s", "ns/hit", "allocs/hit", "MiB/s");
     for (auto &s : sizes) {
         std::string path = std::string("/") + s.name + ".bin";
-        core::RequestHead req = get(path.c_str());
+        core::RequestHead head = get(path.c_str());
+        edge::ViewerRequest req;
+        req.head = &head;
+        req.client_address = "127.0.0.1";
+        char id[24];
+        // As ViewerConnection does: a new id for each request.
+        auto next = [&] { req.request_id = std::string_view(id, rt->next_request_id(id)); };
         // The miss stores the object (file read on libuv's thread pool).
         sink.finished = false;
-        txn.start(req, false, std::nullopt);
+        next();
+        txn.start(req);
         while (!sink.finished)
             uv_run(&loop, UV_RUN_ONCE);
         txn.reset();
         for (int i = 0; i < 1000; ++i) { // warm up: capacities settle
             sink.finished = false;
-            txn.start(req, false, std::nullopt);
+            next();
+            txn.start(req);
             txn.reset();
         }
         const int n = 2'000'000;
@@ -114,7 +126,8 @@ int main() {
         auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < n; ++i) {
             sink.finished = false;
-            txn.start(req, false, std::nullopt);
+            next();
+            txn.start(req);
             if (!sink.finished) {
                 fprintf(stderr, "not a hit\n");
                 return 1;

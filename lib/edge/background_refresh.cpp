@@ -4,21 +4,24 @@
 
 namespace perch::edge {
 
-BackgroundRefresh::BackgroundRefresh(Runtime &rt, const core::RequestHead &req, bool https,
-                                     std::string_view client)
-    : rt_(rt), req_(req), https_(https), client_(client), txn_(rt, *this, true) {
+BackgroundRefresh::BackgroundRefresh(Runtime &rt, const ViewerRequest &viewer)
+    : rt_(rt), req_(*viewer.head), client_(viewer.client_address), txn_(rt, nullptr, *this) {
     req_.method = core::Method::get;
     req_.method_text = "GET";
+    viewer_.head = &req_;
+    viewer_.https = viewer.https;
+    viewer_.tls = viewer.tls; // static strings
+    viewer_.client_address = client_;
+    viewer_.request_id = std::string_view(id_, rt.next_request_id(id_));
 }
 
-void BackgroundRefresh::start(Runtime &rt, const core::RequestHead &viewer_request,
-                              bool viewer_https, std::string_view client_address) {
-    auto *r = new BackgroundRefresh(rt, viewer_request, viewer_https, client_address);
+void BackgroundRefresh::start(Runtime &rt, const ViewerRequest &viewer) {
+    auto *r = new BackgroundRefresh(rt, viewer);
     rt.background_started(r);
-    r->txn_.start(r->req_, false, std::nullopt);
+    r->txn_.start(r->viewer_);
 }
 
-void BackgroundRefresh::transaction_finished() {
+void BackgroundRefresh::transaction_done() {
     // Called from inside the transaction: free this on a later loop turn.
     if (finished_) return;
     finished_ = true;

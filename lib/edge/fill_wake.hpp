@@ -5,17 +5,13 @@
 #pragma once
 
 #include "cache/coordinator.hpp"
+#include "edge/flow_control.hpp"
 #include "io/mailbox.hpp"
 
 #include <atomic>
 #include <cstdint>
 
 namespace perch::edge {
-
-// Published body bytes a fill's slowest waiter may lag behind before the leader pauses its
-// origin, and how far it must catch up before the origin is resumed.
-inline constexpr uint64_t fill_high_water = 4 << 20;
-inline constexpr uint64_t fill_low_water = 1 << 20;
 
 class FillListener {
 public:

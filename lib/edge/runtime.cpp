@@ -5,8 +5,6 @@
 #include "edge/viewer_connection.hpp"
 #include "edge/viewer_listener.hpp"
 #include "io/listen_socket.hpp"
-#include "origin/directory_origin.hpp"
-#include "origin/http_origin.hpp"
 
 #include <algorithm>
 #include <unistd.h>
@@ -19,36 +17,6 @@ using core::Source;
 
 namespace {
 
-std::unique_ptr<origin::OriginConnector> make_connector(const origin::LoopServices &svc,
-                                                        const Deployment &d, size_t i) {
-    const config::Origin &o = d.origin(i);
-    if (!o.directory.empty()) return std::make_unique<origin::DirectoryOrigin>(svc, o.directory);
-    origin::HttpOriginOptions opts;
-    opts.host = o.domain_name;
-    opts.connection_attempts = o.connection_attempts;
-    opts.connect_timeout_ms = o.connection_timeout_s * 1000;
-    if (o.custom_origin_config) {
-        const config::CustomOriginConfig &c = *o.custom_origin_config;
-        opts.http_port = c.http_port;
-        opts.https_port = c.https_port;
-        opts.read_timeout_ms = c.origin_read_timeout_s * 1000;
-        opts.keepalive_timeout_ms = c.origin_keepalive_timeout_s * 1000;
-        switch (c.origin_protocol_policy) {
-        case config::OriginProtocolPolicy::http_only:
-            opts.protocol = origin::HttpOriginOptions::Protocol::http;
-            break;
-        case config::OriginProtocolPolicy::https_only:
-            opts.protocol = origin::HttpOriginOptions::Protocol::https;
-            break;
-        case config::OriginProtocolPolicy::match_viewer:
-            opts.protocol = origin::HttpOriginOptions::Protocol::match_viewer;
-            break;
-        }
-    }
-    opts.tls = d.origin_tls(i);
-    return std::make_unique<origin::HttpOrigin>(svc, std::move(opts));
-}
-
 uint64_t random_u64() {
     uint64_t v = 0;
     if (uv_random(nullptr, nullptr, &v, sizeof v, 0, nullptr) != 0)
@@ -59,15 +27,16 @@ uint64_t random_u64() {
 } // namespace
 
 Runtime::Runtime(uv_loop_t *loop, core::Ref<Deployment> dist, core::Ref<cache::CacheStore> store,
-                 core::Logger logger, core::Ref<cache::Coordinator> coordinator)
+                 core::Logger logger, core::Ref<cache::Coordinator> coordinator,
+                 const core::Clock *clock)
     : loop_(loop), dist_(std::move(dist)), store_(std::move(store)),
       coordinator_(coordinator ? std::move(coordinator)
                                : core::Ref<cache::Coordinator>::adopt(new cache::Coordinator)),
-      mailbox_(io::Mailbox::open(loop)), log_(logger), deadlines_(loop), resolver_(loop, &live_),
+      mailbox_(io::Mailbox::open(loop)), log_(logger),
+      clock_(clock ? clock : &core::WallClock::instance()), deadlines_(loop),
+      resolver_(loop, &live_),
+      origins_(origin::LoopServices{loop_, &buffers_, &deadlines_, &resolver_, &live_}, *dist_),
       grace_(&Runtime::on_grace_expired, this) {
-    origin::LoopServices svc{loop_, &buffers_, &deadlines_, &resolver_, &live_};
-    for (size_t i = 0; i < dist_->origin_count(); ++i)
-        connectors_.push_back(make_connector(svc, *dist_, i));
     id_prefix_ = random_u64() & 0xffffffffu;
 }
 
@@ -184,8 +153,7 @@ void Runtime::on_grace_expired(void *p) {
 void Runtime::maybe_shutdown_done() {
     if (!draining_ || closing_ || !connections_.empty()) return;
     grace_.disarm();
-    for (auto &c : connectors_)
-        c->close_idle(); // pooled origin connections keep loops alive
+    origins_.close_idle(); // pooled origin connections keep loops alive
     if (ShutdownDone done = std::exchange(shutdown_done_, nullptr)) done(shutdown_user_);
 }
 
@@ -205,7 +173,7 @@ void Runtime::close(Closed closed, void *user) {
         c->close_now();
     for (BackgroundWork *w : std::vector<BackgroundWork *>(background_))
         w->cancel();
-    connectors_.clear(); // fetches were cancelled with their transactions
+    origins_.clear(); // fetches were cancelled with their transactions
     live_.add();
     mailbox_->close([](void *live) { static_cast<io::LiveCount *>(live)->drop(); }, &live_);
     deadlines_.close();

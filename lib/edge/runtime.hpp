@@ -13,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/ref.hpp"
 #include "edge/deployment.hpp"
+#include "edge/origins.hpp"
 #include "io/buffer_pool.hpp"
 #include "io/deadline_list.hpp"
 #include "io/live_count.hpp"
@@ -48,9 +49,10 @@ struct RuntimeStats {
 class Runtime {
 public:
     // `coordinator` collapses misses; runtimes sharing a store should share it (null: one of
-    // this runtime's own).
+    // this runtime's own). `clock` (null: the wall clock) must outlive the runtime.
     Runtime(uv_loop_t *loop, core::Ref<Deployment> dist, core::Ref<cache::CacheStore> store,
-            core::Logger logger, core::Ref<cache::Coordinator> coordinator = nullptr);
+            core::Logger logger, core::Ref<cache::Coordinator> coordinator = nullptr,
+            const core::Clock *clock = nullptr);
     Runtime(const Runtime &) = delete;
     Runtime &operator=(const Runtime &) = delete;
 
@@ -60,15 +62,14 @@ public:
     cache::Coordinator &coordinator() noexcept { return *coordinator_; }
     // Where other threads hand work to this runtime's loop.
     const core::Ref<io::Mailbox> &mailbox() const noexcept { return mailbox_; }
-    origin::OriginConnector &connector(size_t origin_index) noexcept {
-        return *connectors_[origin_index];
-    }
+    // The distribution's origins: connectors and how a request reaches each.
+    Origins &origins() noexcept { return origins_; }
     io::BufferPool &buffers() noexcept { return buffers_; }
     io::Deadlines &deadlines() noexcept { return deadlines_; }
     io::LiveCount &live() noexcept { return live_; }
     RuntimeStats &stats() noexcept { return stats_; }
     const core::Logger &log() const noexcept { return log_; }
-    core::UnixMillis now() const noexcept { return core::wall_clock_ms(); }
+    core::UnixMillis now() const noexcept { return clock_->now(); }
 
     // Writes a new request id (16 characters) into out; returns its length.
     size_t next_request_id(char *out) noexcept;
@@ -111,11 +112,12 @@ private:
     core::Ref<cache::Coordinator> coordinator_;
     core::Ref<io::Mailbox> mailbox_;
     core::Logger log_;
+    const core::Clock *clock_;
     io::BufferPool buffers_;
     io::Deadlines deadlines_;
     io::Resolver resolver_;
     io::LiveCount live_;
-    std::vector<std::unique_ptr<origin::OriginConnector>> connectors_;
+    Origins origins_;
     std::vector<ViewerListener *> listeners_;
     std::vector<AdminListener *> admin_listeners_;
     std::vector<ViewerConnection *> connections_;

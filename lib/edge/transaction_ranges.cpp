@@ -10,7 +10,6 @@
 namespace perch::edge {
 
 using core::BufferSlice;
-using core::Ref;
 
 bool has_conditional_or_range(const core::HeaderMap &h) noexcept {
     for (size_t i = 0; i < h.size(); ++i) {
@@ -28,20 +27,19 @@ bool Transaction::answer_preconditions(std::string_view stored_head, core::UnixM
     case http::Precondition::proceed:
         return false;
     case http::Precondition::precondition_failed:
-        viewer_body_ = false;
+        body_ = Body::none;
         respond_generated(412, "A precondition of the request did not hold.");
         return true;
     case http::Precondition::not_modified:
         break;
     }
     status_ = 304;
-    viewer_body_ = false;
+    body_ = Body::none;
     std::string head; // stored_head may be head_text_ itself
     http::build_not_modified_head(stored_head, head);
     head_buf_ = core::Buffer::copy_of(head);
-    write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()), std::nullopt,
-                      false, true, true);
-    viewer_done_ = true;
+    send_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()), std::nullopt, false,
+              true);
     return true;
 }
 
@@ -53,18 +51,13 @@ bool Transaction::start_range(std::string_view stored_head, std::optional<uint64
     status_ = range_.status();
     head_buf_ = core::Buffer::copy_of(range_.head());
     bool no_body = status_ == 416 || head_only_;
-    write_viewer_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()),
-                      range_.body_length(), false, no_body, no_body);
-    if (no_body) {
-        viewer_body_ = false;
-        viewer_done_ = true;
-    } else {
-        ranged_ = viewer_body_ = true;
-    }
+    ranged_ = !no_body;
+    send_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()), range_.body_length(),
+              false, no_body);
     return true;
 }
 
-void Transaction::write_range_bytes(uint64_t offset, const BufferSlice *pieces, size_t count) {
+void Transaction::send_range_bytes(uint64_t offset, const BufferSlice *pieces, size_t count) {
     range_pieces_.clear();
     for (size_t i = 0; i < count; ++i) {
         range_.select(offset, pieces[i], range_pieces_);
@@ -72,18 +65,10 @@ void Transaction::write_range_bytes(uint64_t offset, const BufferSlice *pieces, 
     }
     bool complete = range_.done();
     if (range_pieces_.empty() && !complete) return;
-    ResponseWrite w;
-    w.body = range_pieces_.data();
-    w.body_count = range_pieces_.size();
-    w.last = complete;
-    sink_.write_response(w);
-    if (complete) { // the rest of the body may still go to the store, not to the viewer
-        ranged_ = viewer_body_ = false;
-        viewer_done_ = true;
-    }
+    send(nullptr, range_pieces_.data(), range_pieces_.size(), complete);
 }
 
-void Transaction::serve_stored_range(const cache::CachedObject &obj) {
+void Transaction::select_stored_range(const cache::CachedObject &obj) {
     uint64_t offset = 0;
     range_pieces_.clear();
     for (size_t i = 0; i < obj.body_count(); ++i) {
@@ -92,20 +77,7 @@ void Transaction::serve_stored_range(const cache::CachedObject &obj) {
         offset += piece.len;
         if (range_.done()) break;
     }
-    constexpr size_t batch = 64;
-    size_t next = 0;
-    do {
-        ResponseWrite w;
-        size_t n = std::min(batch, range_pieces_.size() - next);
-        w.body = range_pieces_.data() + next;
-        w.body_count = n;
-        next += n;
-        w.last = next == range_pieces_.size();
-        sink_.write_response(w);
-    } while (next < range_pieces_.size());
-    ranged_ = false;
-    viewer_body_ = false;
-    viewer_done_ = true;
+    obj_next_ = 0;
 }
 
 } // namespace perch::edge

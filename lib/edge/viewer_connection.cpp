@@ -1,6 +1,8 @@
 #include "edge/viewer_connection.hpp"
 
 #include "core/ascii.hpp"
+#include "edge/flow_control.hpp"
+#include "edge/generated_response.hpp"
 #include "edge/request_shaping.hpp"
 #include "edge/runtime.hpp"
 #include "http/head_writer.hpp"
@@ -13,8 +15,6 @@ using core::BufferSlice;
 using core::Ref;
 
 namespace {
-// Unsent response bytes above which the next pipelined request waits.
-constexpr size_t pipeline_high_water = 1 << 20;
 
 bool expects_continue(const core::RequestHead &req) {
     auto e = req.headers.get("expect");
@@ -52,7 +52,7 @@ public:
 };
 
 ViewerConnection::ViewerConnection(Runtime &rt, io::Stream *stream, bool https)
-    : rt_(rt), stream_(stream), parser_(*this, limits_of(rt)), txn_(rt, *this),
+    : rt_(rt), stream_(stream), parser_(*this, limits_of(rt)), txn_(rt, this, *this),
       deadline_(&ViewerConnection::on_timeout, this), https_(https) {
     rt_.live().add();
     stream_->set_handler(this);
@@ -171,14 +171,24 @@ void ViewerConnection::on_request_head(core::RequestHead &head) {
     chunked_ = false;
     txn_done_ = false;
     discarding_body_ = false;
+    owes_proceed_ = false;
     if (rt_.draining()) close_after_response_ = true;
-    txn_.start(head, parser_.has_body(), parser_.content_length());
+    ViewerRequest req;
+    req.head = &head;
+    req.https = https_;
+    req.client_address = client_;
+    io::TlsFacts tls = stream_->tls_facts();
+    req.tls = ViewerTls{tls.protocol, tls.cipher};
+    req.request_id = std::string_view(id_, rt_.next_request_id(id_));
+    req.has_body = parser_.has_body();
+    req.body_length = parser_.content_length();
+    txn_.start(req);
     // Expect: 100-continue (RFC 9110 §10.1.1): invite the body once the edge will use it.
     if (head.version_minor >= 1 && parser_.has_body() && txn_.wants_body() && !response_started_) {
         if (expects_continue(head)) {
             Write *w = take_write();
             w->pre = "HTTP/1.1 100 Continue\r\n\r\n";
-            send(w);
+            submit(w);
         }
     }
 }
@@ -205,7 +215,7 @@ void ViewerConnection::resume_request_body() {
 
 // --- moving between requests -------------------------------------------------------------------
 
-void ViewerConnection::transaction_finished() {
+void ViewerConnection::transaction_done() {
     txn_done_ = true;
     pump();
 }
@@ -252,7 +262,7 @@ bool ViewerConnection::finish_request() {
         if (writes_in_flight_ == 0) close_when_written();
         return false;
     }
-    if (stream_->write_queue_bytes() > pipeline_high_water) return false; // on_write_done retries
+    if (stream_->write_queue_bytes() > response_high_water) return false; // on_write_done retries
     txn_done_ = false;
     response_started_ = false;
     discarding_body_ = false;
@@ -283,66 +293,80 @@ ViewerConnection::Write *ViewerConnection::take_write() {
     return w;
 }
 
-void ViewerConnection::write_response(const ResponseWrite &rw) {
+void ViewerConnection::send(const ResponseHeadOut *head, const BufferSlice *body, size_t count,
+                            bool last) {
     if (closing_) return;
     Write *w = take_write();
-    if (rw.head) {
-        response_started_ = true;
-        const core::RequestHead &req = parser_.head();
-        bool http10 = req.version_minor == 0;
-        // Keep-alive needs the request's body read to its end: an origin that answers early
-        // leaves unread bytes, and the connection must close. An answer that does not need the
-        // body (a hit, a redirect) lets the connection read the rest and drop it instead;
-        // errors still close, and so does an Expect: 100-continue request, whose viewer may
-        // never send the body it was not invited to send.
-        bool body_settled = !parser_.has_body() || !parser_.in_message();
-        if (!body_settled && !txn_.wants_body() && rw.status < 400 && !expects_continue(req)) {
-            discarding_body_ = true;
-            body_settled = true;
-        }
-        bool keep =
-            parser_.keep_alive() && !close_after_response_ && !rt_.draining() && body_settled;
-        w->pre.assign(rw.fields);
-        http::HeadWriter hw(w->pre);
-        chunked_ = false;
-        if (rw.no_body) {
-            if (rw.content_length && !rw.length_in_head && rw.status != 204 && rw.status != 304)
-                hw.field("Content-Length", *rw.content_length);
-        } else if (rw.content_length) {
-            if (!rw.length_in_head) hw.field("Content-Length", *rw.content_length);
-        } else if (!http10) {
-            chunked_ = true;
-            hw.field("Transfer-Encoding", "chunked");
-        } else {
-            keep = false; // HTTP/1.0 without a length: the body ends with the connection
-        }
-        if (!keep) {
-            close_after_response_ = true;
-            hw.field("Connection", "close");
-        } else if (http10) {
-            hw.field("Connection", "keep-alive");
-        }
-        hw.end();
-        w->head = rw.head;
-    }
+    if (head) begin_response(*head, w);
     size_t body_bytes = 0;
-    for (size_t i = 0; i < rw.body_count; ++i)
-        body_bytes += rw.body[i].len;
+    for (size_t i = 0; i < count; ++i)
+        body_bytes += body[i].len;
     if (chunked_ && body_bytes) {
         char hdr[20];
         w->pre.append(hdr, http::format_chunk_header(body_bytes, hdr));
         w->post = "\r\n";
     }
-    if (chunked_ && rw.last) w->post += "0\r\n\r\n";
-    for (size_t i = 0; i < rw.body_count; ++i)
-        if (rw.body[i].len) w->slices[w->nslices++] = rw.body[i];
-    if (send(w) == 0 && rw.last) {
-        // Response complete: a close-delimited one ends with the connection.
-        timeout_ = Timeout::none;
+    if (chunked_ && last) w->post += "0\r\n\r\n";
+    for (size_t i = 0; i < count; ++i)
+        if (body[i].len) w->slices[w->nslices++] = body[i];
+    if (submit(w) != 0) return;
+    if (last) {
+        timeout_ = Timeout::none; // complete: a close-delimited one ends with the connection
+        return;
     }
+    ask_for_more();
 }
 
-int ViewerConnection::send(Write *w) {
+void ViewerConnection::ask_for_more() {
+    if (closing_) return;
+    if (stream_->write_queue_bytes() > response_high_water) {
+        owes_proceed_ = true; // on_write_done asks once the viewer has taken enough
+        return;
+    }
+    owes_proceed_ = false;
+    txn_.proceed();
+}
+
+void ViewerConnection::begin_response(const ResponseHeadOut &rw, Write *w) {
+    response_started_ = true;
+    const core::RequestHead &req = parser_.head();
+    bool http10 = req.version_minor == 0;
+    // Keep-alive needs the request's body read to its end: an origin that answers early
+    // leaves unread bytes, and the connection must close. An answer that does not need the
+    // body (a hit, a redirect) lets the connection read the rest and drop it instead;
+    // errors still close, and so does an Expect: 100-continue request, whose viewer may
+    // never send the body it was not invited to send.
+    bool body_settled = !parser_.has_body() || !parser_.in_message();
+    if (!body_settled && !txn_.wants_body() && rw.status < 400 && !expects_continue(req)) {
+        discarding_body_ = true;
+        body_settled = true;
+    }
+    bool keep = parser_.keep_alive() && !close_after_response_ && !rt_.draining() && body_settled;
+    w->pre.assign(rw.fields);
+    http::HeadWriter hw(w->pre);
+    chunked_ = false;
+    if (rw.no_body) {
+        if (rw.content_length && !rw.length_in_head && rw.status != 204 && rw.status != 304)
+            hw.field("Content-Length", *rw.content_length);
+    } else if (rw.content_length) {
+        if (!rw.length_in_head) hw.field("Content-Length", *rw.content_length);
+    } else if (!http10) {
+        chunked_ = true;
+        hw.field("Transfer-Encoding", "chunked");
+    } else {
+        keep = false; // HTTP/1.0 without a length: the body ends with the connection
+    }
+    if (!keep) {
+        close_after_response_ = true;
+        hw.field("Connection", "close");
+    } else if (http10) {
+        hw.field("Connection", "keep-alive");
+    }
+    hw.end();
+    w->head = rw.head;
+}
+
+int ViewerConnection::submit(Write *w) {
     size_t n = 0, bytes = 0;
     auto add = [&](const void *p, size_t len, io::Stream::FileSpan file) {
         if (!len) return;
@@ -387,7 +411,11 @@ void ViewerConnection::on_write_done(Write *w, int status) {
         close_now(); // the viewer is gone
         return;
     }
-    if (txn_.active()) txn_.on_viewer_drained();
+    if (owes_proceed_ && txn_.active() && stream_->write_queue_bytes() <= response_low_water) {
+        owes_proceed_ = false;
+        txn_.proceed();
+        if (closing_) return;
+    }
     if (lingering_) return;
     if (writes_in_flight_ == 0 && close_after_response_ && !txn_.active() &&
         (txn_done_ || !parser_.in_message())) {
@@ -395,10 +423,6 @@ void ViewerConnection::on_write_done(Write *w, int status) {
         return;
     }
     pump();
-}
-
-size_t ViewerConnection::pending_write_bytes() const noexcept {
-    return stream_->write_queue_bytes();
 }
 
 void ViewerConnection::reject(uint16_t status, const char *reason) {
@@ -432,18 +456,11 @@ void ViewerConnection::reject(uint16_t status, const char *reason) {
         std::to_string(status) + " " + std::string(core::reason_phrase(status)) + "\n";
     Write *w = take_write();
     http::HeadWriter hw(w->pre);
-    hw.status_line(status, {});
-    char date[http::http_date_length];
-    hw.field("Date", std::string_view(date, http::format_http_date(rt_.now(), date)));
-    hw.field("Content-Type", "text/plain; charset=utf-8");
-    hw.field("Content-Length", body.size());
-    hw.field("Via", via_value);
-    hw.field("X-Request-Id", id);
-    hw.field("Connection", "close");
-    hw.end();
+    generated_head(hw, status, rt_.now(), text_type);
+    end_closing_head(hw, body.size(), id);
     w->pre += body;
     txn_done_ = true;
-    send(w); // on_write_done closes once everything before and including it is out
+    submit(w); // on_write_done closes once everything before and including it is out
 }
 
 // --- timeouts --------------------------------------------------------------------------------

@@ -9,8 +9,8 @@
 // The connection frees itself after its stream has closed.
 #pragma once
 
+#include "edge/response_sink.hpp"
 #include "edge/transaction.hpp"
-#include "edge/viewer_sink.hpp"
 #include "http/request_parser.hpp"
 #include "io/deadline_list.hpp"
 #include "io/stream.hpp"
@@ -24,7 +24,8 @@ class Runtime;
 
 class ViewerConnection final : private io::Stream::Handler,
                                private http::RequestParser::Handler,
-                               private ViewerSink {
+                               private ResponseSink,
+                               private TransactionDone {
 public:
     ViewerConnection(Runtime &rt, io::Stream *stream, bool https);
     void start();
@@ -49,15 +50,18 @@ private:
     void on_request_head(core::RequestHead &head) override;
     void on_request_body(const core::BufferSlice &chunk) override;
     void on_request_complete() override;
-    // ViewerSink
-    void write_response(const ResponseWrite &w) override;
-    void abort_response() override { close_now(); }
-    size_t pending_write_bytes() const noexcept override;
+    // ResponseSink
+    void send(const ResponseHeadOut *head, const core::BufferSlice *body, size_t count,
+              bool last) override;
+    void abort() override { close_now(); }
     void pause_request_body() override;
     void resume_request_body() override;
-    void transaction_finished() override;
-    bool viewer_is_https() const noexcept override { return https_; }
-    std::string_view client_address() const noexcept override { return client_; }
+    // TransactionDone
+    void transaction_done() override;
+
+    void begin_response(const ResponseHeadOut &head, Write *w);
+    // Asks the transaction for more while the viewer takes what it is sent (flow_control.hpp).
+    void ask_for_more();
 
     void parse(const core::Ref<core::Buffer> &buf, const uint8_t *data, size_t len);
     // Moves on to the next request when the current one is done; loops over pipelined ones.
@@ -67,7 +71,7 @@ private:
     void close_when_written();
     void reject(uint16_t status, const char *reason);
     void on_write_done(Write *w, int status);
-    int send(Write *w);
+    int submit(Write *w);
     Write *take_write();
     void rearm();
     static void on_timeout(void *self);
@@ -80,6 +84,7 @@ private:
     std::vector<Write *> free_writes_;
     core::BufferSlice leftover_; // bytes of pipelined requests not parsed yet
     std::string client_;
+    char id_[24]; // the current request's id
     size_t writes_in_flight_ = 0;
     Timeout timeout_ = Timeout::none;
     bool https_;
@@ -89,6 +94,7 @@ private:
     bool response_started_ = false;
     bool close_after_response_ = false;
     bool body_paused_ = false;
+    bool owes_proceed_ = false;    // the transaction waits for proceed() until the viewer drains
     bool discarding_body_ = false; // answered without its body: the rest is read and dropped
     bool linger_ = false;          // unread request body: the close must linger
     bool lingering_ = false;       // write side shut, discarding input until EOF or linger_ms

@@ -14,9 +14,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <uv.h>
 
 namespace perch::io {
+
+// What a TLS stream negotiated (static strings; empty for plain TCP or before the handshake).
+struct TlsFacts {
+    std::string_view protocol; // "TLSv1.3"
+    std::string_view cipher;   // "TLS_AES_128_GCM_SHA256"
+};
 
 class Stream {
 public:
@@ -77,6 +84,7 @@ public:
     virtual void shutdown_write() {}
     // The peer's address, for logs and X-Forwarded-For (empty if unknown).
     virtual int peer_address(char *out, size_t out_len) const noexcept = 0;
+    virtual TlsFacts tls_facts() const noexcept { return {}; }
 };
 
 } // namespace perch::io

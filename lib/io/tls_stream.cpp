@@ -264,4 +264,10 @@ void TlsStream::on_stream_closed() {
     delete this;
 }
 
+TlsFacts TlsStream::tls_facts() const noexcept {
+    if (!handshake_done_) return {};
+    const SSL_CIPHER *c = SSL_get_current_cipher(ssl_);
+    return TlsFacts{SSL_get_version(ssl_), c ? SSL_CIPHER_get_name(c) : ""};
+}
+
 } // namespace perch::io

@@ -39,6 +39,7 @@ public:
     int peer_address(char *out, size_t out_len) const noexcept override {
         return inner_->peer_address(out, out_len);
     }
+    TlsFacts tls_facts() const noexcept override;
 
 private:
     class CipherWrite;

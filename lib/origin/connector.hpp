@@ -27,8 +27,8 @@ struct OriginRequest {
     // The request may be sent again on a fresh connection if a reused one fails before any
     // response byte (idempotent method, no body).
     bool retryable = false;
-    // The viewer asked HTTPS (for match-viewer origin protocol policies).
-    bool viewer_https = false;
+    // Over TLS (decided by the edge's origin selection: origin_protocol_policy).
+    bool https = false;
 };
 
 struct ResponseInfo {

@@ -135,9 +135,7 @@ public:
         retryable_ = req.retryable;
         has_body_ = req.has_body;
         chunked_ = req.has_body && !req.body_length;
-        tls_ = origin.opts_.protocol == HttpOriginOptions::Protocol::https ||
-               (origin.opts_.protocol == HttpOriginOptions::Protocol::match_viewer &&
-                req.viewer_https);
+        tls_ = req.https;
         http::HeadWriter w(head_bytes_);
         w.request_line(h.method_text.empty() ? core::method_name(h.method) : h.method_text,
                        h.target);

@@ -23,8 +23,7 @@ struct HttpOriginOptions {
     std::string host; // domain_name
     uint16_t http_port = 80;
     uint16_t https_port = 443;
-    enum class Protocol { http, https, match_viewer } protocol = Protocol::http;
-    io::TlsClientContext *tls = nullptr; // required for https / match_viewer
+    io::TlsClientContext *tls = nullptr; // required for requests with OriginRequest::https
     uint32_t connection_attempts = 3;
     uint32_t connect_timeout_ms = 10000;
     uint32_t read_timeout_ms = 30000;

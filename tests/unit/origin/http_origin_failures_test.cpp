@@ -262,9 +262,9 @@ TEST_CASE("origin/http_origin: errors known at fetch() time still come on a late
     OriginServices svc(loop);
     SUBCASE("an HTTPS origin without a TLS context") {
         auto opts = options_for_port(443);
-        opts.protocol = origin::HttpOriginOptions::Protocol::https;
         origin::HttpOrigin origin(svc.get(), opts);
         GetRequest get;
+        get.request.https = true;
         Recorder rec;
         rec.start(origin, get);
         CHECK(rec.events.empty());

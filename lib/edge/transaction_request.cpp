@@ -1,0 +1,65 @@
+// viewer_request and viewer_policy: the request is checked and normalised, its behavior chosen,
+// and the behavior's viewer policies decide whether it goes on (lib/policy). Geo restriction and
+// WAF rules join here as further policies of the same shape.
+#include "edge/runtime.hpp"
+#include "edge/transaction.hpp"
+#include "http/url_path.hpp"
+#include "policy/viewer_protocol.hpp"
+
+namespace perch::edge {
+
+std::string_view Transaction::host() const noexcept {
+    auto h = req_->headers.get("host");
+    return h ? *h : std::string_view{};
+}
+
+void Transaction::viewer_request() {
+    phase_ = Phase::viewer_request;
+    const Deployment &d = rt_.distribution();
+    std::string_view target = req_->target;
+    if (target.empty() || target[0] != '/') {
+        // absolute-form (a request meant for a proxy): keep the path (RFC 9112 §3.2.2).
+        size_t scheme = target.find("://");
+        if (target == "*" || scheme == std::string_view::npos)
+            return respond_generated(400, "The request target is not valid.");
+        size_t slash = target.find('/', scheme + 3);
+        target = slash == std::string_view::npos ? "/" : target.substr(slash);
+    }
+    if (req_->headers.count("host") > 1 ||
+        (req_->version_minor >= 1 && !req_->headers.contains("host")))
+        return respond_generated(400, "The request needs exactly one Host header field.");
+    if (!d.config().distribution.enabled)
+        return respond_generated(403, "This distribution is disabled.");
+    if (!http::normalize_path_into(target.substr(0, target.find('?')), path_))
+        return respond_generated(400, "The request path is not valid.");
+    const std::string &root_object = d.config().distribution.default_root_object;
+    if (path_ == "/" && !root_object.empty()) path_ += root_object;
+    behavior_ = &d.behavior_for(path_);
+    if (!viewer_policy()) return;
+    lookup_and_route();
+}
+
+bool Transaction::viewer_policy() {
+    phase_ = Phase::viewer_policy;
+    policy::Decision d = policy::allowed_method(behavior_->allowed_methods, req_->method);
+    if (d.proceeds()) {
+        policy::ViewerFacts facts{req_->method, viewer_.https, host(), req_->target, path_};
+        d = policy::viewer_protocol(behavior_->viewer_protocol_policy, facts);
+    }
+    if (d.proceeds()) return true;
+    act_on(d);
+    return false;
+}
+
+void Transaction::act_on(const policy::Decision &d) {
+    switch (d.action) {
+    case policy::Decision::Action::proceed:
+        return;
+    case policy::Decision::Action::respond:
+        return respond_generated(d.status, d.message);
+    case policy::Decision::Action::redirect:
+        return respond_generated(d.status, "", d.location);
+    }
+}
+
+} // namespace perch::edge

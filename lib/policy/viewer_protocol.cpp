@@ -1,0 +1,30 @@
+#include "policy/viewer_protocol.hpp"
+
+namespace perch::policy {
+
+Decision allowed_method(const config::MethodSet &allowed, core::Method method) noexcept {
+    if (allowed.contains(method)) return Decision::proceed();
+    return Decision::respond(403, "This distribution is not configured to allow the HTTP request "
+                                  "method that was used for this request.");
+}
+
+Decision viewer_protocol(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
+    if (req.https) return Decision::proceed();
+    switch (policy) {
+    case config::ViewerProtocolPolicy::allow_all:
+        break;
+    case config::ViewerProtocolPolicy::redirect_to_https: {
+        std::string location = "https://";
+        location += req.host;
+        location += !req.target.empty() && req.target[0] == '/' ? req.target : req.path;
+        // 301 as CloudFront answers; 307 keeps the method of unsafe requests.
+        return Decision::redirect(core::method_is_safe(req.method) ? 301 : 307,
+                                  std::move(location));
+    }
+    case config::ViewerProtocolPolicy::https_only:
+        return Decision::respond(403, "This distribution only accepts HTTPS requests.");
+    }
+    return Decision::proceed();
+}
+
+} // namespace perch::policy
