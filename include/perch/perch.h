@@ -214,13 +214,17 @@ typedef struct perch_runtime perch_runtime;
 #define PERCH_LOOP_OWN 1      /* the runtime's own loop, driven by perch_runtime_run() or by
                                  perch_runtime_backend_fd() + perch_runtime_step() */
 
-#define PERCH_LOG_ERROR 0
-#define PERCH_LOG_WARN 1
-#define PERCH_LOG_INFO 2
-#define PERCH_LOG_DEBUG 3
+/* Log levels, from the most severe; a runtime logs its options.log_level and those above it
+ * (PERCH_LOG_ERROR: errors only). 0 is not a level: in perch_runtime_options.log_level it means
+ * the default, PERCH_LOG_WARN; any other value is refused. */
+#define PERCH_LOG_ERROR 1
+#define PERCH_LOG_WARN 2
+#define PERCH_LOG_INFO 3
+#define PERCH_LOG_DEBUG 4
 
-/* A log line. request_id is empty (id_len 0) for messages not tied to a request.
- * Ownership: both strings live only during the call. */
+/* A log line; level is one of PERCH_LOG_*. request_id is empty (id_len 0) for messages not
+ * tied to a request. Thread: called on the runtime's thread. Ownership: both strings live
+ * only during the call. */
 typedef void (*perch_log_cb)(void *user, int32_t level, const char *request_id, size_t id_len,
                              const char *message, size_t message_len);
 
@@ -232,7 +236,7 @@ typedef struct perch_runtime_options {
                             own, sized by the config */
     perch_log_cb log;    /* NULL: lines go to stderr as "perch <level> [<id>] <message>" */
     void *log_user;
-    int32_t log_level;   /* most verbose level logged; 0 means PERCH_LOG_WARN */
+    int32_t log_level;   /* most verbose level logged (PERCH_LOG_*); 0: PERCH_LOG_WARN */
 } perch_runtime_options;
 
 /* Fills options with defaults. Thread: any. Errors: none. */
@@ -241,8 +245,9 @@ PERCH_API void perch_runtime_options_init(perch_runtime_options *options, uint32
 /* Creates a runtime for a loaded config (a reference to it is kept).
  * Thread: the thread that will drive the loop. Ownership: destroy with perch_runtime_destroy().
  * Returns: PERCH_OK and *out set. Errors: PERCH_E_INVALID_HANDLE (config, options.cache),
- * PERCH_E_STATE (config not loaded), PERCH_E_INVALID_ARGUMENT (loop mode, missing uv_loop),
- * PERCH_E_UNSUPPORTED (libuv older than 1.44 loaded), PERCH_E_NOMEM. */
+ * PERCH_E_STATE (config not loaded), PERCH_E_INVALID_ARGUMENT (loop mode, missing uv_loop,
+ * log_level neither 0 nor a PERCH_LOG_* value), PERCH_E_UNSUPPORTED (libuv older than 1.44
+ * loaded), PERCH_E_NOMEM. */
 PERCH_API perch_status perch_runtime_create(perch_config *config,
                                             const perch_runtime_options *options,
                                             perch_runtime **out);
