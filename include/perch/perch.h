@@ -188,21 +188,42 @@ typedef struct perch_cache_stats {
  * PERCH_E_INVALID_ARGUMENT. */
 PERCH_API perch_status perch_cache_get_stats(const perch_cache *cache, perch_cache_stats *out);
 
+/* What perch_cache_invalidate() did. Set struct_size = sizeof the struct first; the library
+ * writes only the prefix that struct_size covers, so callers built against an older, shorter
+ * version keep working (fields are appended only). */
+typedef struct perch_cache_invalidate_result {
+    uint32_t struct_size;
+    uint64_t removed;           /* objects removed (0 when the call fails) */
+    uint64_t refused_index;     /* index in paths of the first refused path; 0 if none */
+    const char *refused_reason; /* why it was refused ("must start with '/'"): a static,
+                                   NUL-terminated string owned by the library; NULL if no path
+                                   was refused */
+} perch_cache_invalidate_result;
+
 /* Invalidates objects by path, as CloudFront invalidations do. A path without '*' removes
  * that path (with every query string and variant of it); a path ending in '*' removes every
  * path that starts with what precedes the '*' (for example "/img/" then '*'; "/" then '*'
  * removes everything). '*' is allowed only as the last character; matching is
  * case-sensitive. Paths are normalized as request paths are ("/a%2Eb" is "/a.b", "/a/../b"
- * is "/b"). Takes effect at once for every runtime sharing the cache. The admin endpoint
+ * is "/b"). Every path is checked before anything is removed: if one is refused, nothing is
+ * invalidated. Takes effect at once for every runtime sharing the cache. The admin endpoint
  * (perch_runtime_listen_admin) checks paths the same way.
- * Thread: any. Ownership: paths are borrowed.
- * Returns: PERCH_OK, *removed (may be NULL) = objects removed.
- * Errors: PERCH_E_INVALID_ARGUMENT (a path that does not start with '/', has '*' elsewhere
- * than at its end, is longer than 4000 bytes, has a query string ('?' or '#'), a byte that
- * should be percent-encoded (space, control or non-ASCII) or a malformed escape; nothing is
- * invalidated then), PERCH_E_INVALID_HANDLE, PERCH_E_NOMEM. */
+ * Why a path was refused comes back through result, not through a last_error of the handle:
+ * the cache handle is shared between threads, so a message kept in it could be overwritten by
+ * another thread's call before this caller read it.
+ * Thread: any. Ownership: paths are borrowed; result (may be NULL) is the caller's, and its
+ * refused_reason is a static string (never freed, valid forever).
+ * Returns: PERCH_OK, result->removed = objects removed, result->refused_reason = NULL.
+ * Errors: PERCH_E_INVALID_ARGUMENT with result->refused_index and result->refused_reason set
+ * (a path that does not start with '/', has '*' elsewhere than at its end, is longer than 4000
+ * bytes, has a query string ('?' or '#'), a byte that should be percent-encoded (space,
+ * control or non-ASCII) or a malformed escape, or has a NULL ptr with a non-zero len);
+ * PERCH_E_INVALID_ARGUMENT with refused_reason NULL (paths is NULL while count is not 0, or
+ * result->struct_size is smaller than a uint32_t: then result is not written);
+ * PERCH_E_INVALID_HANDLE, PERCH_E_NOMEM. On every error result->removed is 0 (after
+ * PERCH_E_NOMEM some objects may have been removed nonetheless). */
 PERCH_API perch_status perch_cache_invalidate(perch_cache *cache, const perch_slice *paths,
-                                              size_t count, uint64_t *removed);
+                                              size_t count, perch_cache_invalidate_result *result);
 
 /* ---- runtime ------------------------------------------------------------------------------ */
 
