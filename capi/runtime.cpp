@@ -74,7 +74,7 @@ void on_shutdown_done(void *user) {
     auto *r = static_cast<perch_runtime *>(user);
     if (auto cb = std::exchange(r->shutdown_cb, nullptr)) {
         CallbackScope scope(r);
-        cb(r, r->shutdown_user);
+        cb(r->shutdown_user, r);
     }
 }
 

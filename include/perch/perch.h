@@ -11,6 +11,9 @@
  * - create/destroy for owned handles, ref/unref for shared ones. Passing NULL to destroy or
  *   unref does nothing.
  * - A call that fails never invokes its callback.
+ * - Every callback type takes the host's user pointer FIRST, then the handle and the event's
+ *   arguments (perch_log_cb, perch_runtime_shutdown_cb). Callback types added later follow the
+ *   same order.
  * - Unless a function says "Thread: any", call it on the thread that drives the runtime
  *   (for config and cache handles: any thread that does not race with their destruction).
  */
@@ -310,7 +313,9 @@ PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *runtime);
  * PERCH_E_NOMEM. */
 PERCH_API perch_status perch_runtime_listen_admin(perch_runtime *runtime, uint16_t *bound_port);
 
-typedef void (*perch_runtime_shutdown_cb)(perch_runtime *runtime, void *user);
+/* The end of a graceful shutdown (see perch_runtime_shutdown); user first, as in every
+ * callback. Thread: called on the runtime's thread. */
+typedef void (*perch_runtime_shutdown_cb)(void *user, perch_runtime *runtime);
 
 /* Graceful stop: stops accepting, closes idle connections, lets responses in progress finish
  * for up to grace_ms, then closes the rest. cb (may be NULL) fires once, on the runtime's

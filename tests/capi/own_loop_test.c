@@ -35,7 +35,7 @@ static void *client(void *arg) {
     return NULL;
 }
 
-static void on_shutdown(perch_runtime *rt, void *user) {
+static void on_shutdown(void *user, perch_runtime *rt) {
     (void)user;
     g_shutdown_calls++;
     g_step_inside_cb = perch_runtime_step(rt);
