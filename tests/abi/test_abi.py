@@ -54,6 +54,17 @@ def test_the_header_compiles_cleanly(cmd):
     assert r.returncode == 0, r.stderr
 
 
+CXX20_STRICT = ["c++", "-std=c++20", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only",
+                "-x", "c++"]
+
+
+@pytest.mark.parametrize("extra", [[], ["-fno-exceptions"]])
+def test_the_cxx_wrapper_compiles_cleanly(extra):
+    r = subprocess.run(CXX20_STRICT + extra + ["-I", os.path.join(ROOT, "include"), "-"],
+                       input="#include <perch/perch.hpp>\n", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def test_every_function_declaration_is_documented_with_its_thread_rule():
     text = open(HEADER).read()
     # Each declaration, or the group of declarations it belongs to, follows a comment that
