@@ -1,6 +1,8 @@
 """The shipped binary interface: only perch_* exported, the SONAME, the header compiling as
-C99 and C++20, every declaration documented and exported, and no incompatible change against
-the committed abidw baseline (abigail-tools). Regenerate the baseline only at a release:
+C99 and C++20, the C++20 wrapper perch.hpp compiling cleanly (with and without exceptions),
+every declaration documented and exported, and no incompatible change against the committed
+abidw baseline (abigail-tools). Regenerate the baseline only at a release, or for a deliberate
+0.x break (and say why in the commit message):
   abidw --headers-dir include/perch --suppressions tests/abi/opaque_handles.suppr \
         --drop-private-types --exported-interfaces-only --no-comp-dir-path --short-locs \
         --out-file tests/abi/libperch.abi build/capi/libperch.so"""
