@@ -65,20 +65,38 @@ PERCH_API perch_status perch_cache_get_stats(const perch_cache *c, perch_cache_s
 }
 
 PERCH_API perch_status perch_cache_invalidate(perch_cache *c, const perch_slice *paths,
-                                              size_t count, uint64_t *removed) {
-    if (!valid(c)) return PERCH_E_INVALID_HANDLE;
-    if (!paths && count) return PERCH_E_INVALID_ARGUMENT;
-    return guarded([&] {
+                                              size_t count, perch_cache_invalidate_result *result) {
+    // Written whatever the outcome (the prefix the caller's struct has room for): the detail
+    // of a refusal travels back through the call, since the handle is shared between threads.
+    if (result && result->struct_size < sizeof(uint32_t)) return PERCH_E_INVALID_ARGUMENT;
+    perch_cache_invalidate_result out{};
+    out.struct_size = sizeof out;
+    auto report = [&](perch_status s) {
+        if (result) capi::copy_prefix(result, out, result->struct_size);
+        return s;
+    };
+    if (!valid(c)) return report(PERCH_E_INVALID_HANDLE);
+    if (!paths && count) return report(PERCH_E_INVALID_ARGUMENT);
+    return report(guarded([&] {
         // Validate every path first: an invalid list invalidates nothing.
         std::vector<cache::InvalidationTarget> targets(count);
         for (size_t i = 0; i < count; ++i) {
-            std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
-            if (cache::parse_invalidation_path(p, targets[i])) return PERCH_E_INVALID_ARGUMENT;
+            const char *why = nullptr;
+            if (!paths[i].ptr && paths[i].len) {
+                why = "has a NULL ptr with a non-zero len";
+            } else {
+                std::string_view p(reinterpret_cast<const char *>(paths[i].ptr), paths[i].len);
+                why = cache::parse_invalidation_path(p, targets[i]);
+            }
+            if (why) {
+                out.refused_index = i;
+                out.refused_reason = why; // static strings (parse_invalidation_path's and ours)
+                return PERCH_E_INVALID_ARGUMENT;
+            }
         }
-        uint64_t n = cache::invalidate_targets(*c->store, targets);
-        if (removed) *removed = n;
+        out.removed = cache::invalidate_targets(*c->store, targets);
         return PERCH_OK;
-    });
+    }));
 }
 
 } // extern "C"

@@ -1,5 +1,6 @@
 // perch_runtime_*: an edge runtime on the host's libuv loop or on its own.
 #include "capi/handles.hpp"
+#include "capi/log_level.hpp"
 
 #include "cache/memory_store.hpp"
 #include "edge/runtime.hpp"
@@ -38,7 +39,8 @@ void log_sink(void *user, core::LogLevel level, std::string_view id, std::string
     auto *r = static_cast<perch_runtime *>(user);
     if (!r->log) return; // destroyed: logging stops
     CallbackScope scope(r);
-    r->log(r->log_user, static_cast<int32_t>(level), id.data(), id.size(), msg.data(), msg.size());
+    r->log(r->log_user, capi::log_level_to_public(level), id.data(), id.size(), msg.data(),
+           msg.size());
 }
 
 void on_runtime_closed(void *user) {
@@ -72,7 +74,7 @@ void on_shutdown_done(void *user) {
     auto *r = static_cast<perch_runtime *>(user);
     if (auto cb = std::exchange(r->shutdown_cb, nullptr)) {
         CallbackScope scope(r);
-        cb(r, r->shutdown_user);
+        cb(r->shutdown_user, r);
     }
 }
 
@@ -100,6 +102,8 @@ PERCH_API perch_status perch_runtime_create(perch_config *cfg, const perch_runti
     if (o.loop_mode != PERCH_LOOP_EXTERNAL && o.loop_mode != PERCH_LOOP_OWN)
         return PERCH_E_INVALID_ARGUMENT;
     if (o.loop_mode == PERCH_LOOP_EXTERNAL && !o.uv_loop) return PERCH_E_INVALID_ARGUMENT;
+    std::optional<core::LogLevel> level = capi::log_level_from_public(o.log_level);
+    if (!level) return PERCH_E_INVALID_ARGUMENT;
     if (o.cache && !valid(o.cache)) return PERCH_E_INVALID_HANDLE;
     if (uv_version() < ((1u << 16) | (44u << 8))) return PERCH_E_UNSUPPORTED;
     return guarded([&] {
@@ -127,10 +131,8 @@ PERCH_API perch_status perch_runtime_create(perch_config *cfg, const perch_runti
         }
         r->log = o.log;
         r->log_user = o.log_user;
-        int32_t level = o.log_level ? o.log_level : PERCH_LOG_WARN;
-        core::Logger logger =
-            o.log ? core::Logger(&log_sink, r, core::LogLevel(level))
-                  : core::Logger(&core::Logger::stderr_sink, nullptr, core::LogLevel(level));
+        core::Logger logger = o.log ? core::Logger(&log_sink, r, *level)
+                                    : core::Logger(&core::Logger::stderr_sink, nullptr, *level);
         r->rt = new edge::Runtime(r->loop, cfg->deployment, r->cache->store, logger,
                                   r->cache->coordinator);
         *out = r;

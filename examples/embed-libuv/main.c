@@ -29,7 +29,7 @@ static const char request[] = "GET / HTTP/1.1\r\nHost: example.test\r\n\r\n";
 
 static void send_request(void);
 
-static void on_shutdown(perch_runtime *rt, void *user) {
+static void on_shutdown(void *user, perch_runtime *rt) {
     (void)user;
     perch_runtime_destroy(rt); /* from inside the callback: allowed */
     g_runtime = NULL;

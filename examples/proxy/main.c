@@ -178,7 +178,7 @@ static void format_bytes(uint64_t n, char *out, size_t len) {
 
 /* ---- worker threads ----------------------------------------------------------------------- */
 
-static void on_worker_shutdown(perch_runtime *rt, void *user) {
+static void on_worker_shutdown(void *user, perch_runtime *rt) {
     worker *w = user;
     perch_runtime_destroy(rt);
     w->runtime = NULL;

@@ -11,6 +11,9 @@
  * - create/destroy for owned handles, ref/unref for shared ones. Passing NULL to destroy or
  *   unref does nothing.
  * - A call that fails never invokes its callback.
+ * - Every callback type takes the host's user pointer FIRST, then the handle and the event's
+ *   arguments (perch_log_cb, perch_runtime_shutdown_cb). Callback types added later follow the
+ *   same order.
  * - Unless a function says "Thread: any", call it on the thread that drives the runtime
  *   (for config and cache handles: any thread that does not race with their destruction).
  */
@@ -188,21 +191,42 @@ typedef struct perch_cache_stats {
  * PERCH_E_INVALID_ARGUMENT. */
 PERCH_API perch_status perch_cache_get_stats(const perch_cache *cache, perch_cache_stats *out);
 
+/* What perch_cache_invalidate() did. Set struct_size = sizeof the struct first; the library
+ * writes only the prefix that struct_size covers, so callers built against an older, shorter
+ * version keep working (fields are appended only). */
+typedef struct perch_cache_invalidate_result {
+    uint32_t struct_size;
+    uint64_t removed;           /* objects removed (0 when the call fails) */
+    uint64_t refused_index;     /* index in paths of the first refused path; 0 if none */
+    const char *refused_reason; /* why it was refused ("must start with '/'"): a static,
+                                   NUL-terminated string owned by the library; NULL if no path
+                                   was refused */
+} perch_cache_invalidate_result;
+
 /* Invalidates objects by path, as CloudFront invalidations do. A path without '*' removes
  * that path (with every query string and variant of it); a path ending in '*' removes every
  * path that starts with what precedes the '*' (for example "/img/" then '*'; "/" then '*'
  * removes everything). '*' is allowed only as the last character; matching is
  * case-sensitive. Paths are normalized as request paths are ("/a%2Eb" is "/a.b", "/a/../b"
- * is "/b"). Takes effect at once for every runtime sharing the cache. The admin endpoint
+ * is "/b"). Every path is checked before anything is removed: if one is refused, nothing is
+ * invalidated. Takes effect at once for every runtime sharing the cache. The admin endpoint
  * (perch_runtime_listen_admin) checks paths the same way.
- * Thread: any. Ownership: paths are borrowed.
- * Returns: PERCH_OK, *removed (may be NULL) = objects removed.
- * Errors: PERCH_E_INVALID_ARGUMENT (a path that does not start with '/', has '*' elsewhere
- * than at its end, is longer than 4000 bytes, has a query string ('?' or '#'), a byte that
- * should be percent-encoded (space, control or non-ASCII) or a malformed escape; nothing is
- * invalidated then), PERCH_E_INVALID_HANDLE, PERCH_E_NOMEM. */
+ * Why a path was refused comes back through result, not through a last_error of the handle:
+ * the cache handle is shared between threads, so a message kept in it could be overwritten by
+ * another thread's call before this caller read it.
+ * Thread: any. Ownership: paths are borrowed; result (may be NULL) is the caller's, and its
+ * refused_reason is a static string (never freed, valid forever).
+ * Returns: PERCH_OK, result->removed = objects removed, result->refused_reason = NULL.
+ * Errors: PERCH_E_INVALID_ARGUMENT with result->refused_index and result->refused_reason set
+ * (a path that does not start with '/', has '*' elsewhere than at its end, is longer than 4000
+ * bytes, has a query string ('?' or '#'), a byte that should be percent-encoded (space,
+ * control or non-ASCII) or a malformed escape, or has a NULL ptr with a non-zero len);
+ * PERCH_E_INVALID_ARGUMENT with refused_reason NULL (paths is NULL while count is not 0, or
+ * result->struct_size is smaller than a uint32_t: then result is not written);
+ * PERCH_E_INVALID_HANDLE, PERCH_E_NOMEM. On every error result->removed is 0 (after
+ * PERCH_E_NOMEM some objects may have been removed nonetheless). */
 PERCH_API perch_status perch_cache_invalidate(perch_cache *cache, const perch_slice *paths,
-                                              size_t count, uint64_t *removed);
+                                              size_t count, perch_cache_invalidate_result *result);
 
 /* ---- runtime ------------------------------------------------------------------------------ */
 
@@ -214,13 +238,17 @@ typedef struct perch_runtime perch_runtime;
 #define PERCH_LOOP_OWN 1      /* the runtime's own loop, driven by perch_runtime_run() or by
                                  perch_runtime_backend_fd() + perch_runtime_step() */
 
-#define PERCH_LOG_ERROR 0
-#define PERCH_LOG_WARN 1
-#define PERCH_LOG_INFO 2
-#define PERCH_LOG_DEBUG 3
+/* Log levels, from the most severe; a runtime logs its options.log_level and those above it
+ * (PERCH_LOG_ERROR: errors only). 0 is not a level: in perch_runtime_options.log_level it means
+ * the default, PERCH_LOG_WARN; any other value is refused. */
+#define PERCH_LOG_ERROR 1
+#define PERCH_LOG_WARN 2
+#define PERCH_LOG_INFO 3
+#define PERCH_LOG_DEBUG 4
 
-/* A log line. request_id is empty (id_len 0) for messages not tied to a request.
- * Ownership: both strings live only during the call. */
+/* A log line; level is one of PERCH_LOG_*. request_id is empty (id_len 0) for messages not
+ * tied to a request. Thread: called on the runtime's thread. Ownership: both strings live
+ * only during the call. */
 typedef void (*perch_log_cb)(void *user, int32_t level, const char *request_id, size_t id_len,
                              const char *message, size_t message_len);
 
@@ -232,7 +260,7 @@ typedef struct perch_runtime_options {
                             own, sized by the config */
     perch_log_cb log;    /* NULL: lines go to stderr as "perch <level> [<id>] <message>" */
     void *log_user;
-    int32_t log_level;   /* most verbose level logged; 0 means PERCH_LOG_WARN */
+    int32_t log_level;   /* most verbose level logged (PERCH_LOG_*); 0: PERCH_LOG_WARN */
 } perch_runtime_options;
 
 /* Fills options with defaults. Thread: any. Errors: none. */
@@ -241,8 +269,9 @@ PERCH_API void perch_runtime_options_init(perch_runtime_options *options, uint32
 /* Creates a runtime for a loaded config (a reference to it is kept).
  * Thread: the thread that will drive the loop. Ownership: destroy with perch_runtime_destroy().
  * Returns: PERCH_OK and *out set. Errors: PERCH_E_INVALID_HANDLE (config, options.cache),
- * PERCH_E_STATE (config not loaded), PERCH_E_INVALID_ARGUMENT (loop mode, missing uv_loop),
- * PERCH_E_UNSUPPORTED (libuv older than 1.44 loaded), PERCH_E_NOMEM. */
+ * PERCH_E_STATE (config not loaded), PERCH_E_INVALID_ARGUMENT (loop mode, missing uv_loop,
+ * log_level neither 0 nor a PERCH_LOG_* value), PERCH_E_UNSUPPORTED (libuv older than 1.44
+ * loaded), PERCH_E_NOMEM. */
 PERCH_API perch_status perch_runtime_create(perch_config *config,
                                             const perch_runtime_options *options,
                                             perch_runtime **out);
@@ -284,7 +313,9 @@ PERCH_API perch_status perch_runtime_listen_configured(perch_runtime *runtime);
  * PERCH_E_NOMEM. */
 PERCH_API perch_status perch_runtime_listen_admin(perch_runtime *runtime, uint16_t *bound_port);
 
-typedef void (*perch_runtime_shutdown_cb)(perch_runtime *runtime, void *user);
+/* The end of a graceful shutdown (see perch_runtime_shutdown); user first, as in every
+ * callback. Thread: called on the runtime's thread. */
+typedef void (*perch_runtime_shutdown_cb)(void *user, perch_runtime *runtime);
 
 /* Graceful stop: stops accepting, closes idle connections, lets responses in progress finish
  * for up to grace_ms, then closes the rest. cb (may be NULL) fires once, on the runtime's

@@ -8,7 +8,8 @@
 
 namespace perch::core {
 
-// Values equal the public PERCH_LOG_* levels.
+// Ordered from the most severe (a logger passes its level and those below it). These are not
+// the public PERCH_LOG_* values: the C API maps between the two (capi/log_level.hpp).
 enum class LogLevel : int32_t { error = 0, warn = 1, info = 2, debug = 3 };
 
 const char *log_level_name(LogLevel l) noexcept;

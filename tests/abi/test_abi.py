@@ -1,6 +1,8 @@
 """The shipped binary interface: only perch_* exported, the SONAME, the header compiling as
-C99 and C++20, every declaration documented and exported, and no incompatible change against
-the committed abidw baseline (abigail-tools). Regenerate the baseline only at a release:
+C99 and C++20, the C++20 wrapper perch.hpp compiling cleanly (with and without exceptions),
+every declaration documented and exported, and no incompatible change against the committed
+abidw baseline (abigail-tools). Regenerate the baseline only at a release, or for a deliberate
+0.x break (and say why in the commit message):
   abidw --headers-dir include/perch --suppressions tests/abi/opaque_handles.suppr \
         --drop-private-types --exported-interfaces-only --no-comp-dir-path --short-locs \
         --out-file tests/abi/libperch.abi build/capi/libperch.so"""
@@ -51,6 +53,17 @@ def test_the_soname_carries_the_major_version():
 def test_the_header_compiles_cleanly(cmd):
     r = subprocess.run(cmd + ["-I", os.path.join(ROOT, "include"), "-"],
                        input="#include <perch/perch.h>\n", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+CXX20_STRICT = ["c++", "-std=c++20", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only",
+                "-x", "c++"]
+
+
+@pytest.mark.parametrize("extra", [[], ["-fno-exceptions"]])
+def test_the_cxx_wrapper_compiles_cleanly(extra):
+    r = subprocess.run(CXX20_STRICT + extra + ["-I", os.path.join(ROOT, "include"), "-"],
+                       input="#include <perch/perch.hpp>\n", capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
 

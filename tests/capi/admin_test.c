@@ -143,12 +143,18 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
         perch_slice s = {(const uint8_t *)bad[i], strlen(bad[i])};
         char what[96];
-        snprintf(what, sizeof what, "perch_cache_invalidate refuses \"%s\"", bad[i]);
-        CHECK(perch_cache_invalidate(cache, &s, 1, NULL) == PERCH_E_INVALID_ARGUMENT, what);
+        snprintf(what, sizeof what, "perch_cache_invalidate refuses \"%s\" and says why", bad[i]);
+        perch_cache_invalidate_result why;
+        why.struct_size = sizeof why;
+        CHECK(perch_cache_invalidate(cache, &s, 1, &why) == PERCH_E_INVALID_ARGUMENT &&
+                  why.refused_index == 0 && why.refused_reason && why.refused_reason[0],
+              what);
     }
-    uint64_t removed = 99;
+    perch_cache_invalidate_result inv;
+    inv.struct_size = sizeof inv;
+    inv.removed = 99;
     perch_slice all = {(const uint8_t *)"/*", 2};
-    CHECK(perch_cache_invalidate(cache, &all, 1, &removed) == PERCH_OK && removed == 1,
+    CHECK(perch_cache_invalidate(cache, &all, 1, &inv) == PERCH_OK && inv.removed == 1,
           "\"/*\" removes everything");
 
     CHECK(perch_runtime_shutdown(rt, 1000, NULL, NULL) == PERCH_OK,

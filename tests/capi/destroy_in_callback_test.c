@@ -12,7 +12,7 @@
 
 static int fired;
 
-static void destroy_it(perch_runtime *rt, void *user) {
+static void destroy_it(void *user, perch_runtime *rt) {
     (void)user;
     fired++;
     perch_runtime_destroy(rt);

@@ -91,8 +91,11 @@ int main(void) {
     perch_cache_unref(small);
 
     perch_slice paths[2] = {{(const uint8_t *)"/a.html", 7}, {(const uint8_t *)"/img/*", 6}};
-    uint64_t removed = 99;
-    CHECK(perch_cache_invalidate(cache, paths, 2, &removed) == PERCH_OK && removed == 0,
+    perch_cache_invalidate_result inv;
+    inv.struct_size = sizeof inv;
+    inv.removed = 99;
+    CHECK(perch_cache_invalidate(cache, paths, 2, &inv) == PERCH_OK && inv.removed == 0 &&
+              inv.refused_reason == NULL,
           "invalidate exact and prefix paths");
     perch_slice bad_paths[2] = {{(const uint8_t *)"/ok", 3}, {(const uint8_t *)"/a*b", 4}};
     CHECK(perch_cache_invalidate(cache, bad_paths, 2, NULL) == PERCH_E_INVALID_ARGUMENT,

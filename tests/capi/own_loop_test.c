@@ -35,7 +35,7 @@ static void *client(void *arg) {
     return NULL;
 }
 
-static void on_shutdown(perch_runtime *rt, void *user) {
+static void on_shutdown(void *user, perch_runtime *rt) {
     (void)user;
     g_shutdown_calls++;
     g_step_inside_cb = perch_runtime_step(rt);
@@ -98,9 +98,10 @@ int main(int argc, char **argv) {
     CHECK(perch_cache_get_stats(perch_runtime_cache(rt), &cs) == PERCH_OK && cs.entries == 1,
           "the runtime's own cache holds the object");
     perch_slice p = {(const uint8_t *)"/about.html", 11};
-    uint64_t removed = 0;
-    CHECK(perch_cache_invalidate(perch_runtime_cache(rt), &p, 1, &removed) == PERCH_OK &&
-              removed == 1,
+    perch_cache_invalidate_result inv;
+    inv.struct_size = sizeof inv;
+    CHECK(perch_cache_invalidate(perch_runtime_cache(rt), &p, 1, &inv) == PERCH_OK &&
+              inv.removed == 1 && inv.refused_reason == NULL,
           "invalidating the path removes it");
 
     CHECK(perch_runtime_shutdown(rt, 1000, on_shutdown, NULL) == PERCH_OK, "shutdown");
