@@ -48,7 +48,7 @@ void Transaction::reset() noexcept {
     body_ = Body::none;
     upload_ = Upload::none;
     req_ = nullptr;
-    viewer_ = {};
+    viewer_.head = nullptr;
     behavior_ = nullptr;
     id_len_ = 0;
     path_.clear();
@@ -69,7 +69,7 @@ void Transaction::reset() noexcept {
 }
 
 void Transaction::start(const ViewerRequest &req) {
-    reset();
+    if (phase_ != Phase::idle) reset(); // the owner usually has (keeping capacities warm)
     viewer_ = req;
     req_ = req.head;
     id_len_ = std::min(req.request_id.size(), sizeof id_);

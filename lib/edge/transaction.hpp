@@ -103,7 +103,8 @@ private:
     // viewer_request, viewer_policy (transaction_request.cpp)
     void viewer_request();
     bool viewer_policy();
-    void act_on(const policy::Decision &d);
+    // Answers as `d` says; true when it lets the request go on.
+    bool act_on(const policy::Decision &d);
     std::string_view host() const noexcept;
 
     // cache_key, cache_lookup (transaction_lookup.cpp)

@@ -41,25 +41,28 @@ void Transaction::viewer_request() {
 
 bool Transaction::viewer_policy() {
     phase_ = Phase::viewer_policy;
-    policy::Decision d = policy::allowed_method(behavior_->allowed_methods, req_->method);
-    if (d.proceeds()) {
-        policy::ViewerFacts facts{req_->method, viewer_.https, host(), req_->target, path_};
-        d = policy::viewer_protocol(behavior_->viewer_protocol_policy, facts);
-    }
-    if (d.proceeds()) return true;
-    act_on(d);
-    return false;
+    if (policy::Decision d = policy::allowed_method(behavior_->allowed_methods, req_->method);
+        !d.proceeds())
+        return act_on(d);
+    policy::ViewerFacts facts{req_, viewer_.https, path_};
+    if (policy::Decision d = policy::viewer_protocol(behavior_->viewer_protocol_policy, facts);
+        !d.proceeds())
+        return act_on(d);
+    return true;
 }
 
-void Transaction::act_on(const policy::Decision &d) {
+bool Transaction::act_on(const policy::Decision &d) {
     switch (d.action) {
     case policy::Decision::Action::proceed:
-        return;
+        return true;
     case policy::Decision::Action::respond:
-        return respond_generated(d.status, d.message);
+        respond_generated(d.status, d.message);
+        break;
     case policy::Decision::Action::redirect:
-        return respond_generated(d.status, "", d.location);
+        respond_generated(d.status, "", d.location);
+        break;
     }
+    return false;
 }
 
 } // namespace perch::edge

@@ -42,7 +42,6 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     st.hits.fetch_add(1, std::memory_order_relaxed);
     if (result == CacheResult::refresh_hit) st.refresh_hits.fetch_add(1, std::memory_order_relaxed);
     append_request_fields(result_, cache::current_age_ms(obj->times(), now_) / 1000);
-    obj_ = obj;
     obj_next_ = 0;
     body_ = Body::object;
     if (conditional_ && status_ == obj->status) {
@@ -67,6 +66,7 @@ void Transaction::serve_object(const Ref<cache::CachedObject> &obj, CacheResult 
     size_t n = 0, total = no_body ? 0 : obj->body_count();
     for (; n < object_batch && obj_next_ < total; ++n, ++obj_next_)
         slices[n] = obj->body_slice(obj_next_);
+    if (obj_next_ < total) obj_ = obj; // more chunks to come (a small object is sent whole)
     send(&h, slices, n, obj_next_ >= total);
     emit();
 }

@@ -2,23 +2,23 @@
 
 namespace perch::policy {
 
-Decision allowed_method(const config::MethodSet &allowed, core::Method method) noexcept {
-    if (allowed.contains(method)) return Decision::proceed();
+Decision refuse_method() noexcept {
     return Decision::respond(403, "This distribution is not configured to allow the HTTP request "
                                   "method that was used for this request.");
 }
 
-Decision viewer_protocol(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
+Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
     if (req.https) return Decision::proceed();
     switch (policy) {
     case config::ViewerProtocolPolicy::allow_all:
         break;
     case config::ViewerProtocolPolicy::redirect_to_https: {
+        std::string_view target = req.head->target;
         std::string location = "https://";
-        location += req.host;
-        location += !req.target.empty() && req.target[0] == '/' ? req.target : req.path;
+        location += req.head->headers.get("host").value_or("");
+        location += !target.empty() && target[0] == '/' ? target : req.path;
         // 301 as CloudFront answers; 307 keeps the method of unsafe requests.
-        return Decision::redirect(core::method_is_safe(req.method) ? 301 : 307,
+        return Decision::redirect(core::method_is_safe(req.head->method) ? 301 : 307,
                                   std::move(location));
     }
     case config::ViewerProtocolPolicy::https_only:

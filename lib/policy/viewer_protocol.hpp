@@ -12,19 +12,24 @@ namespace perch::policy {
 
 // What these policies read of a viewer request.
 struct ViewerFacts {
-    core::Method method = core::Method::get;
+    const core::RequestHead *head = nullptr; // as sent (Host, the target, the method)
     bool https = false;
-    std::string_view host;   // the Host field
-    std::string_view target; // the request-target as sent (origin-form or absolute-form)
-    std::string_view path;   // the normalised path (absolute-form targets redirect to it)
+    std::string_view path; // the normalised path (absolute-form targets redirect to it)
 };
 
 // allowed_methods: 403 for a method the behavior does not allow.
-Decision allowed_method(const config::MethodSet &allowed, core::Method method) noexcept;
+Decision refuse_method() noexcept;
+inline Decision allowed_method(const config::MethodSet &allowed, core::Method method) noexcept {
+    return allowed.contains(method) ? Decision::proceed() : refuse_method();
+}
 
 // viewer_protocol_policy for a plain-HTTP request: allow-all goes on; https-only answers 403;
 // redirect-to-https answers 301 to the same URL with https:// (307 for unsafe methods, so that
-// the method and body are kept). HTTPS requests always go on.
-Decision viewer_protocol(config::ViewerProtocolPolicy policy, const ViewerFacts &req);
+// the method and body are kept). HTTPS requests always go on. (Inline: every request asks.)
+Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &req);
+inline Decision viewer_protocol(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
+    if (req.https || policy == config::ViewerProtocolPolicy::allow_all) return Decision::proceed();
+    return enforce_https(policy, req);
+}
 
 } // namespace perch::policy
