@@ -23,22 +23,6 @@ static uint16_t g_viewer_port, g_admin_port;
 static char g_replies[6][4096];
 static volatile int g_client_done;
 
-static uint16_t free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        close(fd);
-        return 0;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void post_invalidation(const char *token, char *out, size_t cap) {
     const char body[] = "{\"paths\": [\"/about%2Ehtml\"]}";
     char req[512];
@@ -103,7 +87,7 @@ int main(int argc, char **argv) {
           "listen_admin(NULL) is PERCH_E_INVALID_HANDLE");
 
     /* With perch.admin. */
-    g_admin_port = free_port();
+    g_admin_port = loopback_free_port();
     char admin[256];
     snprintf(admin, sizeof admin,
              ", \"perch\": {\"admin\": {\"listen\": \"http://127.0.0.1:%u\", \"token\": \"%s\"}}",

@@ -58,21 +58,6 @@ static void *client(void *arg) {
     return NULL;
 }
 
-static uint16_t closed_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    uint16_t port = 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd); /* nobody listens there now: connections to it are refused */
-    return port;
-}
-
 /* Runs the traffic through a runtime logging at `level`; returns 0 if it could not start. */
 static int run_at(perch_config *cfg, int32_t level) {
     memset(g_count, 0, sizeof g_count);
@@ -108,7 +93,7 @@ int main(void) {
              "\"http-only\"}}], \"default_cache_behavior\": {\"target_origin_id\": \"down\","
              " \"allowed_methods\": [\"GET\", \"HEAD\"], \"cached_methods\": [\"GET\", \"HEAD\"],"
              " \"viewer_protocol_policy\": \"allow-all\"}}}",
-             (unsigned)closed_port());
+             (unsigned)loopback_free_port());
     perch_config *cfg;
     perch_config_create(&cfg);
     CHECK(perch_config_load_json(cfg, json, strlen(json), NULL) == PERCH_OK, "config loads");

@@ -33,6 +33,23 @@ static void loopback_exchange(uint16_t port, const char *req, char *out, size_t 
     close(fd);
 }
 
+/* A loopback port that was free a moment ago: nobody listens there now, so connections to it
+ * are refused (0 if none could be had). */
+static inline uint16_t loopback_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
 /* Drives an own-loop runtime until *until is set (or about 200 s have passed). */
 static void drive_own_loop(perch_runtime *rt, volatile int *until) {
     for (int i = 0; i < 20000 && !*until; ++i) {
