@@ -1,6 +1,7 @@
 #include "edge/admin_listener.hpp"
 
 #include "core/ascii.hpp"
+#include "edge/generated_response.hpp"
 #include "edge/runtime.hpp"
 #include "http/head_writer.hpp"
 #include "http/request_parser.hpp"
@@ -122,17 +123,13 @@ public:
         bool head_only = parser_.head().method == core::Method::head && r.status == 200;
         std::string out;
         http::HeadWriter hw(out);
-        hw.status_line(r.status, {});
-        hw.field("Content-Type", "application/json");
-        hw.field("Content-Length", uint64_t(r.body.size()));
+        generated_head(hw, r.status, rt_.now(), json_type);
         hw.field("Cache-Control", "no-store");
         if (!r.location.empty()) hw.field("Location", r.location);
         if (!r.allow.empty()) hw.field("Allow", r.allow);
         if (r.auth_challenge) hw.field("WWW-Authenticate", "Bearer realm=\"perch admin\"");
         char id[24];
-        hw.field("X-Request-Id", std::string_view(id, rt_.next_request_id(id)));
-        hw.field("Connection", "close");
-        hw.end();
+        end_closing_head(hw, r.body.size(), std::string_view(id, rt_.next_request_id(id)));
         if (!head_only) out += r.body;
         send(std::move(out), true);
     }

@@ -243,3 +243,66 @@ TEST_CASE("edge/transaction: a response cut short is never stored and its viewer
     CHECK_FALSE(again.done);
     CHECK(h.origin().count() == 2);
 }
+
+TEST_CASE("edge/transaction: a revalidated error keeps its error caching TTL") {
+    EdgeHarness h(one_origin(60, 31536000, 0, R"(, "custom_error_response": [
+        {"error_code": 404, "error_caching_min_ttl": 2}])"));
+    h.get("/gone");
+    h.origin().last().reply(404, {{"Cache-Control", "max-age=0"}, {"ETag", "\"g\""}}, "gone");
+    for (int i = 0; i < 2; ++i) {
+        h.advance_s(2); // the 2 s error TTL has passed: revalidated, fresh for 2 s again
+        // (whole seconds: Date has no finer resolution, and a stored age counts from it)
+        TestViewer &v = h.get("/gone");
+        REQUIRE(h.origin().count() == size_t(2 + i));
+        CHECK(h.origin().last().field("if-none-match") == "\"g\"");
+        h.origin().last().respond(304, {{"Cache-Control", "max-age=0"}}, std::nullopt, true);
+        h.origin().last().complete();
+        CHECK(v.status == 404);
+        CHECK(v.x_cache() == "Error from perch");
+        h.advance_s(1);
+        CHECK(h.get("/gone").status == 404);
+        CHECK(h.origin().count() == size_t(2 + i)); // within the error TTL: no new request
+    }
+}
+
+TEST_CASE("edge/transaction: a viewer leaving while a refreshed error fetches its page is "
+          "harmless") {
+    EdgeHarness h(one_origin(60, 31536000, 0, R"(, "custom_error_response": [
+        {"error_code": 404, "response_code": 404, "response_page_path": "/page.html",
+         "error_caching_min_ttl": 1}])"));
+    TestViewer &first = h.get("/e");
+    h.origin().last().reply(404, {{"Cache-Control", "max-age=0"}, {"ETag", "\"e\""}}, "404");
+    h.origin().last().reply(200, {{"Cache-Control", "max-age=0"}}, "page");
+    CHECK(first.body == "page");
+    h.advance_s(2); // the error and the page are stale
+    TestViewer &v = h.get("/e");
+    h.origin().last().respond(304, {}, std::nullopt, true);
+    h.origin().last().complete();
+    REQUIRE(h.origin().count() == 4);
+    CHECK(h.origin().last().path() == "/page.html"); // the page is on its way
+    v.txn.cancel();
+    CHECK(h.origin().last().cancelled);
+    TestViewer &later = h.get("/e"); // the refreshed error is fresh; its page is fetched again
+    REQUIRE(h.origin().count() == 5);
+    CHECK(h.origin().last().path() == "/page.html");
+    h.origin().last().reply(200, {}, "page");
+    CHECK(later.done);
+    CHECK(later.status == 404);
+    CHECK(later.body == "page");
+}
+
+TEST_CASE("edge/transaction: a 304 with Set-Cookie does not put the cookie in the shared copy") {
+    EdgeHarness h(one_origin());
+    h.get("/c");
+    h.origin().last().reply(200, {{"Cache-Control", "max-age=1"}, {"ETag", "\"c\""}}, "body");
+    h.advance_s(1.2);
+    TestViewer &v = h.get("/c");
+    h.origin().last().respond(304, {{"Set-Cookie", "session=viewer-1"}}, std::nullopt, true);
+    h.origin().last().complete();
+    CHECK(v.x_cache() == "RefreshHit from perch");
+    CHECK(v.body == "body");
+    CHECK_FALSE(v.field("Set-Cookie"));
+    TestViewer &next = h.get("/c");
+    CHECK(next.x_cache() == "Hit from perch");
+    CHECK_FALSE(next.field("Set-Cookie"));
+}
