@@ -1,4 +1,4 @@
-#include "edge/admin_listener.hpp"
+#include "edge/http1/admin_listener.hpp"
 
 #include "core/ascii.hpp"
 #include "edge/runtime.hpp"

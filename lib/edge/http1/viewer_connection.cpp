@@ -1,4 +1,4 @@
-#include "edge/viewer_connection.hpp"
+#include "edge/http1/viewer_connection.hpp"
 
 #include "core/ascii.hpp"
 #include "edge/flow_control.hpp"

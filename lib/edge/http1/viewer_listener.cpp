@@ -1,7 +1,7 @@
-#include "edge/viewer_listener.hpp"
+#include "edge/http1/viewer_listener.hpp"
 
+#include "edge/http1/viewer_connection.hpp"
 #include "edge/runtime.hpp"
-#include "edge/viewer_connection.hpp"
 #include "io/listen_socket.hpp"
 #include "io/tcp_stream.hpp"
 #include "io/tls_stream.hpp"
