@@ -1,7 +1,7 @@
 // Accepts viewer connections on one listening socket (HTTP or HTTPS) for one runtime.
 #pragma once
 
-#include <uv.h>
+#include "edge/http1/tcp_listener.hpp"
 
 namespace perch::io {
 class TlsServerContext;
@@ -9,24 +9,19 @@ class TlsServerContext;
 
 namespace perch::edge {
 
-class Runtime;
-
-class ViewerListener {
+class ViewerListener final : public TcpListener {
 public:
-    // Takes a listening socket (see io::open_listen_socket); it is closed on failure too.
-    // Returns a uv error if libuv cannot adopt it; the listener then still needs close().
+    // `tls`: null for HTTP. Then open() with the listening socket.
     ViewerListener(Runtime &rt, io::TlsServerContext *tls);
-    int open(int fd);
-    void close();
+    // Stops accepting; the listener frees itself once its handle has closed.
+    void close() { close_handle(); }
 
 private:
     ~ViewerListener() = default;
-    static void on_connection(uv_stream_t *server, int status);
+    void on_accepted(io::TcpStream *tcp) override;
+    void on_handle_closed() override;
 
-    Runtime &rt_;
     io::TlsServerContext *tls_;
-    uv_tcp_t tcp_{};
-    bool closing_ = false;
 };
 
 } // namespace perch::edge
