@@ -1,9 +1,9 @@
 #include "edge/runtime.hpp"
 
-#include "edge/admin_listener.hpp"
 #include "edge/background_work.hpp"
-#include "edge/viewer_connection.hpp"
-#include "edge/viewer_listener.hpp"
+#include "edge/http1/admin_listener.hpp"
+#include "edge/http1/viewer_connection.hpp"
+#include "edge/http1/viewer_listener.hpp"
 #include "io/listen_socket.hpp"
 
 #include <algorithm>

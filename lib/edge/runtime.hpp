@@ -77,7 +77,7 @@ public:
     // Starts accepting viewer connections on `addr`. Returns the bound port.
     core::Result<uint16_t> listen(const config::ListenAddress &addr);
 
-    // Starts the admin endpoint (see admin_listener.hpp) on settings.listen, on a socket of
+    // Starts the admin endpoint (see http1/admin_listener.hpp) on settings.listen, on a socket of
     // its own (an address already listened on is refused). Returns the bound port.
     core::Result<uint16_t> listen_admin(const config::AdminSettings &settings);
 

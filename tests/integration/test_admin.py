@@ -158,6 +158,21 @@ def test_every_admin_answer_carries_its_own_request_id(edge):
     assert len(set(ids)) == len(ids)
 
 
+def test_admin_answers_share_the_generated_head_and_close(edge):
+    _, admin = edge()
+    for method, path, token, status in (("GET", "/nope", TOKEN, 404),
+                                        ("GET", "/nope", "wrong-token", 401),
+                                        ("PUT", "/invalidations", TOKEN, 405)):
+        got, headers, _ = admin.request(method, path, token=token)
+        assert got == status
+        assert headers["content-type"] == "application/json"
+        assert headers["cache-control"] == "no-store"
+        assert headers["via"] == "1.1 perch" and headers["date"].endswith(" GMT")
+        assert headers["connection"] == "close"
+        assert ("www-authenticate" in headers) == (status == 401)
+        assert ("allow" in headers) == (status == 405)
+
+
 def test_a_body_over_the_limit_gets_413(edge):
     _, admin = edge()
     body = json.dumps({"paths": ["/" + "a" * 3000] * 400})  # about 1.2 MB

@@ -1,29 +1,25 @@
-// One viewer connection of the built-in HTTP/1.1 server: reads and parses requests (limits,
-// keep-alive, pipelining answered in order, Expect: 100-continue), runs one Transaction at a
-// time, frames responses (Content-Length, chunked, or close-delimited for HTTP/1.0), and
-// enforces the header, idle and send timeouts. Malformed requests get 400 (or 405, 408, 413,
-// 414, 431, 501, 505, each with Via and X-Request-Id) and the connection is closed. A request
-// answered without its body (a hit) has the rest of the body read and dropped, and the
-// connection carries on.
+// One viewer connection of the built-in HTTP/1.1 server, on the connection core
+// (server_connection.hpp, which keeps its timeouts and closes it): reads and parses requests
+// (limits, keep-alive, pipelining answered in order, Expect: 100-continue), runs one Transaction
+// at a time as its pull-model sink, and frames responses (Content-Length, chunked, or
+// close-delimited for HTTP/1.0). Malformed requests get 400 (or 405, 408, 413, 414, 431, 501,
+// 505, each with Via and X-Request-Id) and the connection is closed. A request answered without
+// its body (a hit) has the rest of the body read and dropped, and the connection carries on.
 //
 // The connection frees itself after its stream has closed.
 #pragma once
 
+#include "edge/http1/server_connection.hpp"
 #include "edge/response_sink.hpp"
 #include "edge/transaction.hpp"
-#include "http/request_parser.hpp"
-#include "io/deadline_list.hpp"
-#include "io/stream.hpp"
 
 #include <string>
-#include <vector>
 
 namespace perch::edge {
 
 class Runtime;
 
-class ViewerConnection final : private io::Stream::Handler,
-                               private http::RequestParser::Handler,
+class ViewerConnection final : public ServerConnection,
                                private ResponseSink,
                                private TransactionDone {
 public:
@@ -31,23 +27,22 @@ public:
     void start();
     // Graceful shutdown: close now if idle, else after the response in progress.
     void drain();
-    void close_now();
 
 private:
-    class Write;
-    enum class Timeout : uint8_t { none, header, activity, idle, linger };
-    // How long a lingering close waits for the viewer to stop sending.
-    static constexpr uint64_t linger_ms = 2000;
+    ~ViewerConnection() override = default;
 
-    ~ViewerConnection();
-
-    // io::Stream::Handler
-    void on_stream_data(const core::Ref<core::Buffer> &buf, const uint8_t *data,
-                        size_t len) override;
-    void on_stream_end(int status) override;
-    void on_stream_closed() override;
+    // ServerConnection
+    void on_data(const core::Ref<core::Buffer> &buf, const uint8_t *data, size_t len) override;
+    void on_end(int status) override;
+    void on_head(core::RequestHead &head) override;
+    bool invites_body() const override { return txn_.wants_body() && !response_started_; }
+    bool reading_body() const override { return txn_.wants_body() || discarding_body_; }
+    bool busy() const override { return txn_.active(); }
+    void on_written() override;
+    void on_head_timeout() override { reject(408, "request head timeout"); }
+    void stop_serving() override;
+    void on_closed() override;
     // http::RequestParser::Handler
-    void on_request_head(core::RequestHead &head) override;
     void on_request_body(const core::BufferSlice &chunk) override;
     void on_request_complete() override;
     // ResponseSink
@@ -67,26 +62,12 @@ private:
     // Moves on to the next request when the current one is done; loops over pipelined ones.
     void pump();
     bool finish_request();
-    // Closes, lingering first if unread request bytes could make the close a reset.
-    void close_when_written();
     void reject(uint16_t status, const char *reason);
-    void on_write_done(Write *w, int status);
-    int submit(Write *w);
-    Write *take_write();
-    void rearm();
-    static void on_timeout(void *self);
 
-    Runtime &rt_;
-    io::Stream *stream_;
-    http::RequestParser parser_;
     Transaction txn_;
-    io::Deadline deadline_;
-    std::vector<Write *> free_writes_;
     core::BufferSlice leftover_; // bytes of pipelined requests not parsed yet
     std::string client_;
     char id_[24]; // the current request's id
-    size_t writes_in_flight_ = 0;
-    Timeout timeout_ = Timeout::none;
     bool https_;
     bool txn_done_ = false;
     bool in_pump_ = false;
@@ -96,9 +77,6 @@ private:
     bool body_paused_ = false;
     bool owes_proceed_ = false;    // the transaction waits for proceed() until the viewer drains
     bool discarding_body_ = false; // answered without its body: the rest is read and dropped
-    bool linger_ = false;          // unread request body: the close must linger
-    bool lingering_ = false;       // write side shut, discarding input until EOF or linger_ms
-    bool closing_ = false;
 };
 
 } // namespace perch::edge

@@ -1,8 +1,8 @@
 // The admin endpoint's HTTP/1.1 server (plain TCP) for one runtime: accepts connections on
-// its own socket (never shared with the viewer listeners: no SO_REUSEPORT), reads one request
-// per connection within perch.limits' header and idle timeouts, answers it through an
-// AdminHandler with "Connection: close", and closes. It never touches the distribution's
-// transactions, so it cannot serve cached content.
+// its own socket (never shared with the viewer listeners: no SO_REUSEPORT), each of which
+// (admin_connection.hpp) reads one request within perch.limits' header and idle timeouts,
+// answers it through an AdminHandler with "Connection: close", and closes. It never touches the
+// distribution's transactions, so it cannot serve cached content.
 //
 // An invalidation with a prefix (it scans every stored object) runs on libuv's thread pool, so
 // that the loop keeps serving viewers; its connection is answered when it is done.
@@ -13,25 +13,22 @@
 #pragma once
 
 #include "edge/admin_handler.hpp"
+#include "edge/http1/tcp_listener.hpp"
 
-#include <uv.h>
 #include <vector>
 
 namespace perch::edge {
 
-class Runtime;
 class AdminConnection;
 
-class AdminListener {
+class AdminListener final : public TcpListener {
 public:
+    // Then open() with the listening socket.
     AdminListener(Runtime &rt, std::string token);
-    // Adopts a listening socket (see io::open_listen_socket); on failure it is closed too,
-    // and the listener still needs close().
-    int open(int fd);
     void close();
 
     // AdminConnection calls these.
-    Runtime &runtime() noexcept { return rt_; }
+    using TcpListener::runtime;
     AdminHandler &handler() noexcept { return handler_; }
     void connection_closed(AdminConnection *c);
     // Runs `p` (on the thread pool when it scans the store), then answers `c` through
@@ -41,15 +38,13 @@ public:
 private:
     struct InvalidationWork;
     ~AdminListener() = default;
-    static void on_connection(uv_stream_t *server, int status);
+    void on_accepted(io::TcpStream *tcp) override;
+    void on_handle_closed() override;
     void maybe_free();
 
-    Runtime &rt_;
     AdminHandler handler_;
-    uv_tcp_t tcp_{};
     std::vector<AdminConnection *> connections_;
     std::vector<InvalidationWork *> works_;
-    bool closing_ = false;
     bool handle_closed_ = false;
 };
 
