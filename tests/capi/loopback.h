@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +49,24 @@ static inline uint16_t loopback_free_port(void) {
         port = ntohs(a.sin_port);
     close(fd);
     return port;
+}
+
+/* A loaded config serving the directory `site` through one behavior (NULL if it failed). */
+static inline perch_config *site_config(const char *site) {
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"distribution\": {\"origin\": [{\"origin_id\": \"site\", \"perch\": {\"directory\": "
+             "\"%s\"}}], \"default_cache_behavior\": {\"target_origin_id\": \"site\","
+             " \"allowed_methods\": [\"GET\", \"HEAD\"], \"cached_methods\": [\"GET\", \"HEAD\"],"
+             " \"viewer_protocol_policy\": \"allow-all\"}}}",
+             site);
+    perch_config *cfg = NULL;
+    if (perch_config_create(&cfg) != PERCH_OK) return NULL;
+    if (perch_config_load_json(cfg, json, strlen(json), NULL) != PERCH_OK) {
+        perch_config_unref(cfg);
+        return NULL;
+    }
+    return cfg;
 }
 
 /* Drives an own-loop runtime until *until is set (or about 200 s have passed). */

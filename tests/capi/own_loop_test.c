@@ -43,16 +43,8 @@ static void on_shutdown(void *user, perch_runtime *rt) {
 
 int main(int argc, char **argv) {
     const char *site = argc == 2 ? argv[1] : PERCH_SITE_DIR;
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"distribution\": {\"origin\": [{\"origin_id\": \"site\", \"perch\": {\"directory\": "
-             "\"%s\"}}], \"default_cache_behavior\": {\"target_origin_id\": \"site\","
-             " \"allowed_methods\": [\"GET\", \"HEAD\"], \"cached_methods\": [\"GET\", \"HEAD\"],"
-             " \"viewer_protocol_policy\": \"allow-all\"}}}",
-             site);
-    perch_config *cfg;
-    perch_config_create(&cfg);
-    CHECK(perch_config_load_json(cfg, json, strlen(json), NULL) == PERCH_OK, "config loads");
+    perch_config *cfg = site_config(site);
+    CHECK(cfg != NULL, "config loads");
 
     perch_runtime_options o;
     perch_runtime_options_init(&o, sizeof o);
