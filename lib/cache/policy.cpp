@@ -230,27 +230,6 @@ StorageDecision store(int64_t ttl_s, int64_t initial_age, const Directives &dir)
 
 } // namespace
 
-ErrorCaching error_caching_of(uint16_t status) noexcept {
-    switch (status) {
-    case 404:
-    case 414:
-    case 500:
-    case 501:
-    case 502:
-    case 503:
-    case 504:
-        return ErrorCaching::always;
-    case 400:
-    case 403:
-    case 405:
-    case 412:
-    case 415:
-        return ErrorCaching::with_max_age;
-    default:
-        return ErrorCaching::none;
-    }
-}
-
 StorageDecision decide_storage(const core::RequestHead &request, const core::ResponseHead &response,
                                const TtlSettings &ttl, core::UnixMillis request_time,
                                core::UnixMillis response_time,

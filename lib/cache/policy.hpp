@@ -2,6 +2,7 @@
 // and whether a stored response is still usable. Pure: no I/O, no clock reads (given `now`).
 #pragma once
 
+#include "config/caching_rules.hpp"
 #include "core/clock.hpp"
 #include "core/http_message.hpp"
 
@@ -10,12 +11,11 @@
 
 namespace perch::cache {
 
-// A behavior's TTL settings in seconds (CloudFront min_ttl / default_ttl / max_ttl).
-struct TtlSettings {
-    int64_t min_ttl = 0;
-    int64_t default_ttl = 86400;
-    int64_t max_ttl = 31536000;
-};
+// The rules the cache is given (config/caching_rules.hpp), under their cache names.
+using config::default_error_caching_min_ttl;
+using config::error_caching_of;
+using config::ErrorCaching;
+using config::TtlSettings;
 
 struct StorageDecision {
     bool store = false;
@@ -29,15 +29,6 @@ struct StorageDecision {
     int64_t stale_if_error_ms = -1;
     bool revalidate_when_stale = false;
 };
-
-// CloudFront's error caching ("HTTP 4xx and 5xx status codes that CloudFront caches"):
-// always: 404, 414, 500, 501, 502, 503, 504, kept for the Error Caching Minimum TTL even
-// without a custom_error_response; with_max_age: 400, 403, 405, 412, 415, cached only when the
-// origin sends max-age or s-maxage; none: any other status (416 is never cached).
-enum class ErrorCaching : uint8_t { none, always, with_max_age };
-ErrorCaching error_caching_of(uint16_t status) noexcept;
-// CloudFront's Error Caching Minimum TTL when a distribution sets none, in seconds.
-constexpr int64_t default_error_caching_min_ttl = 10;
 
 // Decides storage and freshness of `response` to `request`:
 // - request_time / response_time: when the request was sent to the origin and when the

@@ -5,7 +5,7 @@
 // reason ("distribution.origin[1].domain_name: missing"); nothing is half-applied.
 #pragma once
 
-#include "cache/policy.hpp"
+#include "config/caching_rules.hpp"
 #include "core/http_message.hpp"
 #include "core/status.hpp"
 
@@ -174,7 +174,7 @@ struct CachePolicy {
     std::string id;
     std::string name;
     std::string comment;
-    cache::TtlSettings ttl;
+    TtlSettings ttl;
     CacheKeySpec key;
 };
 
@@ -198,7 +198,7 @@ struct CacheBehavior {
     MethodSet allowed_methods;
     MethodSet cached_methods;
     ViewerProtocolPolicy viewer_protocol_policy = ViewerProtocolPolicy::allow_all;
-    cache::TtlSettings ttl;               // the cache policy's, or the behavior's legacy TTLs
+    TtlSettings ttl;                      // the cache policy's, or the behavior's legacy TTLs
     std::string cache_policy_id;          // "" : legacy forwarded_values and TTLs
     std::string origin_request_policy_id; // "" : none
     RequestShape shape = legacy_request_shape({}); // no forwarded_values: nothing forwarded

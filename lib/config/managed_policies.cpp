@@ -25,9 +25,9 @@ struct Encodings {
     bool gzip, brotli;
 };
 
-CachePolicy cache_policy(std::string id, std::string name, std::string comment,
-                         cache::TtlSettings ttl, ValueSelection query_strings,
-                         ValueSelection headers, ValueSelection cookies, Encodings enc) {
+CachePolicy cache_policy(std::string id, std::string name, std::string comment, TtlSettings ttl,
+                         ValueSelection query_strings, ValueSelection headers,
+                         ValueSelection cookies, Encodings enc) {
     CachePolicy p;
     p.id = std::move(id);
     p.name = std::move(name);

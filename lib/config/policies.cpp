@@ -147,7 +147,7 @@ void read_policy_identity(ObjectReader &p, const std::vector<Policy> &earlier,
 
 // AWS defaults: default_ttl 86400 (or min_ttl when larger), max_ttl 31536000 (or default_ttl
 // when larger); min_ttl <= default_ttl <= max_ttl.
-void read_ttl_settings(ObjectReader &b, cache::TtlSettings &t) {
+void read_ttl_settings(ObjectReader &b, TtlSettings &t) {
     b.read_int64("min_ttl", t.min_ttl, 0, max_ttl_seconds);
     bool has_default = b.read_int64("default_ttl", t.default_ttl, 0, max_ttl_seconds);
     bool has_max = b.read_int64("max_ttl", t.max_ttl, 0, max_ttl_seconds);

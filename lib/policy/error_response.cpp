@@ -1,6 +1,6 @@
 #include "policy/error_response.hpp"
 
-#include "cache/policy.hpp"
+#include "config/caching_rules.hpp"
 
 namespace perch::policy {
 
@@ -24,8 +24,8 @@ std::optional<ErrorResponse> error_response(const config::Distribution &d,
 
 std::optional<int64_t> error_caching_ttl(const config::Distribution &d, uint16_t status) noexcept {
     if (const config::CustomErrorResponse *r = find(d, status)) return r->error_caching_min_ttl;
-    if (cache::error_caching_of(status) != cache::ErrorCaching::none)
-        return cache::default_error_caching_min_ttl;
+    if (config::error_caching_of(status) != config::ErrorCaching::none)
+        return config::default_error_caching_min_ttl;
     return std::nullopt;
 }
 

@@ -29,7 +29,7 @@ std::optional<ErrorResponse> error_response(const config::Distribution &d,
 
 // How long a response with `status` is cached at least (seconds): the custom_error_response's
 // error_caching_min_ttl, else CloudFront's default 10 s for the codes it always caches or
-// caches with max-age (cache::error_caching_of); nullopt for any other status.
+// caches with max-age (config::error_caching_of); nullopt for any other status.
 std::optional<int64_t> error_caching_ttl(const config::Distribution &d, uint16_t status) noexcept;
 
 } // namespace perch::policy

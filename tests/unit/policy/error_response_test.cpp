@@ -1,7 +1,7 @@
 // CloudFront's custom error responses and error caching ("How CloudFront processes HTTP 4xx and
 // 5xx status codes from your origin" in the developer guide). One row per rule; a failing row is
 // named in the failure message. The default error caching rows mirror
-// cache::error_caching_of, the one table of the codes CloudFront caches.
+// config::error_caching_of, the one table of the codes CloudFront caches.
 // Rows name only the fields they set (designated initializers; the rest keep their defaults,
 // which GCC 12 -Wextra reports as missing).
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
