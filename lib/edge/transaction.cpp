@@ -8,9 +8,7 @@
 
 namespace perch::edge {
 
-namespace {
-
-std::string_view x_cache_value(CacheResult r) {
+std::string_view x_cache_field(CacheResult r) noexcept {
     switch (r) {
     case CacheResult::hit:
         return "Hit from perch";
@@ -24,12 +22,6 @@ std::string_view x_cache_value(CacheResult r) {
         break;
     }
     return "";
-}
-
-} // namespace
-
-std::string_view x_cache_field(CacheResult r) noexcept {
-    return x_cache_value(r);
 }
 
 Transaction::Transaction(Runtime &rt, ResponseSink *sink, TransactionDone &done)
@@ -119,7 +111,7 @@ void Transaction::log_completion() {
     if (!log.enabled(core::LogLevel::debug) || !viewer_.head) return;
     log.log(core::LogLevel::debug, request_id(), "%s %s -> %u %s%s%s",
             viewer_.head->method_text.c_str(), viewer_.head->target.c_str(), status_,
-            result_ == CacheResult::none ? "-" : x_cache_value(result_).data(),
+            result_ == CacheResult::none ? "-" : x_cache_field(result_).data(),
             not_cached_reason_ ? " not cached: " : "",
             not_cached_reason_ ? not_cached_reason_ : "");
 }

@@ -54,6 +54,9 @@ bool has_conditional_or_range(const core::HeaderMap &h) noexcept;
 
 enum class CacheResult : uint8_t { none, hit, refresh_hit, miss, error };
 
+// The X-Cache value of a result ("Hit from perch"); "" for none.
+std::string_view x_cache_field(CacheResult r) noexcept;
+
 class Transaction final : private origin::FetchHandler,
                           private FillFeed::Reader,
                           private FillListener {

@@ -11,15 +11,11 @@
 #include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
-#include <cstdio>
-
 namespace perch::edge {
 
 using core::Buffer;
 using core::BufferSlice;
 using core::Ref;
-
-std::string_view x_cache_field(CacheResult r) noexcept; // transaction.cpp
 
 namespace {
 constexpr size_t object_batch = 16; // stored body pieces per chunk
