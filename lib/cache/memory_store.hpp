@@ -10,8 +10,8 @@
 // time. An insert that began before an invalidation matching its path is discarded at commit.
 //
 // No lock is held across I/O or while copying body bytes. Bodies of at least file_backed_min
-// bytes whose length is announced live in a shared-memory arena, so that hits can go out with
-// sendfile; a small body is stored with its head and the object in one allocation (see
+// bytes whose length is announced live in a shared-memory arena, whose pages go back to the
+// system as soon as the body is evicted; a small body is stored with its head and the object in one allocation (see
 // cache/cached_object.hpp).
 #pragma once
 

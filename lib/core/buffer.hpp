@@ -1,7 +1,7 @@
 // Refcounted byte buffers and slices of them. A Buffer is one allocation (header + bytes), or
-// a header over a range of a MemfdArena (large cached bodies, which can then be sent with
-// sendfile). A BufferSlice keeps its buffer alive, so body bytes can travel from an origin
-// read to the cache and to viewer writes without being copied.
+// a header over a range of a MemfdArena (large cached bodies). A BufferSlice keeps its buffer
+// alive, so body bytes can travel from an origin read to the cache and to viewer writes
+// without being copied.
 //
 // Layout (the header is 16 bytes: count, size, capacity, prefix):
 //   heap buffer           [Buffer][bytes]
@@ -54,7 +54,7 @@ public:
 
     uint8_t *data() noexcept { return in_arena() ? arena_data().data : inline_bytes(); }
     const uint8_t *data() const noexcept { return const_cast<Buffer *>(this)->data(); }
-    // The file the bytes also live in, for sendfile: -1 for heap buffers.
+    // The arena file the bytes live in: -1 for heap buffers.
     int file_fd() const noexcept { return in_arena() ? arena_data().arena->fd() : -1; }
     uint64_t file_offset() const noexcept {
         return in_arena() ? uint64_t(arena_data().data - arena_data().arena->at(0)) : 0;

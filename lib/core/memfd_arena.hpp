@@ -1,10 +1,11 @@
 // Shared-memory arena for large cached bodies: one memfd, sparse, mapped once. Bodies placed
-// here can be sent with sendfile(2) straight from the page cache (no copy into the socket)
-// and read through the mapping everywhere else (TLS, tests).
+// here live outside the heap, page by page, so an evicted body gives its pages back to the
+// system at once instead of fragmenting the allocator; they are written to sockets from the
+// mapping (sendfile from a memfd measured slower than writev: README, performance).
 //
 // Allocation only moves forward: a range is never reused while the arena lives. Releasing a
 // range punches a hole (fallocate PUNCH_HOLE), which frees its pages from the file while
-// sockets still holding them in flight keep them alive and intact: an evicted object can
+// anything still holding them keeps them alive and intact: an evicted object can
 // never corrupt a response that is being sent. When an arena runs out of address space the
 // owner starts a new one; the old one goes away with its last buffer. Thread-safe.
 #pragma once

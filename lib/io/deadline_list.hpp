@@ -69,6 +69,8 @@ public:
     ~Deadlines() { close(); }
     DeadlineList &list(uint64_t duration_ms);
     void arm(Deadline &d, uint64_t duration_ms) { list(duration_ms).arm(d); }
+    // The loop's time (ms), as deadlines count it.
+    uint64_t now_ms() const noexcept { return uv_now(loop_); }
     void close() noexcept;
 
 private:

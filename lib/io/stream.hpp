@@ -59,19 +59,6 @@ public:
     // Returns 0 or a negative uv error (then the op is not called).
     virtual int write(const uv_buf_t *bufs, unsigned count, WriteOp *op) = 0;
 
-    // Where a buffer's bytes also live in a file (fd -1: memory only).
-    struct FileSpan {
-        int fd = -1;
-        uint64_t offset = 0;
-    };
-    // Like write(), but buffers that also live in a file may be sent from it (sendfile, no
-    // copy) where the transport allows; `files[i]` describes `bufs[i]`. The bytes must stay
-    // valid in memory too, as they may be sent from there.
-    virtual int write_with_files(const uv_buf_t *bufs, const FileSpan *files, unsigned count,
-                                 WriteOp *op) {
-        (void)files;
-        return write(bufs, count, op);
-    }
     // Bytes accepted by write() and not yet handed to the kernel.
     virtual size_t write_queue_bytes() const noexcept = 0;
     // Closes the stream. Writes not yet done complete with UV_ECANCELED, so an owner that

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -78,73 +77,6 @@ int TcpStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
     op->uv_req.data = op;
     return uv_write(&op->uv_req, reinterpret_cast<uv_stream_t *>(&tcp_), bufs, count,
                     &TcpStream::on_write);
-}
-
-int TcpStream::write_with_files(const uv_buf_t *bufs, const FileSpan *files, unsigned count,
-                                WriteOp *op) {
-    if (closing_) return UV_EPIPE;
-    uv_os_fd_t sock;
-    bool any_file = false;
-    for (unsigned i = 0; i < count && !any_file; ++i)
-        any_file = files[i].fd >= 0;
-    // Direct sends keep the order only if libuv has nothing queued.
-    constexpr unsigned max_iov = 64;
-    if (!any_file || count > max_iov || tcp_.write_queue_size != 0 ||
-        uv_fileno(reinterpret_cast<const uv_handle_t *>(&tcp_), &sock) != 0)
-        return write(bufs, count, op);
-
-    unsigned i = 0;
-    size_t skip = 0; // bytes of bufs[i] already sent
-    while (i < count) {
-        if (files[i].fd < 0) {
-            iovec iov[max_iov];
-            unsigned n = 0;
-            for (unsigned j = i; j < count && files[j].fd < 0 && n < max_iov; ++j, ++n) {
-                size_t off = j == i ? skip : 0;
-                iov[n].iov_base = bufs[j].base + off;
-                iov[n].iov_len = bufs[j].len - off;
-            }
-            // MSG_MORE when a file part follows: the head rides in the body's first packet.
-            bool file_next = i + n < count && files[i + n].fd >= 0;
-            msghdr msg{};
-            msg.msg_iov = iov;
-            msg.msg_iovlen = n;
-            ssize_t w = sendmsg(sock, &msg, MSG_NOSIGNAL | (file_next ? MSG_MORE : 0));
-            if (w <= 0) break; // EAGAIN, or an error uv_write will report
-            size_t left = size_t(w);
-            while (left > 0 && i < count) {
-                size_t here = bufs[i].len - skip;
-                if (left < here) {
-                    skip += left;
-                    left = 0;
-                    break;
-                }
-                left -= here;
-                ++i;
-                skip = 0;
-            }
-            if (i < count && files[i].fd < 0 && skip > 0) break; // the socket is full
-        } else {
-            off_t off = off_t(files[i].offset + skip);
-            size_t want = bufs[i].len - skip;
-            ssize_t w = want ? sendfile(sock, files[i].fd, &off, want) : 0;
-            if (w < 0) break;
-            skip += size_t(w);
-            if (skip < bufs[i].len) break; // the socket is full
-            ++i;
-            skip = 0;
-        }
-    }
-    // What the socket did not take goes through libuv, from memory. When everything went, a
-    // zero-length write still completes the op on a later loop turn, as the contract says.
-    uv_buf_t rest[max_iov];
-    unsigned n = 0;
-    for (unsigned j = i; j < count; ++j) {
-        size_t off = j == i ? skip : 0;
-        rest[n++] = uv_buf_init(bufs[j].base + off, unsigned(bufs[j].len - off));
-    }
-    if (n == 0) rest[n++] = uv_buf_init(nullptr, 0);
-    return write(rest, n, op);
 }
 
 void TcpStream::on_write(uv_write_t *req, int status) {

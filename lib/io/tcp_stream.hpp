@@ -24,10 +24,6 @@ public:
     int start_read() override;
     void stop_read() override;
     int write(const uv_buf_t *bufs, unsigned count, WriteOp *op) override;
-    // With nothing queued, sends directly: writev for memory, sendfile for file-backed
-    // buffers, as far as the socket takes it; the rest goes through uv_write as memory.
-    int write_with_files(const uv_buf_t *bufs, const FileSpan *files, unsigned count,
-                         WriteOp *op) override;
     size_t write_queue_bytes() const noexcept override { return tcp_.write_queue_size; }
     void close() override;
     bool is_tls() const noexcept override { return false; }

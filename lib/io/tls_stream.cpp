@@ -1,6 +1,7 @@
 #include "io/tls_stream.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -11,11 +12,12 @@ namespace perch::io {
 using core::Buffer;
 using core::Ref;
 
-// Ciphertext on its way to the network; completes the caller's op (if any) when written.
+// Ciphertext on its way to the network (in `data` or in `batch`); completes the caller's op
+// (if any) when written.
 class TlsStream::CipherWrite final : public Stream::WriteOp {
 public:
-    CipherWrite(TlsStream *owner, Ref<Buffer> data, WriteOp *outer)
-        : owner_(owner), data_(std::move(data)), outer_(outer) {}
+    CipherWrite(TlsStream *owner, WriteOp *outer)
+        : owner_(owner), outer_(outer), batch(owner->pool_) {}
     void on_write_done(int status) override {
         TlsStream *owner = owner_; // alive: the inner stream reports writes before closing
         if (outer_) outer_->on_write_done(status);
@@ -23,20 +25,43 @@ public:
         if (status == 0 && !owner->closing_) owner->pump_writes();
     }
     TlsStream *owner_;
-    Ref<Buffer> data_;
     WriteOp *outer_;
+    CipherBatch batch;
 };
 
 namespace {
-constexpr size_t encrypt_piece = 64 * 1024;     // plaintext encrypted per step
+// Plaintext sealed per step, sent with one writev: as few write calls per MiB as the socket
+// buffer allows, and the same quantum the HTTP/1 connection paces its writes by.
+constexpr size_t encrypt_piece = 256 * 1024;
 constexpr size_t cipher_low_water = 256 * 1024; // encrypt more while less than this waits
+// A buffer shorter than this before the next one is copied into the record with what follows
+// (a head, a chunk header); a longer one is sealed in place as a record of its own.
+constexpr size_t min_direct = 4096;
+
+// The network BIO: what BoringSSL writes is appended to the stream's pending ciphertext.
+int cipher_bio_write(BIO *bio, const char *data, int len) {
+    static_cast<CipherBatch *>(BIO_get_data(bio))->append(data, size_t(len));
+    return len;
+}
+long cipher_bio_ctrl(BIO *, int cmd, long, void *) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+const BIO_METHOD *cipher_bio_method() {
+    static const BIO_METHOD *m = [] {
+        BIO_METHOD *mm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "perch-cipher");
+        BIO_meth_set_write(mm, cipher_bio_write);
+        BIO_meth_set_ctrl(mm, cipher_bio_ctrl);
+        return mm;
+    }();
+    return m;
+}
 } // namespace
 
 TlsStream::TlsStream(Stream *inner, SSL *ssl, BufferPool &pool, Deadlines &deadlines)
     : inner_(inner), ssl_(ssl), pool_(pool), deadlines_(deadlines),
-      drain_(&TlsStream::on_drain_deadline, this) {
+      drain_(&TlsStream::on_drain_deadline, this), out_(pool) {
     net_in_ = BIO_new(BIO_s_mem());
-    net_out_ = BIO_new(BIO_s_mem());
+    net_out_ = BIO_new(cipher_bio_method());
+    BIO_set_data(net_out_, &out_);
+    BIO_set_init(net_out_, 1);
     SSL_set_bio(ssl_, net_in_, net_out_); // ssl_ owns both BIOs
     inner_->set_handler(this);
 }
@@ -152,25 +177,20 @@ void TlsStream::fail(int status) {
 }
 
 int TlsStream::flush_cipher(WriteOp *op) {
-    size_t pending = BIO_pending(net_out_);
-    if (pending == 0) {
-        if (op) {
-            // Nothing to send (empty write): complete through an empty inner write to keep
-            // the asynchronous contract.
-            auto *w = new CipherWrite(this, nullptr, op);
-            uv_buf_t none = uv_buf_init(nullptr, 0);
-            int rc = inner_->write(&none, 1, w);
-            if (rc != 0) delete w;
-            return rc;
-        }
-        return 0;
+    if (out_.empty() && !op) return 0;
+    auto *w = new CipherWrite(this, op);
+    w->batch.take(out_);
+    uv_buf_t stack_bufs[16];
+    std::vector<uv_buf_t> heap_bufs;
+    uv_buf_t *bufs = stack_bufs;
+    if (w->batch.buffers() > 16) {
+        heap_bufs.resize(w->batch.buffers());
+        bufs = heap_bufs.data();
     }
-    Ref<Buffer> data = Buffer::create(pending);
-    int n = BIO_read(net_out_, data->data(), int(pending));
-    data->grow(size_t(n > 0 ? n : 0));
-    auto *w = new CipherWrite(this, data, op);
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char *>(data->data()), unsigned(data->size()));
-    int rc = inner_->write(&b, 1, w);
+    unsigned n = w->batch.to_uv(bufs);
+    // Nothing to send (an empty write) still completes through the transport, later.
+    if (n == 0) bufs[n++] = uv_buf_init(nullptr, 0);
+    int rc = inner_->write(bufs, n, w);
     if (rc != 0) {
         w->outer_ = nullptr;
         delete w;
@@ -181,26 +201,14 @@ int TlsStream::flush_cipher(WriteOp *op) {
 void TlsStream::pump_writes() {
     while (handshake_done_ && !closing_ && !ended_ && !queued_.empty() &&
            inner_->write_queue_bytes() < cipher_low_water) {
-        Queued &q = queued_.front();
-        size_t budget = encrypt_piece;
-        while (budget > 0 && q.index < q.bufs.size()) {
-            const uv_buf_t &b = q.bufs[q.index];
-            size_t take = std::min(budget, b.len - q.offset);
-            if (take > 0 && SSL_write(ssl_, b.base + q.offset, int(take)) <= 0) {
-                ERR_clear_error();
-                fail_queued_writes(UV_EPROTO);
-                return;
-            }
-            q.offset += take;
-            budget -= take;
-            queued_bytes_ -= take;
-            if (q.offset == b.len) {
-                ++q.index;
-                q.offset = 0;
-            }
+        if (!seal_piece()) {
+            ERR_clear_error();
+            fail_queued_writes(UV_EPROTO);
+            return;
         }
         // The caller's op completes with the ciphertext that carries its last byte.
         WriteOp *done = nullptr;
+        Queued &q = queued_.front();
         if (q.index == q.bufs.size()) {
             done = q.op;
             queued_.pop_front();
@@ -211,6 +219,54 @@ void TlsStream::pump_writes() {
             return;
         }
     }
+}
+
+size_t TlsStream::take_plain(Queued &q, size_t len, uint8_t *stage, const uint8_t **out) {
+    while (q.index < q.bufs.size() && q.bufs[q.index].len == q.offset) {
+        ++q.index;
+        q.offset = 0;
+    }
+    size_t n = 0;
+    while (n < len && q.index < q.bufs.size()) {
+        const uv_buf_t &b = q.bufs[q.index];
+        size_t avail = b.len - q.offset;
+        const uint8_t *at = reinterpret_cast<const uint8_t *>(b.base) + q.offset;
+        size_t take = std::min(len - n, avail);
+        bool direct = n == 0 && (take == len || avail >= min_direct);
+        if (direct) {
+            *out = at; // sealed from the caller's own buffer
+        } else {
+            std::memcpy(stage + n, at, take);
+            *out = stage;
+        }
+        n += take;
+        q.offset += take;
+        if (q.offset == b.len) {
+            ++q.index;
+            q.offset = 0;
+        }
+        if (direct) break;
+    }
+    queued_bytes_ -= n;
+    return n;
+}
+
+bool TlsStream::seal_piece() {
+    Queued &q = queued_.front();
+    uint8_t stage[RecordSizing::full_payload];
+    uint64_t now = deadlines_.now_ms();
+    size_t budget = encrypt_piece;
+    while (budget > 0) {
+        size_t payload = std::min(sizing_.next_payload(now), budget);
+        const uint8_t *in = nullptr;
+        size_t n = take_plain(q, payload, stage, &in);
+        if (n == 0) break;
+        // One record per call (n is at most a record's payload).
+        if (SSL_write(ssl_, in, int(n)) <= 0) return false;
+        sizing_.sent(n);
+        budget -= n;
+    }
+    return true;
 }
 
 void TlsStream::fail_queued_writes(int status) {

@@ -8,6 +8,7 @@
 #include "io/deadline_list.hpp"
 #include "io/stream.hpp"
 #include "io/tls_context.hpp"
+#include "io/tls_records.hpp"
 
 #include <deque>
 #include <string>
@@ -66,18 +67,26 @@ private:
     int flush_cipher(WriteOp *op);
     // Encrypts queued plaintext while little ciphertext waits for the network.
     void pump_writes();
+    // Seals up to encrypt_piece bytes of the oldest queued write into out_ (records sized by
+    // sizing_); false on a TLS error.
+    bool seal_piece();
+    // Takes up to `len` bytes of `q`'s plaintext: in place when they are contiguous (or the
+    // buffer is long enough for a record of its own), else copied into `stage`.
+    size_t take_plain(Queued &q, size_t len, uint8_t *stage, const uint8_t **out);
     void fail_queued_writes(int status);
 
     Stream *inner_;
     SSL *ssl_;
     BIO *net_in_ = nullptr;  // ciphertext from the network, read by BoringSSL
-    BIO *net_out_ = nullptr; // ciphertext written by BoringSSL, sent to the network
+    BIO *net_out_ = nullptr; // appends what BoringSSL writes to out_
     BufferPool &pool_;
     Deadlines &deadlines_;
     Deadline drain_;
     Stream::Handler *handler_ = nullptr;
     std::deque<Queued> queued_;
     size_t queued_bytes_ = 0;
+    RecordSizing sizing_;
+    CipherBatch out_; // ciphertext not yet handed to the transport
     std::vector<WriteOp *> failed_ops_; // completed with write_error_ on the next turn
     int write_error_ = 0;
     bool handshake_done_ = false;

@@ -34,9 +34,16 @@ void ServerConnection::Write::clear() {
     for (size_t i = 0; i < nslices; ++i)
         slices[i] = BufferSlice();
     nslices = 0;
-    head = nullptr;
+    head = BufferSlice();
     pre.clear();
     post.clear();
+}
+
+size_t ServerConnection::Write::bytes() const noexcept {
+    size_t n = head.len + pre.size() + post.size();
+    for (size_t i = 0; i < nslices; ++i)
+        n += slices[i].len;
+    return n;
 }
 
 ServerConnection::ServerConnection(Runtime &rt, io::Stream *stream,
@@ -64,6 +71,10 @@ void ServerConnection::close_now() {
     if (closing_) return;
     closing_ = true;
     deadline_.disarm();
+    for (Write *w : held_) // never sent: their bytes are released now
+        recycle(w);
+    held_.clear();
+    held_bytes_ = 0;
     stop_serving();
     stream_->close();
 }
@@ -82,7 +93,7 @@ void ServerConnection::close_when_written() {
 
 void ServerConnection::close_after_writes() {
     close_after_writes_ = true;
-    if (writes_in_flight_ == 0 && !closing_ && !lingering_) close_when_written();
+    if (writes_in_flight() == 0 && !closing_ && !lingering_) close_when_written();
 }
 
 // --- reading ---------------------------------------------------------------------------------
@@ -133,28 +144,79 @@ void ServerConnection::recycle(Write *w) {
 }
 
 int ServerConnection::submit(Write *w) {
+    if (closing_) {
+        recycle(w);
+        return UV_EPIPE;
+    }
+    if (held_.empty() && w->bytes() <= write_quantum) return send_now(w);
+    held_bytes_ += w->bytes();
+    held_.push_back(w);
+    if (!quantum_in_flight_) send_next_quantum();
+    return closing_ ? UV_EPIPE : 0;
+}
+
+void ServerConnection::send_next_quantum() {
+    // The next write_quantum bytes of the oldest held write, in a write of their own.
+    Write *from = held_.front();
+    Write *q = take_write();
+    size_t budget = write_quantum;
+    auto take_text = [&](std::string &text) {
+        budget -= std::min(budget, text.size());
+        q->pre += text; // text runs go out whole: they are a few bytes
+        text.clear();
+    };
+    if (from->head.len) {
+        q->head = std::move(from->head);
+        from->head = BufferSlice();
+        budget -= std::min(budget, q->head.len);
+    }
+    take_text(from->pre);
+    size_t used = 0;
+    while (used < from->nslices && budget > 0) {
+        BufferSlice &s = from->slices[used];
+        size_t n = std::min(budget, s.len);
+        q->slices[q->nslices++] = BufferSlice(s.buf, s.ptr, n);
+        budget -= n;
+        if (n < s.len) {
+            s.ptr += n;
+            s.len -= n;
+            break;
+        }
+        s = BufferSlice();
+        ++used;
+    }
+    std::move(from->slices + used, from->slices + from->nslices, from->slices);
+    from->nslices -= used;
+    if (from->nslices == 0) {
+        q->post = std::move(from->post);
+        held_.pop_front();
+        recycle(from);
+    }
+    held_bytes_ -= q->bytes();
+    quantum_in_flight_ = q;
+    if (send_now(q) != 0) quantum_in_flight_ = nullptr;
+}
+
+int ServerConnection::send_now(Write *w) {
     size_t n = 0, bytes = 0;
-    auto add = [&](const void *p, size_t len, io::Stream::FileSpan file) {
+    auto add = [&](const void *p, size_t len) {
         if (!len) return;
-        w->bufs[n] = uv_buf_init(const_cast<char *>(static_cast<const char *>(p)), unsigned(len));
-        w->files[n++] = file;
+        w->bufs[n++] = uv_buf_init(const_cast<char *>(static_cast<const char *>(p)), unsigned(len));
         bytes += len;
     };
-    if (w->head) add(w->head->ptr, w->head->len, {});
-    w->head = nullptr;
-    add(w->pre.data(), w->pre.size(), {});
-    for (size_t i = 0; i < w->nslices; ++i) {
-        const BufferSlice &s = w->slices[i];
-        int fd = s.file_fd();
-        add(s.ptr, s.len, {fd, fd >= 0 ? s.file_offset() : 0});
-    }
-    add(w->post.data(), w->post.size(), {});
+    add(w->head.ptr, w->head.len);
+    add(w->pre.data(), w->pre.size());
+    for (size_t i = 0; i < w->nslices; ++i)
+        add(w->slices[i].ptr, w->slices[i].len);
+    add(w->post.data(), w->post.size());
     if (n == 0) {
         recycle(w);
         return 0;
     }
-    // Large cached bodies live in a shared-memory file: plain TCP sends them with sendfile.
-    int rc = stream_->write_with_files(w->bufs, w->files, unsigned(n), w);
+    // Bodies are written from memory (writev), arena bodies from their mapping: on this
+    // kernel sendfile from a memfd walks the page cache page by page and measured slower
+    // (README, performance), and TLS needs the bytes in memory anyway.
+    int rc = stream_->write(w->bufs, unsigned(n), w);
     if (rc != 0) {
         recycle(w);
         close_now();
@@ -168,13 +230,19 @@ int ServerConnection::submit(Write *w) {
 
 void ServerConnection::on_write_done(Write *w, int status) {
     writes_in_flight_--;
+    bool was_quantum = w == quantum_in_flight_;
+    if (was_quantum) quantum_in_flight_ = nullptr;
     recycle(w);
     if (closing_) return;
     if (status != 0) return close_now(); // the peer is gone
+    if (was_quantum && !held_.empty()) {
+        send_next_quantum();
+        if (closing_) return;
+    }
     if (lingering_) return;
     if (!close_after_writes_) {
         on_written();
-    } else if (writes_in_flight_ == 0) {
+    } else if (writes_in_flight() == 0) {
         return close_when_written();
     }
     rearm();
@@ -208,7 +276,7 @@ void ServerConnection::arm(Timeout t, uint64_t ms) {
 void ServerConnection::rearm() {
     if (closing_ || lingering_) return;
     const config::ViewerLimits &l = limits_of(rt_);
-    if (writes_in_flight_ > 0 || (parser_.in_message() && !parser_.in_head() && reading_body())) {
+    if (writes_in_flight() > 0 || (parser_.in_message() && !parser_.in_head() && reading_body())) {
         // Sending a response, or receiving a body: each sign of life restarts the clock.
         arm(Timeout::activity, l.idle_timeout_ms);
     } else if (parser_.in_head()) {

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,22 +49,22 @@ public:
     void close_now();
 
 protected:
-    // A write: the head slice, a text run, up to max_slices body slices (whose bytes may also
-    // live in a file, for sendfile) and a text run, all kept alive until the write is done.
+    // A write: the head slice, a text run, up to max_slices body slices and a text run, all
+    // kept alive until the write is done.
     class Write final : public io::Stream::WriteOp {
     public:
         static constexpr size_t max_slices = 18;
         explicit Write(ServerConnection &c) : conn(c) {}
         void on_write_done(int status) override { conn.on_write_done(this, status); }
         void clear();
+        size_t bytes() const noexcept;
 
         ServerConnection &conn;
-        const core::BufferSlice *head = nullptr; // only until submit()
+        core::BufferSlice head;
         core::BufferSlice slices[max_slices];
         size_t nslices = 0;
         std::string pre, post;
         uv_buf_t bufs[max_slices + 3];
-        io::Stream::FileSpan files[max_slices + 3];
     };
 
     // An answer the connection makes itself and then closes after: generated_head() with
@@ -111,7 +112,8 @@ protected:
     const http::RequestParser &parser() const noexcept { return parser_; }
     bool closing() const noexcept { return closing_; }
     bool lingering() const noexcept { return lingering_; }
-    size_t writes_in_flight() const noexcept { return writes_in_flight_; }
+    // Writes submitted and not yet done (held ones included).
+    size_t writes_in_flight() const noexcept { return writes_in_flight_ + held_.size(); }
     // Whether a closing answer was sent.
     bool answered() const noexcept { return answered_; }
     // Whether unread request bytes may still arrive, so that a close must linger.
@@ -121,8 +123,11 @@ protected:
     // Starts reading; the first request's header timeout runs from here.
     void start_reading();
     Write *take_write();
-    // Sends `w` (or recycles it if empty). Returns 0, or a uv error after closing.
+    // Sends `w` (or recycles it if empty), paced (see write_quantum). Returns 0, or a uv error
+    // after closing.
     int submit(Write *w);
+    // Bytes submitted and not yet handed to the kernel: the response direction's flow control.
+    size_t queued_bytes() const noexcept { return stream_->write_queue_bytes() + held_bytes_; }
     // Re-arms the deadline for what the connection now waits for (see the top).
     void rearm();
     // Closes now, or lingering first if linger() is set.
@@ -147,6 +152,13 @@ private:
     // http::RequestParser::Handler (body and completion are the user's)
     void on_request_head(core::RequestHead &head) override;
 
+    // Pacing: a connection hands the kernel at most write_quantum bytes per loop turn, the next
+    // piece once the last one is in the socket, so that one connection's 4 MiB body cannot take
+    // the loop's whole turn from the others (latency is shared fairly), and bytes are copied
+    // into the socket while its buffer has room for them. Larger writes wait in held_, in order.
+    static constexpr size_t write_quantum = 256 * 1024;
+    int send_now(Write *w);
+    void send_next_quantum();
     void on_write_done(Write *w, int status);
     void recycle(Write *w);
     void arm(Timeout t, uint64_t ms);
@@ -158,6 +170,9 @@ private:
     io::Deadline deadline_;
     std::atomic<uint64_t> *bytes_out_;
     std::vector<Write *> free_writes_;
+    std::deque<Write *> held_; // paced writes not yet sent, oldest first
+    size_t held_bytes_ = 0;
+    Write *quantum_in_flight_ = nullptr;
     size_t writes_in_flight_ = 0;
     Timeout timeout_ = Timeout::none;
     bool answered_ = false;           // a closing answer was sent

@@ -190,7 +190,7 @@ bool ViewerConnection::finish_request() {
         if (writes_in_flight() == 0) close_when_written();
         return false;
     }
-    if (stream().write_queue_bytes() > response_high_water) return false; // on_written retries
+    if (queued_bytes() > response_high_water) return false; // on_written retries
     txn_done_ = false;
     response_started_ = false;
     discarding_body_ = false;
@@ -223,7 +223,7 @@ void ViewerConnection::send(const ResponseHeadOut *head, const BufferSlice *body
 
 void ViewerConnection::ask_for_more() {
     if (closing()) return;
-    if (stream().write_queue_bytes() > response_high_water) {
+    if (queued_bytes() > response_high_water) {
         owes_proceed_ = true; // on_written asks once the viewer has taken enough
         return;
     }
@@ -268,11 +268,11 @@ void ViewerConnection::begin_response(const ResponseHeadOut &rw, Write *w) {
         hw.field("Connection", "keep-alive");
     }
     hw.end();
-    w->head = rw.head;
+    w->head = *rw.head;
 }
 
 void ViewerConnection::on_written() {
-    if (owes_proceed_ && txn_.active() && stream().write_queue_bytes() <= response_low_water) {
+    if (owes_proceed_ && txn_.active() && queued_bytes() <= response_low_water) {
         owes_proceed_ = false;
         txn_.proceed();
         if (closing()) return;

@@ -674,7 +674,7 @@ TEST_CASE("cache/memory_store: a large body of announced length lives in the sha
         CHECK(body_of(*got) == *body);
         REQUIRE(got->body_count() == 1);
         if (body == &big)
-            CHECK(got->body_buffer(0).file_fd() >= 0); // sendable with sendfile
+            CHECK(got->body_buffer(0).file_fd() >= 0); // in the arena
         else
             CHECK(got->body_buffer(0).file_fd() == -1); // page rounding not worth it
     }
