@@ -12,6 +12,8 @@ namespace perch::io {
 TcpStream::TcpStream(uv_loop_t *loop, BufferPool &pool) : pool_(pool) {
     uv_tcp_init(loop, &tcp_);
     tcp_.data = this;
+    uv_idle_init(loop, &idle_);
+    idle_.data = this;
 }
 
 int TcpStream::accept(uv_stream_t *server) {
@@ -75,8 +77,51 @@ void TcpStream::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *) {
 int TcpStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
     if (closing_) return UV_EPIPE;
     op->uv_req.data = op;
-    return uv_write(&op->uv_req, reinterpret_cast<uv_stream_t *>(&tcp_), bufs, count,
-                    &TcpStream::on_write);
+    auto *s = reinterpret_cast<uv_stream_t *>(&tcp_);
+    // Direct writes keep the order only while libuv has nothing queued.
+    constexpr unsigned max_direct = 64;
+    if (tcp_.write_queue_size != 0 || count > max_direct)
+        return uv_write(&op->uv_req, s, bufs, count, &TcpStream::on_write);
+    size_t total = 0;
+    for (unsigned i = 0; i < count; ++i)
+        total += bufs[i].len;
+    int n = total ? uv_try_write(s, bufs, count) : 0;
+    if (n < 0) n = 0; // EAGAIN (or an error uv_write reports)
+    if (size_t(n) == total) {
+        if (written_.empty()) uv_idle_start(&idle_, &TcpStream::on_idle);
+        written_.push_back(op);
+        return 0;
+    }
+    uv_buf_t rest[max_direct];
+    unsigned k = 0;
+    size_t skip = size_t(n);
+    for (unsigned i = 0; i < count; ++i) {
+        if (skip >= bufs[i].len) {
+            skip -= bufs[i].len;
+            continue;
+        }
+        rest[k++] = uv_buf_init(bufs[i].base + skip, unsigned(bufs[i].len - skip));
+        skip = 0;
+    }
+    return uv_write(&op->uv_req, s, rest, k, &TcpStream::on_write);
+}
+
+void TcpStream::on_idle(uv_idle_t *h) {
+    static_cast<TcpStream *>(h->data)->complete_direct_writes(0);
+}
+
+void TcpStream::complete_direct_writes(int status) {
+    uv_idle_stop(&idle_);
+    // An op may write again from its callback: such writes complete on the next turn, so a
+    // connection pacing its writes (one per completion) still yields the loop between them.
+    std::vector<WriteOp *> done;
+    done.swap(written_);
+    for (WriteOp *op : done)
+        op->on_write_done(status);
+    if (written_.empty()) { // keep the vector's memory for the next turn
+        done.clear();
+        written_.swap(done);
+    }
 }
 
 void TcpStream::on_write(uv_write_t *req, int status) {
@@ -93,11 +138,16 @@ void TcpStream::shutdown_write() {
 void TcpStream::close() {
     if (closing_) return;
     closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t *>(&idle_), &TcpStream::on_close);
     uv_close(reinterpret_cast<uv_handle_t *>(&tcp_), &TcpStream::on_close);
 }
 
 void TcpStream::on_close(uv_handle_t *h) {
     auto *self = static_cast<TcpStream *>(h->data);
+    if (--self->open_handles_ > 0) return;
+    // Direct writes were handed to the kernel whole: they completed (as libuv reports its
+    // own completed writes on close).
+    self->complete_direct_writes(0);
     if (self->read_buf_) self->pool_.give_back(std::move(self->read_buf_));
     if (self->handler_) self->handler_->on_stream_closed();
     delete self;

@@ -5,6 +5,7 @@
 #include "io/stream.hpp"
 
 #include <sys/socket.h>
+#include <vector>
 
 namespace perch::io {
 
@@ -23,6 +24,11 @@ public:
     void set_handler(Handler *h) noexcept override { handler_ = h; }
     int start_read() override;
     void stop_read() override;
+    // With nothing queued, writes at once (uv_try_write) and completes the op on the next loop
+    // turn (an idle handle, which also keeps that turn's poll from blocking); what the socket
+    // does not take goes through uv_write. A
+    // uv_write that completes makes libuv 1.44 re-register the socket with epoll (uv__drain
+    // stops POLLOUT even when it never started it): one epoll_ctl per response saved.
     int write(const uv_buf_t *bufs, unsigned count, WriteOp *op) override;
     size_t write_queue_bytes() const noexcept override { return tcp_.write_queue_size; }
     void close() override;
@@ -40,8 +46,13 @@ private:
     static void on_write(uv_write_t *req, int status);
     static void on_connect(uv_connect_t *req, int status);
     static void on_close(uv_handle_t *h);
+    static void on_idle(uv_idle_t *h);
+    void complete_direct_writes(int status);
 
     uv_tcp_t tcp_{};
+    uv_idle_t idle_{};                  // completes direct writes on the next turn
+    std::vector<WriteOp *> written_;    // direct writes done, their ops not yet called
+    int open_handles_ = 2;              // tcp_ and idle_: freed once both have closed
     uv_connect_t connect_req_{};
     uv_shutdown_t shutdown_req_{};
     bool shutting_down_ = false;

@@ -5,6 +5,8 @@
 #include "edge/runtime.hpp"
 #include "http/head_writer.hpp"
 
+#include <utility>
+
 namespace perch::edge {
 
 using core::Buffer;
@@ -50,7 +52,8 @@ ServerConnection::ServerConnection(Runtime &rt, io::Stream *stream,
                                    const http::RequestLimits &limits,
                                    std::atomic<uint64_t> *bytes_out)
     : rt_(rt), stream_(stream), parser_(*this, limits),
-      deadline_(&ServerConnection::on_timeout, this), bytes_out_(bytes_out) {
+      deadline_(&ServerConnection::on_timeout, this), flush_(&ServerConnection::on_flush, this),
+      bytes_out_(bytes_out) {
     rt_.live().add();
     stream_->set_handler(this);
 }
@@ -71,6 +74,8 @@ void ServerConnection::close_now() {
     if (closing_) return;
     closing_ = true;
     deadline_.disarm();
+    flush_.disarm();
+    if (held_head_) recycle(std::exchange(held_head_, nullptr));
     for (Write *w : held_) // never sent: their bytes are released now
         recycle(w);
     held_.clear();
@@ -143,10 +148,33 @@ void ServerConnection::recycle(Write *w) {
     free_writes_.push_back(w);
 }
 
+void ServerConnection::hold_for_body(Write *w) {
+    if (held_head_) submit(std::exchange(held_head_, nullptr)); // never two: keep the order
+    held_head_ = w;
+    rt_.deadlines().arm(flush_, 0);
+}
+
+ServerConnection::Write *ServerConnection::take_held() noexcept {
+    if (held_head_) flush_.disarm();
+    return std::exchange(held_head_, nullptr);
+}
+
+void ServerConnection::on_flush(void *self) {
+    auto *c = static_cast<ServerConnection *>(self);
+    if (Write *w = c->take_held()) c->submit(w);
+}
+
 int ServerConnection::submit(Write *w) {
     if (closing_) {
         recycle(w);
         return UV_EPIPE;
+    }
+    if (held_head_) {
+        int rc = submit(take_held()); // it goes first
+        if (rc != 0) {
+            recycle(w);
+            return rc;
+        }
     }
     if (held_.empty() && w->bytes() <= write_quantum) return send_now(w);
     held_bytes_ += w->bytes();

@@ -113,7 +113,9 @@ protected:
     bool closing() const noexcept { return closing_; }
     bool lingering() const noexcept { return lingering_; }
     // Writes submitted and not yet done (held ones included).
-    size_t writes_in_flight() const noexcept { return writes_in_flight_ + held_.size(); }
+    size_t writes_in_flight() const noexcept {
+        return writes_in_flight_ + held_.size() + (held_head_ ? 1 : 0);
+    }
     // Whether a closing answer was sent.
     bool answered() const noexcept { return answered_; }
     // Whether unread request bytes may still arrive, so that a close must linger.
@@ -123,9 +125,15 @@ protected:
     // Starts reading; the first request's header timeout runs from here.
     void start_reading();
     Write *take_write();
-    // Sends `w` (or recycles it if empty), paced (see write_quantum). Returns 0, or a uv error
-    // after closing.
+    // Sends `w` (or recycles it if empty), paced (see write_quantum), after any held write.
+    // Returns 0, or a uv error after closing.
     int submit(Write *w);
+    // Holds `w` (a response head whose body has not come yet) until the end of this loop turn,
+    // so that body bytes arriving in the same turn (an origin read holding head and body) go
+    // out in the same write: one syscall and one packet instead of two.
+    void hold_for_body(Write *w);
+    // The held write, no longer held, to add the body to; null when none.
+    Write *take_held() noexcept;
     // Bytes submitted and not yet handed to the kernel: the response direction's flow control.
     size_t queued_bytes() const noexcept { return stream_->write_queue_bytes() + held_bytes_; }
     // Re-arms the deadline for what the connection now waits for (see the top).
@@ -163,11 +171,14 @@ private:
     void recycle(Write *w);
     void arm(Timeout t, uint64_t ms);
     static void on_timeout(void *self);
+    static void on_flush(void *self);
 
     Runtime &rt_;
     io::Stream *stream_;
     http::RequestParser parser_;
     io::Deadline deadline_;
+    io::Deadline flush_;        // sends held_head_ at the end of the loop turn
+    Write *held_head_ = nullptr; // see hold_for_body()
     std::atomic<uint64_t> *bytes_out_;
     std::vector<Write *> free_writes_;
     std::deque<Write *> held_; // paced writes not yet sent, oldest first

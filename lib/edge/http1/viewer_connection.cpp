@@ -204,11 +204,16 @@ bool ViewerConnection::finish_request() {
 void ViewerConnection::send(const ResponseHeadOut *head, const BufferSlice *body, size_t count,
                             bool last) {
     if (closing()) return;
-    Write *w = take_write();
+    Write *w = take_held(); // a head waiting for its body
+    if (!w) w = take_write();
     if (head) begin_response(*head, w);
     size_t body_bytes = 0;
     for (size_t i = 0; i < count; ++i)
         body_bytes += body[i].len;
+    if (head && !body_bytes && !last) {
+        hold_for_body(w);
+        return ask_for_more();
+    }
     if (chunked_ && body_bytes) {
         char hdr[20];
         w->pre.append(hdr, http::format_chunk_header(body_bytes, hdr));

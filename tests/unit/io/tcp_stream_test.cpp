@@ -100,3 +100,40 @@ TEST_CASE("io/tcp_stream: an arena body larger than the socket takes is written 
     REQUIRE(got.size() == size);
     CHECK(got == std::string(reinterpret_cast<char *>(body->data()), size));
 }
+
+TEST_CASE("io/tcp_stream: writes taken at once complete on a later turn, in order with queued ones") {
+    Pair p;
+    std::string small1(100, 'a'), big(32 << 20, 'b'), small2(100, 'c');
+    uv_buf_t b1 = uv_buf_init(small1.data(), unsigned(small1.size()));
+    uv_buf_t b2 = uv_buf_init(big.data(), unsigned(big.size()));
+    uv_buf_t b3 = uv_buf_init(small2.data(), unsigned(small2.size()));
+    struct Ordered final : io::Stream::WriteOp {
+        std::vector<int> *order;
+        int id;
+        int status = 1;
+        void on_write_done(int s) override {
+            status = s;
+            order->push_back(id);
+        }
+    };
+    std::vector<int> order;
+    Ordered d1, d2, d3;
+    d1.order = d2.order = d3.order = &order;
+    d1.id = 1, d2.id = 2, d3.id = 3;
+    REQUIRE(p.server->write(&b1, 1, &d1) == 0); // the socket takes it whole
+    CHECK(p.server->write_queue_bytes() == 0);
+    CHECK(d1.status == 1); // not from inside write()
+    REQUIRE(p.server->write(&b2, 1, &d2) == 0); // far more than the socket takes
+    CHECK(p.server->write_queue_bytes() > 0);
+    REQUIRE(p.server->write(&b3, 1, &d3) == 0); // queued behind it
+    std::string got;
+    std::thread reader([&] { got = read_n(p.client, small1.size() + big.size() + small2.size()); });
+    while (d3.status == 1)
+        uv_run(&p.loop, UV_RUN_ONCE);
+    reader.join();
+    CHECK(order == std::vector<int>{1, 2, 3});
+    CHECK(d1.status == 0);
+    CHECK(d3.status == 0);
+    REQUIRE(got.size() == small1.size() + big.size() + small2.size());
+    CHECK(got == small1 + big + small2);
+}
