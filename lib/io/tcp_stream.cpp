@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -16,10 +17,36 @@ TcpStream::TcpStream(uv_loop_t *loop, BufferPool &pool) : pool_(pool) {
     idle_.data = this;
 }
 
+namespace {
+
+// A send buffer only needs to hold what the path can carry in one round trip (the
+// bandwidth-delay product); beyond it, it holds bytes the peer has not asked for yet. The
+// kernel grows it without bound that (to tcp_wmem's maximum, 4 MiB here), which on a path of a
+// few microseconds lets a fast sender run far ahead of its reader: windows close to zero and
+// responses stall for a persist timer (200 ms and up: the tail of 4 MiB responses on loopback).
+// So a viewer whose handshake took under near_rtt_us (the same host, the same rack: a load
+// balancer, a sidecar) gets a fixed buffer that still covers its BDP at more than 20 Gbit/s;
+// every other viewer keeps the kernel's autotuning, which sizes the buffer to the path.
+constexpr uint32_t near_rtt_us = 100;
+constexpr int near_send_buffer = 256 * 1024; // the kernel doubles it for its bookkeeping
+
+void fit_send_buffer(uv_os_fd_t fd) noexcept {
+    tcp_info ti{};
+    socklen_t len = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return;
+    if (ti.tcpi_rtt == 0 || ti.tcpi_rtt > near_rtt_us) return;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &near_send_buffer, sizeof near_send_buffer);
+}
+
+} // namespace
+
 int TcpStream::accept(uv_stream_t *server) {
     int rc = uv_accept(server, reinterpret_cast<uv_stream_t *>(&tcp_));
-    if (rc == 0) uv_tcp_nodelay(&tcp_, 1);
-    return rc;
+    if (rc != 0) return rc;
+    uv_tcp_nodelay(&tcp_, 1);
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t *>(&tcp_), &fd) == 0) fit_send_buffer(fd);
+    return 0;
 }
 
 int TcpStream::connect(const sockaddr *addr, ConnectDone done, void *user) {

@@ -30,8 +30,8 @@ public:
 };
 
 namespace {
-// Plaintext sealed per step, sent with one writev: as few write calls per MiB as the socket
-// buffer allows, and the same quantum the HTTP/1 connection paces its writes by.
+// Plaintext sealed per step at most, sent with one writev (the HTTP/1 connection hands over
+// 64 KiB a turn: its write quantum).
 constexpr size_t encrypt_piece = 256 * 1024;
 constexpr size_t cipher_low_water = 256 * 1024; // encrypt more while less than this waits
 // A buffer shorter than this before the next one is copied into the record with what follows

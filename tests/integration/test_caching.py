@@ -2,7 +2,7 @@
 behaviors, query strings, HEAD, error caching, revalidation."""
 import time
 
-from perchtest import behavior, http_origin
+from perchtest import behavior, http_origin, parse_responses, raw_exchange
 
 NGINX_LOCATIONS = r"""
 location /max60/ { add_header Cache-Control "public, max-age=60"; }
@@ -72,6 +72,25 @@ def test_a_large_object_streams_whole_and_is_then_served_from_the_cache(tmp, ngi
     s2, h2, b2 = proxy.get("/max60/big.bin")
     assert b1 == expected and b2 == expected
     assert h2["x-cache"] == "Hit from perch"
+    assert origin.requests("/max60/big.bin") == 1
+
+
+def test_pipelined_large_and_small_hits_come_back_whole_and_in_order(tmp, nginx_origins, proxies):
+    # A large body goes out in paced pieces (at most 64 KiB per loop turn); what a pipelined
+    # request answers meanwhile must wait behind it, whole.
+    origin, proxy = start(tmp, nginx_origins, proxies)
+    big, small = FILES["/max60/big.bin"], FILES["/max60/a.txt"].encode()
+    for path in ("/max60/big.bin", "/max60/a.txt"):
+        proxy.get(path)
+        assert proxy.get(path)[1]["x-cache"] == "Hit from perch"
+    req = lambda path, extra="": (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{proxy.port}\r\n{extra}\r\n").encode()
+    data = (req("/max60/big.bin") + req("/max60/a.txt") + req("/max60/big.bin") +
+            req("/max60/a.txt", extra="Connection: close\r\n"))
+    responses = parse_responses(raw_exchange(proxy.port, data, timeout=10))
+    assert [r[0] for r in responses] == [200] * 4
+    assert [r[2] for r in responses] == [big, small, big, small]
+    assert [r[1]["x-cache"] for r in responses] == ["Hit from perch"] * 4
     assert origin.requests("/max60/big.bin") == 1
 
 

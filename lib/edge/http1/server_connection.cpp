@@ -176,7 +176,7 @@ int ServerConnection::submit(Write *w) {
             return rc;
         }
     }
-    if (held_.empty() && w->bytes() <= write_quantum) return send_now(w);
+    if (held_.empty() && w->bytes() <= write_quantum + quantum_slack) return send_now(w);
     held_bytes_ += w->bytes();
     held_.push_back(w);
     if (!quantum_in_flight_) send_next_quantum();
@@ -187,7 +187,9 @@ void ServerConnection::send_next_quantum() {
     // The next write_quantum bytes of the oldest held write, in a write of their own.
     Write *from = held_.front();
     Write *q = take_write();
-    size_t budget = write_quantum;
+    // A last piece of up to quantum_slack goes with this one (a body and its head are one
+    // write, not a write and a few hundred bytes a turn later).
+    size_t budget = from->bytes() <= write_quantum + quantum_slack ? from->bytes() : write_quantum;
     auto take_text = [&](std::string &text) {
         budget -= std::min(budget, text.size());
         q->pre += text; // text runs go out whole: they are a few bytes
