@@ -76,7 +76,7 @@ render() {  # template output
 }
 tree_rss_kb() {  # RSS summed over a process and its children
   local p c sum=0
-  for p in $1 $(pgrep -g "$1"); do
+  for p in $(pgrep -g "$1"); do
     c=$(awk '/^Rss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null); sum=$((sum + ${c:-0}))
   done
   echo $((sum))
