@@ -163,7 +163,7 @@ mix_run() {  # name port
   sleep 1 # the origin's last log lines
   l1=$(wc -l <"$RUN/origin-mix.log")
   r=$(tail -1 "$RUN/raw.tsv")
-  echo "$r origin_bytes=$(sed -n "$((l0 + 1)),${l1}p" "$RUN/origin-mix.log" | awk '{s+=$1} END{printf "%d", s}') rss_kb=$(tree_rss_kb "${PID[$name]}")" >>"$RUN/mix.tsv"
+  echo "$r origin_bytes=$(sed -n "$((l0 + 1)),${l1}p" "$RUN/origin-mix.log" | awk '{s+=$1} END{printf "%.0f", s}') rss_kb=$(tree_rss_kb "${PID[$name]}")" >>"$RUN/mix.tsv"
 }
 if [[ " $CASES " == *" mix "* ]]; then
   stop nginx  # restarted below with only the mix server busy; the same config

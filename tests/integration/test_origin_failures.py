@@ -1,6 +1,7 @@
 """A failing origin (perch's scripted fault origin, a real process): nothing truncated is
 cached, errors map to 502/504 (a refused or a hanging connect), the pool reuses connections,
 names resolve through libuv, bodies stream both ways with backpressure."""
+import http.client
 import json
 import os
 import time
@@ -24,6 +25,22 @@ def test_a_truncated_origin_body_is_never_cached_and_the_viewer_sees_it_cut(tmp,
         assert b"Content-Length: 10000" in head
         assert len(body) < 10000  # cut short, never padded or completed
     assert fault_origin.requests("/truncate/5000") == 2  # not served from the cache
+
+
+def test_a_dripped_large_miss_then_a_large_hit_on_one_keep_alive_connection(tmp, fault_origin, proxies):
+    # The miss's body goes out paced and its end, which comes after its last bytes, is an empty
+    # write queued behind them: the connection must carry on with the next paced response.
+    proxy = proxies(tmp, config(fault_origin.port))
+    n = 2 * 1024 * 1024
+    body = bytes(b"abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(n))
+    c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    for expected_cache in ("Miss from perch", "Hit from perch", "Hit from perch"):
+        c.request("GET", f"/drip/{n}/20")
+        r = c.getresponse()
+        assert r.read() == body
+        assert r.getheader("x-cache") == expected_cache
+    c.close()
+    assert fault_origin.requests(f"/drip/{n}/20") == 1
 
 
 def test_a_refused_connection_gives_502(tmp, proxies):

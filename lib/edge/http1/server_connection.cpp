@@ -176,6 +176,10 @@ int ServerConnection::submit(Write *w) {
             return rc;
         }
     }
+    if (w->bytes() == 0) { // nothing to send (a response's end with its length known)
+        recycle(w);
+        return 0;
+    }
     if (held_.empty() && w->bytes() <= write_quantum + quantum_slack) return send_now(w);
     held_bytes_ += w->bytes();
     held_.push_back(w);
@@ -223,7 +227,7 @@ void ServerConnection::send_next_quantum() {
         recycle(from);
     }
     held_bytes_ -= q->bytes();
-    quantum_in_flight_ = q;
+    quantum_in_flight_ = q; // never empty: held writes have bytes, and a piece takes some
     if (send_now(q) != 0) quantum_in_flight_ = nullptr;
 }
 
