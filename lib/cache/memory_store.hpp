@@ -11,8 +11,8 @@
 //
 // No lock is held across I/O or while copying body bytes. Bodies of at least file_backed_min
 // bytes whose length is announced live in a shared-memory arena, whose pages go back to the
-// system as soon as the body is evicted; a small body is stored with its head and the object in one allocation (see
-// cache/cached_object.hpp).
+// system as soon as the body is evicted; a small body is stored with its head and the object
+// in one allocation (see cache/cached_object.hpp).
 #pragma once
 
 #include "cache/object_table.hpp"

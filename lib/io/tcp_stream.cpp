@@ -134,17 +134,17 @@ int TcpStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
 }
 
 void TcpStream::on_idle(uv_idle_t *h) {
-    static_cast<TcpStream *>(h->data)->complete_direct_writes(0);
+    static_cast<TcpStream *>(h->data)->complete_direct_writes();
 }
 
-void TcpStream::complete_direct_writes(int status) {
+void TcpStream::complete_direct_writes() {
     uv_idle_stop(&idle_);
     // An op may write again from its callback: such writes complete on the next turn, so a
     // connection pacing its writes (one per completion) still yields the loop between them.
     std::vector<WriteOp *> done;
     done.swap(written_);
     for (WriteOp *op : done)
-        op->on_write_done(status);
+        op->on_write_done(0); // handed to the kernel whole
     if (written_.empty()) { // keep the vector's memory for the next turn
         done.clear();
         written_.swap(done);
@@ -174,7 +174,7 @@ void TcpStream::on_close(uv_handle_t *h) {
     if (--self->open_handles_ > 0) return;
     // Direct writes were handed to the kernel whole: they completed (as libuv reports its
     // own completed writes on close).
-    self->complete_direct_writes(0);
+    self->complete_direct_writes();
     if (self->read_buf_) self->pool_.give_back(std::move(self->read_buf_));
     if (self->handler_) self->handler_->on_stream_closed();
     delete self;

@@ -26,9 +26,9 @@ public:
     void stop_read() override;
     // With nothing queued, writes at once (uv_try_write) and completes the op on the next loop
     // turn (an idle handle, which also keeps that turn's poll from blocking); what the socket
-    // does not take goes through uv_write. A
-    // uv_write that completes makes libuv 1.44 re-register the socket with epoll (uv__drain
-    // stops POLLOUT even when it never started it): one epoll_ctl per response saved.
+    // does not take goes through uv_write. A uv_write that completes makes libuv 1.44
+    // re-register the socket with epoll (uv__drain stops POLLOUT even when it never started
+    // it): one epoll_ctl per response saved.
     int write(const uv_buf_t *bufs, unsigned count, WriteOp *op) override;
     size_t write_queue_bytes() const noexcept override { return tcp_.write_queue_size; }
     void close() override;
@@ -47,7 +47,7 @@ private:
     static void on_connect(uv_connect_t *req, int status);
     static void on_close(uv_handle_t *h);
     static void on_idle(uv_idle_t *h);
-    void complete_direct_writes(int status);
+    void complete_direct_writes();
 
     uv_tcp_t tcp_{};
     uv_idle_t idle_{};                  // completes direct writes on the next turn

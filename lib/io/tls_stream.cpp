@@ -12,8 +12,7 @@ namespace perch::io {
 using core::Buffer;
 using core::Ref;
 
-// Ciphertext on its way to the network (in `data` or in `batch`); completes the caller's op
-// (if any) when written.
+// Ciphertext on its way to the network; completes the caller's op (if any) when written.
 class TlsStream::CipherWrite final : public Stream::WriteOp {
 public:
     CipherWrite(TlsStream *owner, WriteOp *outer)
@@ -180,10 +179,11 @@ int TlsStream::flush_cipher(WriteOp *op) {
     if (out_.empty() && !op) return 0;
     auto *w = new CipherWrite(this, op);
     w->batch.take(out_);
-    uv_buf_t stack_bufs[16];
+    constexpr size_t on_stack = 16; // 1 MiB of ciphertext: more only after a stall
+    uv_buf_t stack_bufs[on_stack];
     std::vector<uv_buf_t> heap_bufs;
     uv_buf_t *bufs = stack_bufs;
-    if (w->batch.buffers() > 16) {
+    if (w->batch.buffers() > on_stack) {
         heap_bufs.resize(w->batch.buffers());
         bufs = heap_bufs.data();
     }

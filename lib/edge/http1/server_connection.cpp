@@ -176,12 +176,13 @@ int ServerConnection::submit(Write *w) {
             return rc;
         }
     }
-    if (w->bytes() == 0) { // nothing to send (a response's end with its length known)
+    size_t bytes = w->bytes();
+    if (bytes == 0) { // nothing to send (a response's end with its length known)
         recycle(w);
         return 0;
     }
-    if (held_.empty() && w->bytes() <= write_quantum + quantum_slack) return send_now(w);
-    held_bytes_ += w->bytes();
+    if (held_.empty() && bytes <= write_quantum + quantum_slack) return send_now(w);
+    held_bytes_ += bytes;
     held_.push_back(w);
     if (!quantum_in_flight_) send_next_quantum();
     return closing_ ? UV_EPIPE : 0;

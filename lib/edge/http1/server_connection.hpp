@@ -165,8 +165,8 @@ private:
     // the loop's whole turn from the others (latency is shared fairly), and bytes are copied
     // into the socket while its buffer has room for them. Larger writes wait in held_, in order.
     // 64 KiB measured best for 4 MiB hits against 128 and 256 KiB (p99 72-77 ms against 108-144
-    // and 176-207, req/s alike): on a real network the loop turns far faster than a window
-    // drains, so the quantum never limits a connection's rate.
+    // and 176-207, req/s alike). The cap is per turn, not per second: an idle loop turns in
+    // microseconds, and a busy one shares its time equally among its connections.
     static constexpr size_t write_quantum = 64 * 1024;
     static constexpr size_t quantum_slack = write_quantum / 4;
     int send_now(Write *w);
