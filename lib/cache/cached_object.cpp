@@ -186,10 +186,10 @@ Ref<CachedObject> CachedObject::create(std::string_view key_text, uint64_t key_h
     void *mem = ::operator new(round_up(block, alignof(Buffer)), block_align);
     auto *o = new (mem) CachedObject;
     o->tail_off_ = uint32_t(tail_off);
-    uint64_t body_size = 0, bytes = head->allocation_bytes() + head->file_bytes();
+    uint64_t body_size = 0, bytes = head->allocation_bytes() + head->pool_bytes();
     for (const Ref<Buffer> &c : body) {
         body_size += c->size();
-        bytes += c->allocation_bytes() + c->file_bytes();
+        bytes += c->allocation_bytes() + c->pool_bytes();
     }
     auto *list = new (static_cast<char *>(mem) + tail_off)
         BufferList{body_size, bytes, std::move(head), body.size()};

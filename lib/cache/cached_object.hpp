@@ -151,7 +151,7 @@ public:
 
     // What the object takes, for the store's charge: heap bytes of its own block as asked of the
     // allocator (a compact object's buffer included), and of the other buffers it holds
-    // (buffer_count(), 0 when compact) with their arena pages. Buffers shared with another
+    // (buffer_count(), 0 when compact) with their pool blocks. Buffers shared with another
     // object (a refreshed body) are counted in full by each.
     bool compact() const noexcept { return compact_; }
     uint64_t allocation_bytes() const noexcept;
@@ -164,7 +164,7 @@ private:
     // The tail of an object that is not compact, followed by `count` body buffers.
     struct BufferList {
         uint64_t body_size;
-        uint64_t buffer_bytes; // allocation_bytes() and file_bytes() of head and body buffers
+        uint64_t buffer_bytes; // allocation_bytes() and pool_bytes() of head and body buffers
         core::Ref<core::Buffer> head;
         size_t count;
         core::Ref<core::Buffer> *body() const noexcept {

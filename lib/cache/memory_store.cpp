@@ -12,8 +12,6 @@ using core::Ref;
 
 namespace {
 constexpr size_t min_chunk = 16 * 1024;
-constexpr size_t max_chunk = 1024 * 1024;
-constexpr uint64_t max_chunk_bytes = 1ull << 30;
 
 uint64_t path_hash_of(const CachedObject *o) noexcept {
     return CacheKey::hash_path(o->path());
@@ -57,9 +55,9 @@ public:
     Ref<CachedObject> commit(Ref<Buffer> head, CommitInfo info) override {
         if (failed_) return nullptr;
         failed_ = true; // a writer commits once
-        bool in_arena = !body_.empty() && body_[0]->file_fd() >= 0;
+        bool pooled = !body_.empty() && body_[0]->in_pool();
         Ref<CachedObject> obj;
-        if (!in_arena && body_size_ + head->size() <= MemoryStore::compact_max) {
+        if (!pooled && body_size_ + head->size() <= MemoryStore::compact_max) {
             obj = CachedObject::create_compact(key_, hash_.low64, path_, info, body_, body_size_,
                                                head->view());
             body_ = BodyChunks(); // copied into the object
@@ -84,27 +82,32 @@ private:
         reserved_ += bytes;
         return true;
     }
+    // The next body buffer: a pool block while at least a block's worth is still to come,
+    // then, for an announced length, one heap buffer of exactly the rest (no rounding waste);
+    // an unannounced length grows from min_chunk to a block.
     bool add_chunk(size_t wanted) {
-        size_t cap;
-        if (expected_ && body_.empty() && *expected_ > 0) {
-            // One allocation when the length is announced, up to 1 GiB a chunk (lengths in
-            // iovecs and TLS writes stay well inside 32 bits).
-            cap = size_t(std::min<uint64_t>(*expected_, max_chunk_bytes));
-            if (cap >= file_backed_min) {
-                if (!charge(core::MemfdArena::round_to_pages(cap) + buffer_overhead)) return false;
-                Ref<Buffer> b = store_.file_backed_buffer(cap);
-                body_.push_back(b ? std::move(b) : Buffer::create(cap));
-                return true;
-            }
+        if (body_size_ >= store_.max_object_) return false;
+        uint64_t allowed = store_.max_object_ - body_size_;
+        uint64_t cap;
+        if (expected_ && *expected_ > body_size_) {
+            cap = *expected_ - body_size_;
         } else {
             size_t last = body_.empty() ? 0 : body_.back()->capacity();
-            cap = std::clamp(std::max(wanted, last * 2), min_chunk, max_chunk);
-            // Never reserve beyond what the object may still grow by.
-            if (body_size_ >= store_.max_object_) return false;
-            cap = size_t(std::min<uint64_t>(cap, store_.max_object_ - body_size_));
+            cap = std::clamp(std::max(wanted, last * 2), min_chunk, core::BlockPool::block_size);
+        }
+        cap = std::min(cap, allowed);
+        if (cap >= core::BlockPool::block_size) {
+            if (!charge(core::BlockPool::block_size + buffer_overhead)) return false;
+            if (Ref<Buffer> b = Buffer::create_in(*store_.blocks_)) {
+                body_.push_back(std::move(b));
+                return true;
+            }
+            // No memory to map a block: a heap buffer of the same size, or bad_alloc.
+            body_.push_back(Buffer::create(core::BlockPool::block_size));
+            return true;
         }
         if (!charge(cap + buffer_overhead)) return false;
-        body_.push_back(Buffer::create(cap));
+        body_.push_back(Buffer::create(size_t(cap)));
         return true;
     }
     bool fail() {
@@ -147,26 +150,6 @@ MemoryStore::~MemoryStore() {
 uint64_t MemoryStore::charge_of(const CachedObject &o) noexcept {
     return index_overhead + allocation_overhead * (1 + o.buffer_count()) + o.allocation_bytes() +
            o.buffer_bytes();
-}
-
-Ref<Buffer> MemoryStore::file_backed_buffer(size_t capacity) {
-    // Address space only: pages exist while bodies use them. A full arena is replaced; the
-    // old one lives on until its last body is freed.
-    constexpr uint64_t arena_size = 16ull << 30;
-    std::lock_guard lock(arena_mu_);
-    if (arena_unavailable_) return nullptr;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        if (!arena_) {
-            arena_ = core::MemfdArena::create(std::max<uint64_t>(arena_size, capacity));
-            if (!arena_) {
-                arena_unavailable_ = true;
-                return nullptr;
-            }
-        }
-        if (Ref<Buffer> b = Buffer::create_in(*arena_, capacity)) return b;
-        arena_.reset();
-    }
-    return nullptr;
 }
 
 CachedObject *MemoryStore::first_of_path(Shard &s, uint64_t path_hash, std::string_view path) {

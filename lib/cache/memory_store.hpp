@@ -9,14 +9,16 @@
 // path); a prefix invalidation scans every shard, O(stored objects), holding one shard's lock at a
 // time. An insert that began before an invalidation matching its path is discarded at commit.
 //
-// No lock is held across I/O or while copying body bytes. Bodies of at least file_backed_min
-// bytes whose length is announced live in a shared-memory arena, whose pages go back to the
-// system as soon as the body is evicted; a small body is stored with its head and the object
-// in one allocation (see cache/cached_object.hpp).
+// No lock is held across I/O or while copying body bytes. A large body is a chain of 64 KiB
+// blocks from the store's BlockPool (and, when its length is announced, a heap tail of exactly
+// what is left), whose pages an evicted body hands to the next fill (see core/block_pool.hpp);
+// a small body is stored with its head and the object in one allocation (see
+// cache/cached_object.hpp).
 #pragma once
 
 #include "cache/object_table.hpp"
 #include "cache/store.hpp"
+#include "core/block_pool.hpp"
 
 #include <array>
 #include <atomic>
@@ -45,10 +47,12 @@ public:
     uint64_t invalidate(std::string_view path, bool prefix) override;
     uint64_t invalidate_keys(std::string_view path, std::string_view key_prefix) override;
     StoreStats stats() const override;
+    // The blocks of large bodies: mapped so far, and free for the next fill.
+    core::BlockPool::Stats block_stats() const noexcept { return blocks_->stats(); }
 
     // What an object is charged is what it takes from the heap as glibc's malloc counts it:
     // each of its allocations (CachedObject::allocation_bytes, buffer_bytes) plus the
-    // allocator's header, arena pages, and its share of the store's tables. A compact object is
+    // allocator's header, pool blocks, and its share of the store's tables. A compact object is
     // one allocation.
     //
     // The allocator's header per allocation (sizes are asked rounded to 16, so it is exact).
@@ -63,8 +67,6 @@ public:
     // (reserved when an insert begins; the commit settles the difference).
     static constexpr uint64_t object_overhead =
         sizeof(CachedObject) + 15 + buffer_overhead + index_overhead;
-    // Smallest body placed in the arena (below it, the page rounding would cost too much).
-    static constexpr uint64_t file_backed_min = 64 * 1024;
     // Largest body and head copied at commit into a compact object (one allocation).
     static constexpr uint64_t compact_max = 16 * 1024;
 
@@ -106,8 +108,6 @@ private:
     core::Ref<CachedObject> publish(core::Ref<CachedObject> obj, uint64_t path_hash,
                                     uint64_t begin_epoch);
     bool invalidated_since(Shard &s, std::string_view path, uint64_t path_hash, uint64_t epoch);
-    // A body buffer in the shared-memory arena, or null (no memfd support).
-    core::Ref<core::Buffer> file_backed_buffer(size_t capacity);
     void link_locked(Shard &s, CachedObject *o, uint64_t path_hash);
     // Removes `o` from shard `s` (locked); returns the store's reference to drop unlocked.
     core::Ref<CachedObject> detach_locked(Shard &s, CachedObject *o, uint64_t path_hash) noexcept;
@@ -134,9 +134,7 @@ private:
     std::array<PrefixInvalidation, recent_count> prefixes_; // a ring, guarded by prefix_mu_
     size_t prefix_next_ = 0;
     uint64_t prefix_forgotten_ = 0;
-    std::mutex arena_mu_;
-    core::Ref<core::MemfdArena> arena_; // the arena new bodies go to
-    bool arena_unavailable_ = false;
+    core::Ref<core::BlockPool> blocks_ = core::BlockPool::create(); // large bodies' blocks
     std::array<Shard, shard_count> shards_;
 };
 

@@ -9,8 +9,9 @@ namespace perch::cache {
 
 namespace {
 
-bool taken_from_304(const core::HeaderMap &nm, std::string_view name, bool keep_set_cookie) {
-    return !http::is_hop_by_hop(name) && !http::listed_in_connection(nm, name) &&
+bool taken_from_304(const http::ConnectionOptions &hop_by_hop, std::string_view name,
+                    bool keep_set_cookie) {
+    return !http::is_hop_by_hop(name) && !hop_by_hop.lists(name) &&
            !core::iequals(name, "age") && !core::iequals(name, "via") &&
            !core::iequals(name, "content-range") &&
            (keep_set_cookie || !core::iequals(name, "set-cookie"));
@@ -38,17 +39,19 @@ void parse_stored_head(std::string_view text, core::ResponseHead &out) {
 
 std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm,
                               bool keep_set_cookie) {
+    const http::ConnectionOptions hop_by_hop(nm);
     std::string out(stored.substr(0, stored.find("\r\n")));
     out += "\r\n";
     http::for_each_stored_field(
         stored, [&](std::string_view name, std::string_view, std::string_view line) {
-            if (taken_from_304(nm, name, keep_set_cookie) && nm.contains(name)) return;
+            if (taken_from_304(hop_by_hop, name, keep_set_cookie) && nm.contains(name)) return;
             out.append(line);
             out += "\r\n";
         });
     http::HeadWriter w(out);
     for (size_t i = 0; i < nm.size(); ++i)
-        if (taken_from_304(nm, nm.name(i), keep_set_cookie)) w.field(nm.name(i), nm.value(i));
+        if (taken_from_304(hop_by_hop, nm.name(i), keep_set_cookie))
+            w.field(nm.name(i), nm.value(i));
     return out;
 }
 

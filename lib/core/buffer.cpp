@@ -14,30 +14,33 @@ Ref<Buffer> Buffer::create(size_t capacity) {
 
 Ref<Buffer> Buffer::create_with_prefix(size_t prefix_bytes, size_t capacity) {
     size_t prefix = round_up(prefix_bytes);
-    if (capacity > max_capacity || prefix >= arena_mark) throw std::bad_alloc();
+    if (capacity > max_capacity || prefix >= pool_mark) throw std::bad_alloc();
     void *mem = ::operator new(prefix + sizeof(Buffer) + round_up(capacity), block_align);
     auto *b = new (static_cast<uint8_t *>(mem) + prefix) Buffer(capacity, uint32_t(prefix));
     return Ref<Buffer>::adopt(b);
 }
 
-Ref<Buffer> Buffer::create_in(MemfdArena &arena, size_t capacity) {
-    if (capacity > max_capacity) return nullptr;
-    std::optional<uint64_t> off = arena.allocate(capacity);
-    if (!off) return nullptr;
-    void *mem = ::operator new(sizeof(Buffer) + sizeof(ArenaData), block_align);
-    auto *b = new (mem) Buffer(capacity, arena_mark);
-    new (b + 1) ArenaData{&arena, arena.at(*off)};
-    arena.add_ref();
+Ref<Buffer> Buffer::create_in(BlockPool &pool) {
+    void *mem = ::operator new(sizeof(Buffer) + sizeof(PoolData), block_align, std::nothrow);
+    if (!mem) return nullptr;
+    uint8_t *block = pool.allocate();
+    if (!block) {
+        ::operator delete(mem, block_align);
+        return nullptr;
+    }
+    auto *b = new (mem) Buffer(BlockPool::block_size, pool_mark);
+    new (b + 1) PoolData{&pool, block};
+    pool.add_ref();
     return Ref<Buffer>::adopt(b);
 }
 
 void Buffer::destroy(const Buffer *b) noexcept {
     auto *self = const_cast<Buffer *>(b);
     void *block = self;
-    if (self->in_arena()) {
-        const ArenaData &a = self->arena_data();
-        a.arena->free_range(self->file_offset(), self->capacity_);
-        a.arena->release();
+    if (self->in_pool()) {
+        const PoolData &p = self->pool_data();
+        p.pool->free(p.data);
+        p.pool->release();
     } else {
         block = self->prefix();
     }

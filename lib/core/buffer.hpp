@@ -1,18 +1,18 @@
 // Refcounted byte buffers and slices of them. A Buffer is one allocation (header + bytes), or
-// a header over a range of a MemfdArena (large cached bodies). A BufferSlice keeps its buffer
+// a header over a block of a BlockPool (large cached bodies). A BufferSlice keeps its buffer
 // alive, so body bytes can travel from an origin read to the cache and to viewer writes
 // without being copied.
 //
 // Layout (the header is 16 bytes: count, size, capacity, prefix):
 //   heap buffer           [Buffer][bytes]
 //   buffer with a prefix  [prefix, for the buffer's owner][Buffer][bytes]   (create_with_prefix)
-//   arena buffer          [Buffer][arena, data]   bytes in the arena's file (create_in)
+//   pooled buffer         [Buffer][pool, data]    bytes in a pool's block (create_in)
 // A block is freed when its buffer's count reaches 0: an owner living in the prefix ends its
 // own life (runs its destructor) before it drops the reference it holds, and viewer writes
 // holding slices may keep the block, and so the dead prefix, alive a while longer.
 #pragma once
 
-#include "core/memfd_arena.hpp"
+#include "core/block_pool.hpp"
 #include "core/ref.hpp"
 
 #include <cstddef>
@@ -27,7 +27,7 @@ public:
     // Capacities are 32-bit (cached bodies come in chunks of at most 1 GiB).
     static constexpr size_t max_capacity = UINT32_MAX;
     // allocation_bytes() is at most capacity + prefix (rounded up to 16) + max_overhead: the
-    // header and the rounding of the bytes to 16, or the header and the arena's data.
+    // header and the rounding of the bytes to 16, or the header and the pool's data.
     static constexpr size_t max_overhead = 32;
 
     // Returns a buffer with a reference count of 1; throws std::bad_alloc (also when
@@ -39,9 +39,9 @@ public:
         b->append(bytes.data(), bytes.size());
         return b;
     }
-    // A buffer whose bytes live in `arena` (keeps it alive); null when the arena is full or
-    // `capacity` is above max_capacity.
-    static Ref<Buffer> create_in(MemfdArena &arena, size_t capacity);
+    // A buffer of BlockPool::block_size bytes in a block of `pool` (keeps it alive); null when
+    // the pool has no memory.
+    static Ref<Buffer> create_in(BlockPool &pool);
     // A heap buffer whose block starts with `prefix_bytes` (rounded up to 16) of uninitialised
     // memory at prefix(), for one owner that the buffer's last reference frees with it (see the
     // lifetime rule above). Throws std::bad_alloc.
@@ -52,23 +52,17 @@ public:
     }
     void *prefix() noexcept { return reinterpret_cast<uint8_t *>(this) - prefix_; }
 
-    uint8_t *data() noexcept { return in_arena() ? arena_data().data : inline_bytes(); }
+    uint8_t *data() noexcept { return in_pool() ? pool_data().data : inline_bytes(); }
     const uint8_t *data() const noexcept { return const_cast<Buffer *>(this)->data(); }
-    // The arena file the bytes live in: -1 for heap buffers.
-    int file_fd() const noexcept { return in_arena() ? arena_data().arena->fd() : -1; }
-    uint64_t file_offset() const noexcept {
-        return in_arena() ? uint64_t(arena_data().data - arena_data().arena->at(0)) : 0;
-    }
-    // Heap bytes of the buffer's block as asked of the allocator (prefix included; for an
-    // arena buffer, the header only: its bytes are file pages).
+    bool in_pool() const noexcept { return prefix_ == pool_mark; }
+    // Heap bytes of the buffer's block as asked of the allocator (prefix included; for a
+    // pooled buffer, the header only).
     size_t allocation_bytes() const noexcept {
-        return in_arena() ? sizeof(Buffer) + sizeof(ArenaData)
-                          : prefix_ + sizeof(Buffer) + round_up(capacity_);
+        return in_pool() ? sizeof(Buffer) + sizeof(PoolData)
+                         : prefix_ + sizeof(Buffer) + round_up(capacity_);
     }
-    // Pages of the arena's file the bytes take (0 for heap buffers).
-    uint64_t file_bytes() const noexcept {
-        return in_arena() ? MemfdArena::round_to_pages(capacity_ ? capacity_ : 1) : 0;
-    }
+    // Bytes of a pool's block the buffer takes (0 for heap buffers).
+    uint64_t pool_bytes() const noexcept { return in_pool() ? BlockPool::block_size : 0; }
     size_t capacity() const noexcept { return capacity_; }
     size_t size() const noexcept { return size_; }
     size_t room() const noexcept { return capacity_ - size_; }
@@ -89,26 +83,25 @@ public:
     static void destroy(const Buffer *b) noexcept;
 
 private:
-    struct ArenaData {
-        MemfdArena *arena; // holds a reference
+    struct PoolData {
+        BlockPool *pool; // holds a reference
         uint8_t *data;
     };
-    static constexpr uint32_t arena_mark = UINT32_MAX; // prefix_ of an arena buffer
+    static constexpr uint32_t pool_mark = UINT32_MAX; // prefix_ of a pooled buffer
     static size_t round_up(size_t n) noexcept { return (n + 15) & ~size_t(15); }
 
     Buffer(size_t cap, uint32_t prefix) noexcept : capacity_(uint32_t(cap)), prefix_(prefix) {}
     ~Buffer() = default;
     friend class RefCounted<Buffer>;
 
-    bool in_arena() const noexcept { return prefix_ == arena_mark; }
     uint8_t *inline_bytes() noexcept { return reinterpret_cast<uint8_t *>(this + 1); }
-    const ArenaData &arena_data() const noexcept {
-        return *reinterpret_cast<const ArenaData *>(this + 1);
+    const PoolData &pool_data() const noexcept {
+        return *reinterpret_cast<const PoolData *>(this + 1);
     }
 
     uint32_t size_ = 0;
     uint32_t capacity_;
-    uint32_t prefix_; // bytes of the block before the header, or arena_mark
+    uint32_t prefix_; // bytes of the block before the header, or pool_mark
 };
 
 // A view of bytes inside a Buffer that it keeps alive.
@@ -120,10 +113,6 @@ struct BufferSlice {
     BufferSlice() = default;
     BufferSlice(Ref<Buffer> b, const uint8_t *p, size_t n) : buf(std::move(b)), ptr(p), len(n) {}
     std::string_view view() const noexcept { return {reinterpret_cast<const char *>(ptr), len}; }
-    int file_fd() const noexcept { return buf ? buf->file_fd() : -1; }
-    uint64_t file_offset() const noexcept {
-        return buf->file_offset() + uint64_t(ptr - buf->data());
-    }
 };
 
 // `bytes`, or a copy of them in `tail` (a new tail when it has no room) when they are few: a

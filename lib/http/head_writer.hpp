@@ -4,6 +4,7 @@
 #include "core/ascii.hpp"
 #include "core/http_message.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -72,7 +73,18 @@ inline size_t format_chunk_header(uint64_t size, char *out) {
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) and framing fields a proxy regenerates.
 bool is_hop_by_hop(std::string_view name) noexcept;
-// Whether `name` is listed in any Connection field of `headers` (those are hop-by-hop too).
-bool listed_in_connection(const core::HeaderMap &headers, std::string_view name) noexcept;
+// The field names listed in a head's Connection fields (hop-by-hop too), gathered once so that
+// a proxy dropping them checks each field against a few names rather than rescanning the head.
+class ConnectionOptions {
+public:
+    explicit ConnectionOptions(const core::HeaderMap &headers) noexcept;
+    bool lists(std::string_view name) const noexcept;
+
+private:
+    static constexpr size_t inline_count = 8;
+    std::array<std::string_view, inline_count> names_{}; // views into the head
+    size_t count_ = 0;
+    const core::HeaderMap *more_ = nullptr; // set when they do not fit: ask the head itself
+};
 
 } // namespace perch::http

@@ -248,9 +248,9 @@ int ServerConnection::send_now(Write *w) {
         recycle(w);
         return 0;
     }
-    // Bodies are written from memory (writev), arena bodies from their mapping: on this
-    // kernel sendfile from a memfd walks the page cache page by page and measured slower
-    // (README, performance), and TLS needs the bytes in memory anyway.
+    // Bodies are written from memory (writev), large ones from their pool blocks: on this
+    // kernel sendfile walks the page cache page by page and measured slower (README,
+    // performance), and TLS needs the bytes in memory anyway.
     int rc = stream_->write(w->bufs, unsigned(n), w);
     if (rc != 0) {
         recycle(w);

@@ -657,40 +657,90 @@ TEST_CASE("cache/memory_store: concurrent inserts, lookups and invalidations sta
     }
 }
 
-TEST_CASE("cache/memory_store: a large body of announced length lives in the shared-memory arena") {
+TEST_CASE("cache/memory_store: a large body is pool blocks and a heap tail of exactly the rest") {
     MemoryStoreOptions o;
     o.budget_bytes = 64 << 20;
     MemoryStore store(o);
-    const std::string big(MemoryStore::file_backed_min + 1, 'b');
-    const std::string small(1000, 's');
-    for (const std::string *body : {&big, &small}) {
-        CacheKey key = make_key("example.com\x1f/" + std::to_string(body->size()), "/x");
-        auto w = store.begin_insert(key, body->size());
+    constexpr size_t block = perch::core::BlockPool::block_size;
+    struct Case {
+        size_t size;
+        bool announced;
+        size_t blocks;    // body buffers from the pool
+        size_t heap_tail; // capacity of the last buffer when on the heap (0: none)
+    };
+    for (Case c : {Case{3 * block + 1000, true, 3, 1000}, Case{2 * block, true, 2, 0},
+                   Case{block - 1, true, 0, block - 1}, Case{1000, true, 0, 1000},
+                   Case{3 * block + 1000, false, 3, 0}}) {
+        CAPTURE(c.size);
+        CAPTURE(c.announced);
+        std::string body(c.size, '\0');
+        for (size_t i = 0; i < body.size(); ++i)
+            body[i] = char(i * 13 + i / 4096);
+        CacheKey key = make_key("example.com\x1f/" + std::to_string(c.size) + (c.announced ? "a" : "u"),
+                                "/x");
+        auto w = store.begin_insert(key, c.announced ? std::optional<uint64_t>(c.size)
+                                                     : std::nullopt);
         REQUIRE(w);
-        REQUIRE(w->append(reinterpret_cast<const uint8_t *>(body->data()), body->size()));
-        REQUIRE(w->commit(text_buffer(head_for(*body)), info(200, "", "")));
+        for (size_t at = 0; at < body.size(); at += 7000) // in pieces, as an origin read comes
+            REQUIRE(w->append(reinterpret_cast<const uint8_t *>(body.data()) + at,
+                              std::min<size_t>(7000, body.size() - at)));
+        REQUIRE(w->commit(text_buffer(head_for(body)), info(200, "", "")));
         Ref<CachedObject> got = store.lookup(key);
         REQUIRE(got);
-        CHECK(body_of(*got) == *body);
-        REQUIRE(got->body_count() == 1);
-        if (body == &big)
-            CHECK(got->body_buffer(0).file_fd() >= 0); // in the arena
-        else
-            CHECK(got->body_buffer(0).file_fd() == -1); // page rounding not worth it
+        CHECK(body_of(*got) == body);
+        if (c.size <= MemoryStore::compact_max) {
+            CHECK(got->compact());
+            continue;
+        }
+        size_t pooled = 0;
+        for (size_t i = 0; i < got->body_count(); ++i)
+            pooled += got->body_buffer(i).in_pool();
+        if (c.announced) {
+            CHECK(pooled == c.blocks);
+            CHECK(got->body_count() == c.blocks + (c.heap_tail ? 1 : 0));
+            if (c.heap_tail)
+                CHECK(got->body_buffer(got->body_count() - 1).capacity() == c.heap_tail);
+        } else {
+            CHECK(pooled >= c.blocks); // 16 KiB, 32 KiB on the heap, then blocks
+        }
     }
 }
 
-TEST_CASE("cache/memory_store: arena pages are charged to the budget rounded to whole pages") {
+TEST_CASE("cache/memory_store: pool blocks are charged whole, and an evicted body's blocks "
+          "serve the next fill") {
+    constexpr size_t block = perch::core::BlockPool::block_size;
     MemoryStoreOptions o;
-    o.budget_bytes = 64 << 20;
+    o.budget_bytes = 4 << 20; // room for about 60 blocks
+    o.max_object_bytes = 1 << 20;
     MemoryStore store(o);
-    const size_t size = MemoryStore::file_backed_min + 1;
-    CacheKey key = make_key("example.com\x1f/p", "/p");
-    auto w = store.begin_insert(key, size);
+    const size_t size = block + 1; // one block and a 1-byte tail
     std::string body(size, 'p');
-    w->append(reinterpret_cast<const uint8_t *>(body.data()), size);
-    w->commit(text_buffer(head_for(body)), info(200, "", ""));
-    CHECK(store.stats().bytes_used >= perch::core::MemfdArena::round_to_pages(size));
+    {
+        auto w = store.begin_insert(make_key("example.com\x1f/p", "/p"), size);
+        w->append(reinterpret_cast<const uint8_t *>(body.data()), size);
+        w->commit(text_buffer(head_for(body)), info(200, "", ""));
+    }
+    CHECK(store.stats().bytes_used >= block + 1 + MemoryStore::buffer_overhead);
+    // Far more than the budget goes through the store: its blocks are recycled, so memory
+    // stays what the budget holds.
+    const std::string big(1 << 20, 'b');
+    for (int i = 0; i < 200; ++i) {
+        auto w = store.begin_insert(make_key("example.com\x1f/b" + std::to_string(i), "/b" + std::to_string(i)),
+                                    big.size());
+        REQUIRE(w);
+        REQUIRE(w->append(reinterpret_cast<const uint8_t *>(big.data()), big.size()));
+        REQUIRE(w->commit(text_buffer(head_for(big)), info(200, "", "")));
+        CHECK(store.stats().bytes_used <= o.budget_bytes);
+    }
+    Ref<CachedObject> last = store.lookup(make_key("example.com\x1f/b199", "/b199"));
+    REQUIRE(last);
+    CHECK(body_of(*last) == big);
+    REQUIRE(last->body_buffer(0).in_pool());
+    // Every block ever mapped fits in the budget, with a slab of rounding: 200 MiB went through.
+    perch::core::BlockPool::Stats pool = store.block_stats();
+    CHECK(pool.mapped_blocks * block <=
+          o.budget_bytes + perch::core::BlockPool::slab_blocks * block);
+    CHECK(pool.mapped_blocks - pool.free_blocks <= o.budget_bytes / block);
 }
 
 TEST_CASE("cache/memory_store: concurrent inserts never take bytes_used above the budget") {

@@ -236,7 +236,7 @@ TEST_CASE("core/buffer: the header is 16 bytes and capacities above 32 bits are 
     Ref<Buffer> b = Buffer::create(100);
     CHECK(b->allocation_bytes() == sizeof(Buffer) + 112); // bytes rounded up to 16
     CHECK(b->allocation_bytes() <= b->capacity() + Buffer::max_overhead);
-    CHECK(b->file_bytes() == 0);
+    CHECK(b->pool_bytes() == 0);
 }
 
 namespace {
@@ -273,7 +273,7 @@ TEST_CASE("core/buffer: a buffer with a prefix is one block, the prefix first") 
     CHECK(reinterpret_cast<char *>(b) == reinterpret_cast<char *>(o) + 48); // 40, rounded to 16
     CHECK(b->data() == reinterpret_cast<uint8_t *>(b + 1));
     CHECK(b->view() == "body");
-    CHECK(b->file_fd() == -1);
+    CHECK_FALSE(b->in_pool());
     CHECK(b->allocation_bytes() == 48 + sizeof(Buffer) + 16);
     PrefixOwner::destroy(o);
     CHECK(destroyed == 1);

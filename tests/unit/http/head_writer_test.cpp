@@ -12,7 +12,7 @@ using perch::http::format_chunk_header;
 using perch::http::HeadWriter;
 using perch::http::is_hop_by_hop;
 using perch::http::is_single_line;
-using perch::http::listed_in_connection;
+using perch::http::ConnectionOptions;
 
 TEST_CASE("http/head_writer: a status line has the three-digit code and the standard phrase") {
     struct Row {
@@ -173,11 +173,26 @@ TEST_CASE("http/head_writer: a field named in any Connection field is hop-by-hop
     h.add("Connection", "keep-alive, X-Secret");
     h.add("X-Secret", "1");
     h.add("connection", " x-Other ,,close");
-    CHECK(listed_in_connection(h, "x-secret"));
-    CHECK(listed_in_connection(h, "X-OTHER"));
-    CHECK(listed_in_connection(h, "Keep-Alive"));
-    CHECK(listed_in_connection(h, "close"));
-    CHECK(!listed_in_connection(h, "X-Sec"));
-    CHECK(!listed_in_connection(h, "Host"));
-    CHECK(!listed_in_connection(HeaderMap(), "X-Secret"));
+    ConnectionOptions listed(h);
+    CHECK(listed.lists("x-secret"));
+    CHECK(listed.lists("X-OTHER"));
+    CHECK(listed.lists("Keep-Alive"));
+    CHECK(listed.lists("close"));
+    CHECK(!listed.lists("X-Sec"));
+    CHECK(!listed.lists("Host"));
+    CHECK(!ConnectionOptions(HeaderMap()).lists("X-Secret"));
+}
+
+TEST_CASE("http/head_writer: Connection options beyond the few kept inline are still found") {
+    HeaderMap h;
+    std::string many;
+    for (int i = 0; i < 20; ++i)
+        many += "x-opt-" + std::to_string(i) + ", ";
+    h.add("Connection", many);
+    h.add("Connection", "x-last");
+    ConnectionOptions listed(h);
+    for (int i = 0; i < 20; ++i)
+        CHECK(listed.lists("X-Opt-" + std::to_string(i)));
+    CHECK(listed.lists("x-last"));
+    CHECK(!listed.lists("x-opt-20"));
 }

@@ -1,4 +1,5 @@
-#include "core/memfd_arena.hpp"
+#include "core/buffer.hpp"
+#include "core/block_pool.hpp"
 #include "io/buffer_pool.hpp"
 #include "io/listen_socket.hpp"
 #include "io/tcp_stream.hpp"
@@ -78,28 +79,36 @@ std::string read_n(int fd, size_t n) {
 
 } // namespace
 
-TEST_CASE("io/tcp_stream: an arena body larger than the socket takes is written from its mapping") {
+TEST_CASE("io/tcp_stream: a body of pool blocks larger than the socket takes is written whole") {
     Pair p;
-    core::Ref<core::MemfdArena> arena = core::MemfdArena::create(256 << 20);
-    const size_t size = 48 << 20; // far beyond any loopback socket buffer: libuv queues the rest
-    core::Ref<core::Buffer> body = core::Buffer::create_in(*arena, size);
-    for (size_t i = 0; i < size; ++i)
-        body->data()[i] = uint8_t(i * 7 + i / 4096);
-    body->grow(size);
-    uv_buf_t buf = uv_buf_init(reinterpret_cast<char *>(body->data()), unsigned(size));
+    core::Ref<core::BlockPool> pool = core::BlockPool::create();
+    const size_t blocks = 768; // 48 MiB, far beyond any loopback socket buffer: libuv queues the rest
+    std::vector<core::Ref<core::Buffer>> body;
+    std::vector<uv_buf_t> bufs;
+    std::string want;
+    for (size_t b = 0; b < blocks; ++b) {
+        body.push_back(core::Buffer::create_in(*pool));
+        REQUIRE(body.back());
+        uint8_t *d = body.back()->data();
+        for (size_t i = 0; i < core::BlockPool::block_size; ++i)
+            d[i] = uint8_t(i * 7 + b);
+        body.back()->grow(core::BlockPool::block_size);
+        want.append(body.back()->view());
+        bufs.push_back(uv_buf_init(reinterpret_cast<char *>(d), unsigned(core::BlockPool::block_size)));
+    }
     Done done;
     std::string got;
     // The client reads only after the write has been handed over, so the socket fills up.
-    REQUIRE(p.server->write(&buf, 1, &done) == 0);
+    REQUIRE(p.server->write(bufs.data(), unsigned(bufs.size()), &done) == 0);
     CHECK(done.status == 1); // never completes synchronously
     CHECK(p.server->write_queue_bytes() > 0);
-    std::thread reader([&] { got = read_n(p.client, size); });
+    std::thread reader([&] { got = read_n(p.client, want.size()); });
     while (done.status == 1)
         uv_run(&p.loop, UV_RUN_ONCE);
     reader.join();
     CHECK(done.status == 0);
-    REQUIRE(got.size() == size);
-    CHECK(got == std::string(reinterpret_cast<char *>(body->data()), size));
+    REQUIRE(got.size() == want.size());
+    CHECK(got == want);
 }
 
 TEST_CASE("io/tcp_stream: writes taken at once complete on a later turn, in order with queued ones") {
