@@ -133,7 +133,9 @@ MemoryStore::Shard::Shard() : paths(&path_hash_of), queues(&charge_of_hook) {}
 
 MemoryStore::MemoryStore(const MemoryStoreOptions &opts)
     : budget_(opts.budget_bytes),
-      max_object_(opts.max_object_bytes ? opts.max_object_bytes : opts.budget_bytes / 8) {
+      max_object_(opts.max_object_bytes ? opts.max_object_bytes : opts.budget_bytes / 8),
+      blocks_(core::BlockPool::create(std::max<uint64_t>(
+          opts.budget_bytes / 16, core::BlockPool::block_size * core::BlockPool::slab_blocks))) {
     for (Shard &s : shards_)
         s.queues.set_policy(opts.eviction);
 }

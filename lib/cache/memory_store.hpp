@@ -134,7 +134,7 @@ private:
     std::array<PrefixInvalidation, recent_count> prefixes_; // a ring, guarded by prefix_mu_
     size_t prefix_next_ = 0;
     uint64_t prefix_forgotten_ = 0;
-    core::Ref<core::BlockPool> blocks_ = core::BlockPool::create(); // large bodies' blocks
+    core::Ref<core::BlockPool> blocks_; // large bodies' blocks; a sixteenth of the budget kept
     std::array<Shard, shard_count> shards_;
 };
 

@@ -44,7 +44,7 @@ public:
     // The stored object for `key`, or null. Marks it recently used.
     virtual core::Ref<CachedObject> lookup(const CacheKey &key) = 0;
     // Starts storing a response for `key`; `expected_size` (if known) lets the store refuse
-    // early and allocate once. Returns null when the store will not take it.
+    // early and size its buffers to the body. Returns null when the store will not take it.
     virtual std::unique_ptr<CacheWriter> begin_insert(const CacheKey &key,
                                                       std::optional<uint64_t> expected_size) = 0;
     // Replaces the object for the same key with `refreshed` (CachedObject::refreshed: new head

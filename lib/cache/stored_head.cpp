@@ -11,9 +11,8 @@ namespace {
 
 bool taken_from_304(const http::ConnectionOptions &hop_by_hop, std::string_view name,
                     bool keep_set_cookie) {
-    return !http::is_hop_by_hop(name) && !hop_by_hop.lists(name) &&
-           !core::iequals(name, "age") && !core::iequals(name, "via") &&
-           !core::iequals(name, "content-range") &&
+    return !http::is_hop_by_hop(name) && !hop_by_hop.lists(name) && !core::iequals(name, "age") &&
+           !core::iequals(name, "via") && !core::iequals(name, "content-range") &&
            (keep_set_cookie || !core::iequals(name, "set-cookie"));
 }
 

@@ -15,34 +15,46 @@ BlockPool::~BlockPool() {
 
 uint8_t *BlockPool::allocate() noexcept {
     std::lock_guard lock(mu_);
-    if (free_.empty()) {
+    if (free_.empty() && released_.empty()) {
         void *slab = mmap(nullptr, slab_bytes, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (slab == MAP_FAILED) return nullptr;
         try {
             slabs_.push_back(static_cast<uint8_t *>(slab));
+            // Room for every mapped block in either list, so that free() never allocates.
             free_.reserve(slabs_.size() * slab_blocks);
+            released_.reserve(slabs_.size() * slab_blocks);
         } catch (...) {
             if (slabs_.empty() || slabs_.back() != slab) munmap(slab, slab_bytes);
             return nullptr;
         }
-        // Handed out lowest address first (the back of free_ goes first).
+        // Handed out lowest address first (the back goes first); fresh pages are not resident
+        // until written, as released ones.
         for (size_t i = slab_blocks; i-- > 0;)
-            free_.push_back(static_cast<uint8_t *>(slab) + i * block_size);
+            released_.push_back(static_cast<uint8_t *>(slab) + i * block_size);
     }
-    uint8_t *block = free_.back();
-    free_.pop_back();
+    std::vector<uint8_t *> &from = free_.empty() ? released_ : free_;
+    uint8_t *block = from.back();
+    from.pop_back();
     return block;
 }
 
 void BlockPool::free(uint8_t *block) noexcept {
+    {
+        std::lock_guard lock(mu_);
+        if (free_.size() < keep_blocks_) {
+            free_.push_back(block);
+            return;
+        }
+    }
+    madvise(block, block_size, MADV_DONTNEED); // outside the lock: it unmaps 16 pages
     std::lock_guard lock(mu_);
-    free_.push_back(block); // never reallocates: reserved for every mapped block
+    released_.push_back(block);
 }
 
 BlockPool::Stats BlockPool::stats() const noexcept {
     std::lock_guard lock(mu_);
-    return {slabs_.size() * slab_blocks, free_.size()};
+    return {slabs_.size() * slab_blocks, free_.size() + released_.size(), free_.size()};
 }
 
 } // namespace perch::core

@@ -24,7 +24,7 @@ namespace perch::core {
 
 class alignas(16) Buffer final : public RefCounted<Buffer> {
 public:
-    // Capacities are 32-bit (cached bodies come in chunks of at most 1 GiB).
+    // Capacities are 32-bit (cached bodies come in chunks of at most 64 KiB).
     static constexpr size_t max_capacity = UINT32_MAX;
     // allocation_bytes() is at most capacity + prefix (rounded up to 16) + max_overhead: the
     // header and the rounding of the bytes to 16, or the header and the pool's data.

@@ -53,8 +53,9 @@ struct ResponseHeadOut {
 
 class ResponseSink {
 public:
-    // The head (first call only, else null) and body pieces; `last`: the response is complete.
-    // The pieces' buffers are shared: the sink may keep references, never change the bytes.
+    // The head (first call only, else null) and body pieces, any number of them (a multipart
+    // range of a large stored object makes many); `last`: the response is complete. The
+    // pieces' buffers are shared: the sink may keep references, never change the bytes.
     virtual void send(const ResponseHeadOut *head, const core::BufferSlice *body, size_t count,
                       bool last) = 0;
     // The response cannot be completed (the origin failed mid-body): the viewer must see a

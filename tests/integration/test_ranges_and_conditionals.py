@@ -57,6 +57,43 @@ def test_several_ranges_come_as_multipart_byteranges(tmp, fault_origin, proxies)
     assert body.endswith(b"--" + boundary + b"--\r\n")
 
 
+def multipart_parts(h, body):
+    boundary = h["content-type"].split("boundary=")[1].encode()
+    assert int(h["content-length"]) == len(body)
+    assert body.endswith(b"--" + boundary + b"--\r\n")
+    parts = [p for p in body.split(b"\r\n--" + boundary) if p.strip(b"\r\n-")]
+    out = []
+    for p in parts:
+        head, _, data = p.partition(b"\r\n\r\n")
+        first, last = head.split(b"Content-Range: bytes ")[1].split(b"/")[0].split(b"-")
+        out.append((int(first), int(last), data))
+    return out
+
+
+def test_ranges_of_a_large_object_span_its_many_stored_pieces(tmp, fault_origin, proxies):
+    # 3 MiB is stored as 48 blocks: a whole-object range is one piece per block, and 16 ranges
+    # across them make a multipart body of far more pieces than one socket write holds. Each is
+    # asked for on the miss (answered as the bytes arrive) and on hits.
+    proxy = start(tmp, fault_origin, proxies)
+    n = 3 << 20
+    big = bytes(b"abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(n))
+    ranges = [(i * 196608 + 7, i * 196608 + 7 + 65536 + i) for i in range(16)]  # the most taken
+    spec = "bytes=" + ", ".join(f"{a}-{b}" for a, b in ranges)
+    path = f"/drip/{n}/0?h=Cache-Control:max-age=60&h=Content-Type:text/plain"
+    status, h, body = get(proxy, path, Range=spec)  # the miss
+    assert (status, h["x-cache"]) == (206, "Miss from perch")
+    assert multipart_parts(h, body) == [(a, b, big[a:b + 1]) for a, b in ranges]
+    for _ in range(2):
+        status, h, body = get(proxy, path, Range=spec)
+        assert (status, h["x-cache"]) == (206, "Hit from perch")
+        assert multipart_parts(h, body) == [(a, b, big[a:b + 1]) for a, b in ranges]
+        status, h, body = get(proxy, path, Range="bytes=0-")
+        assert (status, h["content-range"], body == big) == (206, f"bytes 0-{n - 1}/{n}", True)
+        status, h, body = get(proxy, path, Range=f"bytes=65530-{n - 65530}")
+        assert (status, body == big[65530:n - 65529]) == (206, True)
+    assert fault_origin.requests(f"/drip/{n}/0") == 1
+
+
 def test_unsatisfiable_and_invalid_ranges(tmp, fault_origin, proxies):
     proxy = start(tmp, fault_origin, proxies)
     get(proxy, PATH)

@@ -217,11 +217,19 @@ void ViewerConnection::send(const ResponseHeadOut *head, const BufferSlice *body
     if (chunked_ && body_bytes) {
         char hdr[20];
         w->pre.append(hdr, http::format_chunk_header(body_bytes, hdr));
-        w->post = "\r\n";
     }
+    // Any number of pieces (a multipart range of a large object has many): a write holds
+    // max_slices, so more go out in several writes, the chunk's framing around them all.
+    for (size_t i = 0; i < count; ++i) {
+        if (!body[i].len) continue;
+        if (w->nslices == Write::max_slices) {
+            if (submit(w) != 0) return;
+            w = take_write();
+        }
+        w->slices[w->nslices++] = body[i];
+    }
+    if (chunked_ && body_bytes) w->post = "\r\n";
     if (chunked_ && last) w->post += "0\r\n\r\n";
-    for (size_t i = 0; i < count; ++i)
-        if (body[i].len) w->slices[w->nslices++] = body[i];
     if (submit(w) != 0 || last) return;
     ask_for_more();
 }

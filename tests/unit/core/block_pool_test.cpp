@@ -7,9 +7,9 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <sys/mman.h>
 #include <thread>
 #include <vector>
-#include <sys/mman.h>
 
 using perch::core::BlockPool;
 using perch::core::Buffer;
@@ -26,7 +26,7 @@ bool resident(const void *p) {
 } // namespace
 
 TEST_CASE("core/block_pool: blocks are distinct, block-sized, and mapped a slab at a time") {
-    Ref<BlockPool> pool = BlockPool::create();
+    Ref<BlockPool> pool = BlockPool::create(64 << 20);
     std::set<uint8_t *> seen;
     std::vector<uint8_t *> blocks;
     for (size_t i = 0; i < BlockPool::slab_blocks + 1; ++i) {
@@ -49,7 +49,7 @@ TEST_CASE("core/block_pool: blocks are distinct, block-sized, and mapped a slab 
 }
 
 TEST_CASE("core/block_pool: a freed block is reused first, its pages still in place") {
-    Ref<BlockPool> pool = BlockPool::create();
+    Ref<BlockPool> pool = BlockPool::create(64 << 20);
     uint8_t *a = pool->allocate();
     std::memset(a, 'a', BlockPool::block_size);
     pool->free(a);
@@ -63,9 +63,34 @@ TEST_CASE("core/block_pool: a freed block is reused first, its pages still in pl
     CHECK(pool->stats().mapped_blocks == BlockPool::slab_blocks); // nothing new mapped
 }
 
+TEST_CASE("core/block_pool: beyond keep_bytes a freed block gives its pages back") {
+    Ref<BlockPool> pool = BlockPool::create(4 * BlockPool::block_size);
+    std::vector<uint8_t *> blocks;
+    for (int i = 0; i < 10; ++i) {
+        blocks.push_back(pool->allocate());
+        std::memset(blocks.back(), 'x', BlockPool::block_size);
+    }
+    for (uint8_t *b : blocks)
+        pool->free(b);
+    BlockPool::Stats s = pool->stats();
+    CHECK(s.free_blocks == s.mapped_blocks);
+    CHECK(s.resident_free == 4);
+    for (size_t i = 0; i < 4; ++i) // the first four freed kept their pages
+        CHECK(resident(blocks[i]));
+    for (size_t i = 4; i < 10; ++i)
+        for (size_t off = 0; off < BlockPool::block_size; off += 4096)
+            CHECK_FALSE(resident(blocks[i] + off));
+    // Kept blocks come back first, then the released ones (last released first).
+    for (size_t i = 4; i-- > 0;)
+        CHECK(pool->allocate() == blocks[i]);
+    CHECK(pool->allocate() == blocks[9]);
+    CHECK(blocks[9][0] == 0); // its pages were given back: zero-filled again
+    CHECK(pool->stats().resident_free == 0);
+}
+
 TEST_CASE("core/block_pool: a pooled buffer holds the pool, and its last reference returns the "
           "block") {
-    Ref<BlockPool> pool = BlockPool::create();
+    Ref<BlockPool> pool = BlockPool::create(64 << 20);
     Ref<Buffer> b = Buffer::create_in(*pool);
     REQUIRE(b);
     CHECK(b->in_pool());
@@ -93,7 +118,7 @@ TEST_CASE("core/block_pool: a pooled buffer holds the pool, and its last referen
 }
 
 TEST_CASE("core/block_pool: threads allocating and freeing at once never share a block") {
-    Ref<BlockPool> pool = BlockPool::create();
+    Ref<BlockPool> pool = BlockPool::create(4 * BlockPool::block_size); // both lists in use
     std::vector<std::thread> threads;
     std::atomic<int> clashes{0};
     for (int t = 0; t < 4; ++t) {

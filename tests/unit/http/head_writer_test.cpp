@@ -8,11 +8,11 @@
 #include <string_view>
 
 using perch::core::HeaderMap;
+using perch::http::ConnectionOptions;
 using perch::http::format_chunk_header;
 using perch::http::HeadWriter;
 using perch::http::is_hop_by_hop;
 using perch::http::is_single_line;
-using perch::http::ConnectionOptions;
 
 TEST_CASE("http/head_writer: a status line has the three-digit code and the standard phrase") {
     struct Row {

@@ -1,5 +1,5 @@
-#include "core/buffer.hpp"
 #include "core/block_pool.hpp"
+#include "core/buffer.hpp"
 #include "io/buffer_pool.hpp"
 #include "io/listen_socket.hpp"
 #include "io/tcp_stream.hpp"
@@ -81,8 +81,9 @@ std::string read_n(int fd, size_t n) {
 
 TEST_CASE("io/tcp_stream: a body of pool blocks larger than the socket takes is written whole") {
     Pair p;
-    core::Ref<core::BlockPool> pool = core::BlockPool::create();
-    const size_t blocks = 768; // 48 MiB, far beyond any loopback socket buffer: libuv queues the rest
+    core::Ref<core::BlockPool> pool = core::BlockPool::create(64 << 20);
+    const size_t blocks =
+        768; // 48 MiB, far beyond any loopback socket buffer: libuv queues the rest
     std::vector<core::Ref<core::Buffer>> body;
     std::vector<uv_buf_t> bufs;
     std::string want;
@@ -94,7 +95,8 @@ TEST_CASE("io/tcp_stream: a body of pool blocks larger than the socket takes is 
             d[i] = uint8_t(i * 7 + b);
         body.back()->grow(core::BlockPool::block_size);
         want.append(body.back()->view());
-        bufs.push_back(uv_buf_init(reinterpret_cast<char *>(d), unsigned(core::BlockPool::block_size)));
+        bufs.push_back(
+            uv_buf_init(reinterpret_cast<char *>(d), unsigned(core::BlockPool::block_size)));
     }
     Done done;
     std::string got;
