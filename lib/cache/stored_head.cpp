@@ -9,10 +9,10 @@ namespace perch::cache {
 
 namespace {
 
-bool taken_from_304(const http::ConnectionOptions &hop_by_hop, std::string_view name,
+bool taken_from_304(const http::HopByHopFields &hop_by_hop, std::string_view name,
                     bool keep_set_cookie) {
-    return !http::is_hop_by_hop(name) && !hop_by_hop.lists(name) && !core::iequals(name, "age") &&
-           !core::iequals(name, "via") && !core::iequals(name, "content-range") &&
+    return !hop_by_hop.covers(name) && !core::iequals(name, "age") && !core::iequals(name, "via") &&
+           !core::iequals(name, "content-range") &&
            (keep_set_cookie || !core::iequals(name, "set-cookie"));
 }
 
@@ -38,7 +38,7 @@ void parse_stored_head(std::string_view text, core::ResponseHead &out) {
 
 std::string merge_stored_head(std::string_view stored, const core::HeaderMap &nm,
                               bool keep_set_cookie) {
-    const http::ConnectionOptions hop_by_hop(nm);
+    const http::HopByHopFields hop_by_hop(nm);
     std::string out(stored.substr(0, stored.find("\r\n")));
     out += "\r\n";
     http::for_each_stored_field(

@@ -246,11 +246,11 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
 
     auto accept_encoding = origin_accept_encoding(v.headers, shape.key);
     std::string xff;
-    const http::ConnectionOptions hop_by_hop(v.headers);
+    const http::HopByHopFields hop_by_hop(v.headers);
     for (size_t i = 0; i < v.headers.size(); ++i) {
         std::string_view name = v.headers.name(i);
         std::string_view value = v.headers.value(i);
-        if (http::is_hop_by_hop(name) || hop_by_hop.lists(name)) continue;
+        if (hop_by_hop.covers(name)) continue;
         if (iequals(name, "host") || iequals(name, "expect") || iequals(name, "cookie") ||
             iequals(name, "via"))
             continue;
@@ -294,10 +294,10 @@ void append_response_head(const core::ResponseHead &origin, uint16_t status, boo
                   status == origin.status ? std::string_view(origin.reason) : std::string_view{});
     std::string via;
     const core::HeaderMap &h = origin.headers;
-    const http::ConnectionOptions hop_by_hop(h);
+    const http::HopByHopFields hop_by_hop(h);
     for (size_t i = 0; i < h.size(); ++i) {
         std::string_view name = h.name(i);
-        if (http::is_hop_by_hop(name) || hop_by_hop.lists(name)) continue;
+        if (hop_by_hop.covers(name)) continue;
         if (iequals(name, "age")) continue;
         if (iequals(name, "set-cookie") && !keep_set_cookie) continue;
         if (iequals(name, "via")) {

@@ -20,27 +20,22 @@ bool is_hop_by_hop(std::string_view name) noexcept {
     return false;
 }
 
-ConnectionOptions::ConnectionOptions(const core::HeaderMap &headers) noexcept {
-    headers.for_each("connection", [&](std::string_view v) {
-        core::for_each_list_element(v, [&](std::string_view token) {
-            if (count_ < inline_count)
-                names_[count_++] = token;
-            else
-                more_ = &headers;
-        });
+HopByHopFields::HopByHopFields(const core::HeaderMap &headers) noexcept {
+    for_each_option(headers, [&](std::string_view token) {
+        if (count_ < inline_count)
+            names_[count_++] = token;
+        else
+            more_ = &headers;
     });
 }
 
-bool ConnectionOptions::lists(std::string_view name) const noexcept {
+bool HopByHopFields::covers(std::string_view name) const noexcept {
+    if (is_hop_by_hop(name)) return true;
     for (size_t i = 0; i < count_; ++i)
         if (core::iequals(names_[i], name)) return true;
     if (!more_) return false;
     bool listed = false;
-    more_->for_each("connection", [&](std::string_view v) {
-        core::for_each_list_element(v, [&](std::string_view token) {
-            if (core::iequals(token, name)) listed = true;
-        });
-    });
+    for_each_option(*more_, [&](std::string_view token) { listed |= core::iequals(token, name); });
     return listed;
 }
 

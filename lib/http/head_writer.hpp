@@ -73,14 +73,20 @@ inline size_t format_chunk_header(uint64_t size, char *out) {
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) and framing fields a proxy regenerates.
 bool is_hop_by_hop(std::string_view name) noexcept;
-// The field names listed in a head's Connection fields (hop-by-hop too), gathered once so that
-// a proxy dropping them checks each field against a few names rather than rescanning the head.
-class ConnectionOptions {
+// The fields a proxy drops from a head: the hop-by-hop ones above and those the head's
+// Connection fields name, gathered once so that each field is checked against a few names
+// rather than by rescanning the head.
+class HopByHopFields {
 public:
-    explicit ConnectionOptions(const core::HeaderMap &headers) noexcept;
-    bool lists(std::string_view name) const noexcept;
+    explicit HopByHopFields(const core::HeaderMap &headers) noexcept;
+    bool covers(std::string_view name) const noexcept;
 
 private:
+    // Calls fn(token) for each name in the Connection fields of `headers`.
+    template <class Fn> static void for_each_option(const core::HeaderMap &headers, Fn &&fn) {
+        headers.for_each("connection",
+                         [&](std::string_view v) { core::for_each_list_element(v, fn); });
+    }
     static constexpr size_t inline_count = 8;
     std::array<std::string_view, inline_count> names_{}; // views into the head
     size_t count_ = 0;

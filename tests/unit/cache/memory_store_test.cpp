@@ -700,8 +700,13 @@ TEST_CASE("cache/memory_store: a large body is pool blocks and a heap tail of ex
             CHECK(got->body_count() == c.blocks + (c.heap_tail ? 1 : 0));
             if (c.heap_tail)
                 CHECK(got->body_buffer(got->body_count() - 1).capacity() == c.heap_tail);
-        } else {
-            CHECK(pooled >= c.blocks); // 16 KiB, 32 KiB on the heap, then blocks
+        } else { // 16 KiB, 32 KiB on the heap, then blocks
+            CHECK(pooled == c.blocks);
+            REQUIRE(got->body_count() == 2 + c.blocks);
+            CHECK(got->body_buffer(0).capacity() == 16 * 1024);
+            CHECK(got->body_buffer(1).capacity() == 32 * 1024);
+            for (size_t i = 2; i < got->body_count(); ++i)
+                CHECK(got->body_buffer(i).in_pool());
         }
     }
 }
