@@ -55,10 +55,10 @@ public:
         std::unique_ptr<cache::CacheWriter> writer; // null: not being stored
         core::Ref<cache::Fill> fill;                // led by this response's transaction, or null
         bool fill_streaming = false;                // the fill's head was published: feed it
-        std::string head_text;                      // the stored head, without Content-Length
+        std::string head_text; // the stored head, without Content-Length (only with a writer)
         uint16_t status = 0;
         cache::StoredTimes times;
-        std::string etag, last_modified;
+        std::string etag, last_modified; // only with a writer
         std::optional<uint64_t> length; // announced body length
     };
 

@@ -113,11 +113,13 @@ void Transaction::start_feed(const core::ResponseHead &head, const origin::Respo
     FillFeed::Setup s;
     s.fetch = std::exchange(fetch_, nullptr);
     s.writer = std::move(storing.writer);
-    s.head_text = head_text_;
+    if (s.writer) { // what the stored object will be committed with
+        s.head_text = head_text_;
+        s.etag.assign(head.headers.get("etag").value_or(""));
+        s.last_modified.assign(head.headers.get("last-modified").value_or(""));
+    }
     s.status = head.status;
     s.times = storing.times;
-    s.etag.assign(head.headers.get("etag").value_or(""));
-    s.last_modified.assign(head.headers.get("last-modified").value_or(""));
     s.length = info.no_body ? std::optional<uint64_t>(0) : info.content_length;
     if (fill_role_ == FillRole::leader) {
         if (publish && storing.vary.empty())
@@ -148,9 +150,13 @@ void Transaction::respond_from_origin(const core::ResponseHead &head,
             return maybe_finish();
         }
     }
-    std::string viewer_head = head_text_;
-    if (status_ != head.status) cache::replace_status_line(viewer_head, status_);
-    head_buf_ = Buffer::copy_of(viewer_head);
+    if (status_ == head.status) {
+        head_buf_ = Buffer::copy_of(head_text_);
+    } else {
+        std::string viewer_head = head_text_;
+        cache::replace_status_line(viewer_head, status_);
+        head_buf_ = Buffer::copy_of(viewer_head);
+    }
     bool no_body = head_only_ || info.no_body;
     body_ = no_body ? Body::none : Body::origin;
     send_head(BufferSlice(head_buf_, head_buf_->data(), head_buf_->size()),

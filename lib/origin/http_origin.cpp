@@ -17,51 +17,51 @@ using core::Source;
 
 namespace {
 
-// A write that owns what it writes: a copy of the head or references to body slices.
+// A write that owns what it writes: a copy of the head, or one body slice between an inline
+// chunk header and a static trailer. One allocation per write (two for a head): a miss makes
+// one of each, so vectors and a string per piece would be most of the miss path's mallocs.
 class OwnedWrite final : public io::Stream::WriteOp {
 public:
     using Done = void (*)(void *ctx, int status, size_t bytes);
     OwnedWrite(Done done, void *ctx) : done_(done), ctx_(ctx) {}
 
-    void add(std::string_view text) { strings_.emplace_back(text); }
-    void add(const core::BufferSlice &s) { slices_.push_back(s); }
-    int send(io::Stream &stream) {
-        bufs_.clear();
-        size_t si = 0, bi = 0;
-        for (char kind : order_) {
-            if (kind == 's') {
-                auto &s = strings_[si++];
-                bufs_.push_back(uv_buf_init(s.data(), unsigned(s.size())));
-            } else {
-                auto &b = slices_[bi++];
-                bufs_.push_back(uv_buf_init(
-                    const_cast<char *>(reinterpret_cast<const char *>(b.ptr)), unsigned(b.len)));
-            }
-            bytes_ += bufs_.back().len;
+    // Text that lives as long as the program (a literal).
+    void literal(std::string_view t) { push(t.data(), t.size()); }
+    // Text copied into the write: one head, or one short piece such as a chunk header.
+    void copy(std::string_view t) {
+        if (t.size() <= sizeof(small_) && small_len_ == 0) {
+            std::memcpy(small_, t.data(), t.size());
+            small_len_ = uint8_t(t.size());
+            return push(small_, t.size());
         }
-        return stream.write(bufs_.data(), unsigned(bufs_.size()), this);
-    }
-    void text(std::string_view t) {
-        add(t);
-        order_.push_back('s');
+        owned_.assign(t);
+        push(owned_.data(), owned_.size());
     }
     void slice(const core::BufferSlice &s) {
-        add(s);
-        order_.push_back('b');
+        slice_ = s; // holds the buffer until the write is done
+        push(reinterpret_cast<const char *>(s.ptr), s.len);
     }
+    int send(io::Stream &stream) { return stream.write(bufs_, count_, this); }
     void on_write_done(int status) override {
         done_(ctx_, status, bytes_);
         delete this;
     }
 
 private:
+    void push(const char *p, size_t n) {
+        bufs_[count_++] = uv_buf_init(const_cast<char *>(p), unsigned(n));
+        bytes_ += n;
+    }
+
     Done done_;
     void *ctx_;
-    std::vector<std::string> strings_;
-    std::vector<core::BufferSlice> slices_;
-    std::string order_;
-    std::vector<uv_buf_t> bufs_;
+    uv_buf_t bufs_[3];
+    unsigned count_ = 0;
     size_t bytes_ = 0;
+    core::BufferSlice slice_;
+    std::string owned_;
+    char small_[20];
+    uint8_t small_len_ = 0;
 };
 
 Error origin_error(Code code, std::string ctx, bool retryable = false) {
@@ -136,6 +136,10 @@ public:
         has_body_ = req.has_body;
         chunked_ = req.has_body && !req.body_length;
         tls_ = req.https;
+        size_t estimate = h.target.size() + 64; // request line, framing field, blank line
+        for (size_t i = 0; i < h.headers.size(); ++i)
+            estimate += h.headers.name(i).size() + h.headers.value(i).size() + 4;
+        head_bytes_.reserve(estimate); // one allocation, not one per doubling
         http::HeadWriter w(head_bytes_);
         w.request_line(h.method_text.empty() ? core::method_name(h.method) : h.method_text,
                        h.target);
@@ -567,7 +571,7 @@ void HttpOrigin::HttpFetch::connected(Connection *c) {
 
 bool HttpOrigin::HttpFetch::send_head() {
     auto *w = new OwnedWrite(&Connection::on_write, conn_);
-    w->text(head_bytes_);
+    w->copy(head_bytes_);
     head_sent_ = true;
     conn_->writes_in_flight_++;
     if (w->send(*conn_->stream_) != 0) {
@@ -599,9 +603,9 @@ void HttpOrigin::HttpFetch::write_chunk(const core::BufferSlice &chunk) {
     auto *w = new OwnedWrite(&Connection::on_write, conn_);
     if (chunked_) {
         char hdr[20];
-        w->text(std::string_view(hdr, http::format_chunk_header(chunk.len, hdr)));
+        w->copy(std::string_view(hdr, http::format_chunk_header(chunk.len, hdr)));
         w->slice(chunk);
-        w->text("\r\n");
+        w->literal("\r\n");
     } else {
         w->slice(chunk);
     }
@@ -624,7 +628,7 @@ void HttpOrigin::HttpFetch::flush_body() {
     queued_ = 0;
     if (body_ended_ && chunked_) {
         auto *w = new OwnedWrite(&Connection::on_write, conn_);
-        w->text("0\r\n\r\n");
+        w->literal("0\r\n\r\n");
         conn_->writes_in_flight_++;
         if (w->send(*conn_->stream_) != 0) {
             conn_->writes_in_flight_--;
