@@ -4,6 +4,9 @@
 //    allocation, see cache/cached_object.hpp);
 //  - hit ratio of S3-FIFO against LRU replaying a Zipf(0.9) trace of 1M requests over 100k
 //    keys with the budget at 10% of the working set's bytes (bodies of 768..1279 bytes);
+//  - the same for the edge bench's realistic mix (bench/edge/lib/mix_urls.py): sizes by count
+//    80% 1-16 KiB, 15% 16-256 KiB, 5% 1-8 MiB, Zipf(0.9) over ranks, budget 10% of the bytes;
+//    request and byte hit ratios (what `./dev bench` measures through HTTP, without the noise);
 //  - lookup cost on hits and heap allocations per lookup;
 //  - invalidation time with 10k and 100k stored objects: an exact path (which should not grow
 //    with the store), and a prefix (a scan of every object).
@@ -163,6 +166,62 @@ void hit_ratio(const Corpus &c) {
     printf("\n");
 }
 
+// The edge bench's mix (bench/edge/lib/mix_urls.py): sizes by count 80% 1-16 KiB in 1 KiB
+// steps, 15% 16-256 KiB in 4 KiB steps, 5% 1-8 MiB in 256 KiB steps; popularity by rank.
+void mix_hit_ratio(size_t urls, size_t requests) {
+    std::vector<CacheKey> keys(urls);
+    std::vector<size_t> sizes(urls);
+    std::mt19937_64 rng(20261203);
+    uint64_t total = 0;
+    for (size_t i = 0; i < urls; ++i) {
+        double r = std::uniform_real_distribution<double>(0, 1)(rng);
+        size_t kib = r < 0.80   ? 1 + rng() % 16
+                     : r < 0.95 ? 16 + 4 * (1 + rng() % 60)
+                                : 1024 + 256 * (rng() % 29);
+        sizes[i] = kib * 1024;
+        total += sizes[i];
+        keys[i].text = "bench.example\x1f/mix/" + std::to_string(i) + "/" + std::to_string(kib);
+        keys[i].path = "/mix/" + std::to_string(i) + "/" + std::to_string(kib);
+        keys[i].finalize();
+    }
+    std::string body(8u << 20, 'm');
+    auto trace = zipf_trace(urls, 0.9, requests, 11);
+    printf("hit ratio, the edge bench's mix: Zipf(0.9), %zu requests over %zu URLs, budget 10%% "
+           "of %.0f MiB:\n",
+           requests, urls, double(total) / 1048576.0);
+    printf("  %-8s %10s %15s %12s\n", "policy", "hit ratio", "byte hit ratio", "evictions");
+    for (auto [name, policy] :
+         {std::pair{"S3-FIFO", EvictionPolicy::s3fifo}, std::pair{"LRU", EvictionPolicy::lru}}) {
+        MemoryStoreOptions o;
+        o.budget_bytes = total / 10;
+        o.eviction = policy;
+        MemoryStore store(o);
+        uint64_t hits = 0, hit_bytes = 0, bytes = 0;
+        size_t i = 0;
+        for (uint32_t k : trace) {
+            bool counted = i++ >= requests / 4; // a quarter warms the cache
+            if (counted) bytes += sizes[k];
+            if (store.lookup(keys[k])) {
+                if (counted) ++hits, hit_bytes += sizes[k];
+                continue;
+            }
+            auto w = store.begin_insert(keys[k], sizes[k]);
+            if (!w || !w->append(reinterpret_cast<const uint8_t *>(body.data()), sizes[k]))
+                continue;
+            std::string head = head_for(sizes[k]);
+            auto b = core::Buffer::create(head.size());
+            b->append(head.data(), head.size());
+            cache::CommitInfo info{200, {1'700'000'000'000, 0, 3'600'000}, "", "", ""};
+            w->commit(std::move(b), std::move(info));
+        }
+        size_t counted = requests - requests / 4;
+        printf("  %-8s %9.2f%% %14.2f%% %12llu\n", name, 100.0 * double(hits) / double(counted),
+               100.0 * double(hit_bytes) / double(bytes),
+               (unsigned long long)store.stats().evictions);
+    }
+    printf("\n");
+}
+
 void invalidation(size_t count) {
     // Paths with two keys each (a query string in the key).
     Corpus c = make_corpus(count, 2);
@@ -202,6 +261,8 @@ int main() {
     Corpus c = make_corpus(key_count);
     overhead(c);
     hit_ratio(c);
+    mix_hit_ratio(getenv("MIX_URLS") ? size_t(atol(getenv("MIX_URLS"))) : 100'000,
+                  getenv("MIX_REQUESTS") ? size_t(atol(getenv("MIX_REQUESTS"))) : 600'000);
     invalidation(key_count / 10); // exact-path time does not grow with the store
     invalidation(key_count);
     return 0;

@@ -100,10 +100,10 @@ private:
     };
 
     Shard &shard_for_path(uint64_t path_hash) noexcept { return shards_[path_hash % shard_count]; }
-    bool reserve(uint64_t bytes, size_t home_shard);
+    bool reserve(uint64_t bytes);
     void unreserve(uint64_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
-    // Evicts one object, trying `start` first; returns false if every shard is empty.
-    bool evict_one(size_t start);
+    // Evicts one object; returns false if every shard is empty.
+    bool evict_one();
     // Publishes `obj` unless an invalidation after `begin_epoch` matched it (then null).
     core::Ref<CachedObject> publish(core::Ref<CachedObject> obj, uint64_t path_hash,
                                     uint64_t begin_epoch);

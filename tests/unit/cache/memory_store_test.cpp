@@ -992,6 +992,41 @@ TEST_CASE("cache/memory_store: S3-FIFO keeps objects hit while new and evicts on
     CHECK(store.stats().bytes_used <= 10 * charge + charge / 2);
 }
 
+TEST_CASE("cache/memory_store: room for a large object is taken from the whole store, not "
+          "from its own shard") {
+    // 20 small objects share the large one's path (so its shard); 2,000 others are spread over
+    // the store. Room for the large object is a third of what is stored: taken evenly, its
+    // shard keeps most of its objects; taken from its own shard first, it would keep none.
+    const std::string small(1000, 's');
+    std::vector<CacheKey> neighbours, others;
+    for (int i = 0; i < 20; ++i)
+        neighbours.push_back(same_shard_key(i));
+    for (int i = 0; i < 2000; ++i)
+        others.push_back(
+            make_key("example.com\x1f/p" + std::to_string(i), "/p" + std::to_string(i)));
+    uint64_t used = 0;
+    {
+        MemoryStore probe(options(64 << 20));
+        for (auto &k : neighbours)
+            REQUIRE(insert(probe, k, small));
+        for (auto &k : others)
+            REQUIRE(insert(probe, k, small));
+        used = probe.stats().bytes_used;
+    }
+    MemoryStore store(options(used + used / 50, used));
+    for (auto &k : neighbours)
+        REQUIRE(insert(store, k, small));
+    for (auto &k : others)
+        REQUIRE(insert(store, k, small));
+    REQUIRE(store.stats().evictions == 0);
+    REQUIRE(insert(store, same_shard_key(1000), std::string(used / 3, 'L')));
+    int kept = 0;
+    for (auto &k : neighbours)
+        kept += store.lookup(k) ? 1 : 0;
+    CHECK(kept >= 8);
+    CHECK(store.stats().bytes_used <= used + used / 50);
+}
+
 TEST_CASE("cache/memory_store: many keys of one path are found, replaced and invalidated") {
     MemoryStore store(options(16 << 20));
     std::vector<CacheKey> keys;
