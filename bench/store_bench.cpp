@@ -102,6 +102,17 @@ void overhead(const Corpus &c) {
     delete store;
 }
 
+// The eviction policies the hit-ratio runs compare.
+constexpr std::pair<const char *, EvictionPolicy> policies[] = {{"S3-FIFO", EvictionPolicy::s3fifo},
+                                                                {"LRU", EvictionPolicy::lru}};
+
+MemoryStoreOptions options_for(uint64_t budget, EvictionPolicy policy) {
+    MemoryStoreOptions o;
+    o.budget_bytes = budget;
+    o.eviction = policy;
+    return o;
+}
+
 // Ranks 0..n-1 with P(rank k) proportional to 1 / (k+1)^s.
 std::vector<uint32_t> zipf_trace(size_t n, double s, size_t count, uint64_t seed) {
     std::vector<double> cdf(n);
@@ -135,12 +146,8 @@ void hit_ratio(const Corpus &c) {
            request_count, c.keys.size(), double(working_set) / 1048576.0);
     printf("  %-8s %10s %12s %14s %16s\n", "policy", "hit ratio", "evictions", "ns/lookup hit",
            "allocs/lookup");
-    for (auto [name, policy] :
-         {std::pair{"S3-FIFO", EvictionPolicy::s3fifo}, std::pair{"LRU", EvictionPolicy::lru}}) {
-        MemoryStoreOptions o;
-        o.budget_bytes = working_set / 10;
-        o.eviction = policy;
-        MemoryStore store(o);
+    for (auto [name, policy] : policies) {
+        MemoryStore store(options_for(working_set / 10, policy));
         uint64_t hits = 0;
         for (uint32_t k : trace) {
             if (store.lookup(c.keys[k]))
@@ -190,12 +197,8 @@ void mix_hit_ratio(size_t urls, size_t requests) {
            "of %.0f MiB:\n",
            requests, urls, double(total) / 1048576.0);
     printf("  %-8s %10s %15s %12s\n", "policy", "hit ratio", "byte hit ratio", "evictions");
-    for (auto [name, policy] :
-         {std::pair{"S3-FIFO", EvictionPolicy::s3fifo}, std::pair{"LRU", EvictionPolicy::lru}}) {
-        MemoryStoreOptions o;
-        o.budget_bytes = total / 10;
-        o.eviction = policy;
-        MemoryStore store(o);
+    for (auto [name, policy] : policies) {
+        MemoryStore store(options_for(total / 10, policy));
         uint64_t hits = 0, hit_bytes = 0, bytes = 0;
         size_t i = 0;
         for (uint32_t k : trace) {
