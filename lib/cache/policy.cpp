@@ -28,8 +28,10 @@
 //    behavior's cached_methods include it (CloudFront's opt-in), and keys it apart from GET.
 // 2. Status never stored here: 1xx, 206 (the range layer handles partial content), 304 (it
 //    refreshes a stored response instead), 416 (CloudFront), anything outside 100..599.
-// 3. Directives: CDN-Cache-Control (RFC 9213) when present with at least one directive is used
-//    instead of Cache-Control, and Expires is then ignored too (RFC 9213 §2.1).
+// 3. Directives: CDN-Cache-Control (RFC 9213), a Structured Fields Dictionary, is used instead
+//    of Cache-Control when it parses and has at least one directive, and Expires is then
+//    ignored too (RFC 9213 §2.1); a field that fails to parse or holds a known directive of
+//    the wrong type is ignored whole, and Cache-Control applies.
 // 3b. A request with Cache-Control: no-store is not stored ("request no-store", RFC 9111
 //    §5.2.1.5).
 // 4. Vary: * is never stored ("vary *"): no later request can match it.
@@ -61,6 +63,7 @@
 
 #include "core/ascii.hpp"
 #include "http/cache_control.hpp"
+#include "http/cdn_cache_control.hpp"
 #include "http/http_date.hpp"
 
 #include <algorithm>
@@ -186,9 +189,9 @@ struct Directives {
 
 Directives directives_for(const core::HeaderMap &h) {
     Directives d;
-    if (h.contains("cdn-cache-control")) {
-        d.cc = http::parse_cache_control(h.joined("cdn-cache-control"));
-        d.targeted = d.cc.any;
+    if (std::optional<http::CacheControl> cdn = http::parse_cdn_cache_control(h)) {
+        d.cc = *cdn; // invalid, empty or absent: Cache-Control instead (RFC 9213 §2.1)
+        d.targeted = true;
     }
     if (!d.targeted) d.cc = http::parse_cache_control(h.joined("cache-control"));
     d.cache_control_present = d.cc.any;

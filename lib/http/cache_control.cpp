@@ -1,5 +1,5 @@
-// Cache-Control parsing (RFC 9111 §5.2). The same grammar serves CDN-Cache-Control (RFC 9213):
-// the caller picks which field to parse.
+// Cache-Control parsing (RFC 9111 §5.2). CDN-Cache-Control is an RFC 9651 Dictionary, not
+// this grammar: see cdn_cache_control.cpp.
 //
 // Decisions where the RFC leaves room:
 // - Arguments: token or quoted-string (RFC 9111 §5.2: senders SHOULD use the token form for

@@ -1,4 +1,5 @@
-// Cache-Control (RFC 9111 §5.2) and CDN-Cache-Control (RFC 9213) parsing. Pure.
+// Cache-Control (RFC 9111 §5.2) parsing, and the Age and Expires fields. Pure.
+// CDN-Cache-Control, a Structured Field, is read by http/cdn_cache_control.hpp.
 #pragma once
 
 #include "core/clock.hpp"
@@ -44,7 +45,7 @@ struct CacheControl {
 // freshness: the response is considered stale (max_age = 0).
 CacheControl parse_cache_control(std::string_view value);
 
-// The same over every line of `field` ("cache-control" or "cdn-cache-control") in `headers`,
+// The same over every line of `field` ("cache-control") in `headers`,
 // without joining them (no allocation). Each line is its own list: an unterminated quoted
 // string swallows only the rest of its line.
 CacheControl parse_cache_control(const core::HeaderMap &headers, std::string_view field);

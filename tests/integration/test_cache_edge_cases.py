@@ -1,6 +1,7 @@
 """Cache semantics at their edges, against perch's scripted fault origin: path normalization
 before behaviors, OPTIONS keys, error TTLs across revalidation, Age per response, 204."""
 import email.utils
+import urllib.parse
 import json
 import socket
 import time
@@ -207,6 +208,23 @@ def test_cdn_cache_control_is_obeyed_ahead_of_cache_control(tmp, fault_origin, p
     assert h["x-cache"] == "Hit from perch" and h["cache-control"] == "no-store"
     assert proxy.get(passed)[1]["x-cache"] == "Miss from perch"
     assert fault_origin.requests("/cdn-a") == 1 and fault_origin.requests("/cdn-b") == 2
+
+
+def test_a_cdn_cache_control_that_is_not_a_valid_dictionary_is_ignored_whole(tmp, fault_origin, proxies):
+    # RFC 9213 with RFC 9651: a wrong value type or a parse failure makes the cache act as if
+    # the field were absent, so Cache-Control decides (here: no-store, so every request misses).
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    values = {"/sf-str": 'max-age="60"', "/sf-tok": "max-age=a", "/sf-upper": "Max-Age=60",
+              "/sf-comma": "max-age=60,"}
+    for path, value in values.items():
+        query = "?h=Cache-Control:no-store&h=CDN-Cache-Control:" + urllib.parse.quote(value)
+        for _ in range(2):
+            assert proxy.get(path + query)[1]["x-cache"] == "Miss from perch", value
+        assert fault_origin.requests(path) == 2, value
+    valid = "/sf-ok?h=Cache-Control:no-store&h=CDN-Cache-Control:" + urllib.parse.quote("max-age=60;x=1, public")
+    proxy.get(valid)
+    assert proxy.get(valid)[1]["x-cache"] == "Hit from perch"
+    assert fault_origin.requests("/sf-ok") == 1
 
 
 def test_expires_gives_the_freshness_when_cache_control_does_not(tmp, fault_origin, proxies):
