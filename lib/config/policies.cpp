@@ -44,6 +44,7 @@ struct SelectionSyntax {
     std::string_view items_key;    // "cookies"
     std::string_view what;         // "cookie", for messages
     bool header_names;             // names are header names (compared without case)
+    bool origin_request = false;   // an origin request policy's list (what is forwarded)
 };
 
 template <size_t N>
@@ -62,6 +63,13 @@ void read_selection(ObjectReader &c, const SelectionSyntax &syntax,
             std::string element = json_index_path(items->path("items"), i);
             if (syntax.header_names && !core::is_token(names[i]))
                 c.errors().fail(element, "must be a valid header name");
+            else if (syntax.origin_request && behavior == Behavior::whitelist &&
+                     core::iequals(names[i], "authorization"))
+                // CloudFront answers 400 too: a forwarded credential must be in the cache key,
+                // or one viewer's answer could be served to another.
+                c.errors().fail(element, "Authorization cannot be forwarded by an origin request "
+                                         "policy (as in CloudFront): list it in the cache "
+                                         "policy's headers_config, which keys and forwards it");
             else if (behavior == Behavior::all_viewer_and_cloudfront &&
                      !core::istarts_with(names[i], "CloudFront-"))
                 c.errors().fail(element, "must be a CloudFront header (CloudFront-...) with "
@@ -90,6 +98,7 @@ void read_selection(ObjectReader &c, const SelectionSyntax &syntax,
 
 const SelectionSyntax cookies_syntax{"cookie_behavior", "cookies", "cookie", false};
 const SelectionSyntax headers_syntax{"header_behavior", "headers", "header", true};
+const SelectionSyntax origin_headers_syntax{"header_behavior", "headers", "header", true, true};
 const SelectionSyntax query_strings_syntax{"query_string_behavior", "query_strings", "query string",
                                            false};
 
@@ -109,12 +118,12 @@ constexpr Named<Behavior> origin_header_behaviors[] = {
 // The three *_config blocks of a policy, each required (as in Terraform).
 template <size_t H>
 void read_three_configs(ObjectReader &p, const Named<Behavior> (&header_behaviors)[H],
-                        ValueSelection &cookies, ValueSelection &headers,
-                        ValueSelection &query_strings) {
+                        const SelectionSyntax &header_syntax, ValueSelection &cookies,
+                        ValueSelection &headers, ValueSelection &query_strings) {
     if (auto c = p.object("cookies_config", Need::required))
         read_selection(*c, cookies_syntax, cookie_behaviors, cookies);
     if (auto h = p.object("headers_config", Need::required))
-        read_selection(*h, headers_syntax, header_behaviors, headers);
+        read_selection(*h, header_syntax, header_behaviors, headers);
     if (auto q = p.object("query_strings_config", Need::required))
         read_selection(*q, query_strings_syntax, cookie_behaviors, query_strings);
 }
@@ -172,8 +181,8 @@ void parse_cache_policy(ObjectReader &p, const std::vector<CachePolicy> &earlier
     if (!k) return;
     k->check_keys({"cookies_config", "headers_config", "query_strings_config",
                    "enable_accept_encoding_gzip", "enable_accept_encoding_brotli"});
-    read_three_configs(*k, cache_header_behaviors, policy.key.cookies, policy.key.headers,
-                       policy.key.query_strings);
+    read_three_configs(*k, cache_header_behaviors, headers_syntax, policy.key.cookies,
+                       policy.key.headers, policy.key.query_strings);
     k->read_bool("enable_accept_encoding_gzip", policy.key.accept_encoding_gzip);
     k->read_bool("enable_accept_encoding_brotli", policy.key.accept_encoding_brotli);
     // CloudFront refuses it too: the flags key the normalised field, a listed one would not be.
@@ -190,8 +199,8 @@ void parse_origin_request_policy(ObjectReader &p, const std::vector<OriginReques
         {"id", "name", "comment", "cookies_config", "headers_config", "query_strings_config"});
     read_policy_identity(p, earlier, managed_origin_request_policies(), "origin request policy",
                          policy);
-    read_three_configs(p, origin_header_behaviors, policy.forward.cookies, policy.forward.headers,
-                       policy.forward.query_strings);
+    read_three_configs(p, origin_header_behaviors, origin_headers_syntax, policy.forward.cookies,
+                       policy.forward.headers, policy.forward.query_strings);
 }
 
 // ---- legacy forwarded_values ---------------------------------------------------------------

@@ -47,6 +47,23 @@ def test_a_bad_config_exits_2_naming_the_json_path(tmp, text, message):
         assert r.stdout == ""
 
 
+def test_an_origin_request_policy_forwarding_authorization_is_refused(tmp):
+    # CloudFront answers 400: a forwarded credential must be in the cache key.
+    orp = {"id": "orp", "name": "Auth", "cookies_config": {"cookie_behavior": "none"},
+           "headers_config": {"header_behavior": "whitelist", "headers": {"items": ["Authorization"]}},
+           "query_strings_config": {"query_string_behavior": "none"}}
+    b = behavior("o")
+    b = {k: v for k, v in b.items() if k not in ("forwarded_values", "min_ttl", "default_ttl", "max_ttl")}
+    b.update({"cache_policy_id": "658327ea-f89d-4fab-a63d-7e88639e58f6", "origin_request_policy_id": "orp"})
+    cfg = {"distribution": {"origin": [http_origin("o", 9)], "default_cache_behavior": b},
+           "origin_request_policy": [orp]}
+    path = write(tmp, "auth.json", json.dumps(cfg))
+    r = subprocess.run([PROXY_BIN, "--check-config", path], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2, r.stdout
+    assert ("origin_request_policy[0].headers_config.headers.items[0]: Authorization cannot be "
+            "forwarded by an origin request policy") in r.stderr, r.stderr
+
+
 def test_a_missing_config_file_exits_2_like_a_bad_one(tmp):
     path = os.path.join(tmp, "absent.json")
     for mode in ("--check-config", "--config"):

@@ -338,12 +338,30 @@ TEST_CASE("config/policies: the managed origin request policies have AWS's ids a
     }
 }
 
+TEST_CASE("config/policies: Authorization may be keyed by a cache policy and excluded by an "
+          "origin request policy") {
+    Config keyed = parsed(with({{"/cache_policy/0/parameters_in_cache_key_and_forwarded_to_origin/"
+                                 "headers_config/headers/items",
+                                 R"(["X-Device", "Authorization"])"}}));
+    CHECK(keyed.cache_policies[0].key.headers.selects("authorization", true));
+    Config excluded = parsed(with({{"/origin_request_policy/0/headers_config",
+                                    R"({"header_behavior": "allExcept",
+                                        "headers": {"items": ["Authorization"]}})"}}));
+    CHECK_FALSE(excluded.origin_request_policies[0].forward.headers.selects("authorization", true));
+}
+
 TEST_CASE("config/policies: policy mistakes are errors naming the JSON path") {
     struct Case {
         std::vector<std::pair<const char *, const char *>> patches;
         const char *expected;
     };
     const Case cases[] = {
+        // Authorization is keyed (cache policy) or not forwarded, as CloudFront requires.
+        {{{"/origin_request_policy/0/headers_config/headers/items",
+           R"(["X-Trace", "authorization"])"}},
+         "origin_request_policy[0].headers_config.headers.items[1]: Authorization cannot be "
+         "forwarded by an origin request policy (as in CloudFront): list it in the cache "
+         "policy's headers_config, which keys and forwards it"},
         // Behaviors.
         {{{"/distribution/default_cache_behavior/forwarded_values",
            R"({"query_string": false, "cookies": {"forward": "none"}})"}},
