@@ -109,6 +109,11 @@ int ResponseParser::on_headers_complete(llhttp_t *p) {
     s.head_.status = static_cast<uint16_t>(p->status_code);
     s.head_.version_major = p->http_major;
     s.head_.version_minor = p->http_minor;
+    if (p->status_code < 100 || p->status_code > 599) {
+        // RFC 9110 §15: three digits, 100-599; anything else is not a response to pass on.
+        s.failure_ = "status outside 100-599";
+        return HPE_USER;
+    }
     if (p->status_code >= 100 && p->status_code < 200) {
         if (p->status_code == 101) {
             s.failure_ = "unexpected protocol switch";

@@ -227,6 +227,16 @@ def test_a_cdn_cache_control_that_is_not_a_valid_dictionary_is_ignored_whole(tmp
     assert fault_origin.requests("/sf-ok") == 1
 
 
+def test_an_origin_status_outside_100_599_becomes_502_and_is_not_passed_on(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    for path in ("/status/999", "/status/600", "/status/099"):
+        status, h, body = proxy.get(path + "?h=Cache-Control:max-age=60")
+        assert status == 502, path
+        assert b"status " not in body  # the origin's body does not reach the viewer
+    assert proxy.get("/status/999?h=Cache-Control:max-age=60")[0] == 502  # nothing stored
+    assert fault_origin.requests("/status/999") == 2
+
+
 def test_expires_gives_the_freshness_when_cache_control_does_not(tmp, fault_origin, proxies):
     proxy = proxies(tmp, distribution(fault_origin.port))
     future, past = f"/exp-f?h=Expires:{http_date(60)}", f"/exp-p?h=Expires:{http_date(-60)}"

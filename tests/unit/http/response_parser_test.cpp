@@ -413,3 +413,17 @@ TEST_CASE("http/response_parser: reset from a HEAD response back to GET expects 
     CHECK(h.parser.complete());
     CHECK(h.rec.body == "abc");
 }
+
+TEST_CASE("http/response_parser: a status outside 100-599 fails the response") {
+    for (const char *status : {"999", "600", "099", "000"}) {
+        CAPTURE(status);
+        Harness h;
+        h.feed(std::string("HTTP/1.1 ") + status + " Odd\r\nContent-Length: 0\r\n\r\n");
+        REQUIRE(h.parser.failure());
+        CHECK(std::string_view(h.parser.failure()) == "status outside 100-599");
+        CHECK(h.rec.heads == 0); // never passed on
+    }
+    Harness ok;
+    ok.feed("HTTP/1.1 599 Edge\r\nContent-Length: 0\r\n\r\n");
+    CHECK(!ok.parser.failure());
+}
