@@ -44,6 +44,8 @@ bool Transaction::viewer_policy() {
     if (policy::Decision d = policy::allowed_method(behavior_->allowed_methods, req_->method);
         !d.proceeds())
         return act_on(d);
+    if (policy::Decision d = policy::body_allowed(req_->method, viewer_.has_body); !d.proceeds())
+        return act_on(d);
     policy::ViewerFacts facts{req_, viewer_.https, path_};
     if (policy::Decision d = policy::viewer_protocol(behavior_->viewer_protocol_policy, facts);
         !d.proceeds())

@@ -7,6 +7,10 @@ Decision refuse_method() noexcept {
                                   "method that was used for this request.");
 }
 
+Decision refuse_body() noexcept {
+    return Decision::respond(403, "A GET or HEAD request must not carry a body.");
+}
+
 Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
     if (req.https) return Decision::proceed();
     switch (policy) {

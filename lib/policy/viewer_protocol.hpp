@@ -1,5 +1,6 @@
 // CloudFront's viewer protocol policy and allowed methods (a cache behavior's
-// viewer_protocol_policy and allowed_methods), decided from the request alone.
+// viewer_protocol_policy and allowed_methods), and its refusal of GET and HEAD bodies, decided
+// from the request alone.
 #pragma once
 
 #include "config/config.hpp"
@@ -21,6 +22,14 @@ struct ViewerFacts {
 Decision refuse_method() noexcept;
 inline Decision allowed_method(const config::MethodSet &allowed, core::Method method) noexcept {
     return allowed.contains(method) ? Decision::proceed() : refuse_method();
+}
+
+// A GET or HEAD that carries a body: 403, as CloudFront answers. Such a body changes nothing a
+// cache key holds, so passing it on would let one viewer's body shape an answer stored for all.
+Decision refuse_body() noexcept;
+inline Decision body_allowed(core::Method method, bool has_body) noexcept {
+    bool bodiless = method == core::Method::get || method == core::Method::head;
+    return bodiless && has_body ? refuse_body() : Decision::proceed();
 }
 
 // viewer_protocol_policy for a plain-HTTP request: allow-all goes on; https-only answers 403;

@@ -237,6 +237,26 @@ def test_an_origin_status_outside_100_599_becomes_502_and_is_not_passed_on(tmp, 
     assert fault_origin.requests("/status/999") == 2
 
 
+def test_a_get_or_head_with_a_body_is_refused_with_403_and_never_reaches_the_origin(tmp, fault_origin, proxies):
+    # CloudFront answers 403; forwarding it would let one viewer's body shape a shared answer.
+    proxy = proxies(tmp, distribution(fault_origin.port))
+    request = (b"GET /status/200?h=Cache-Control:max-age=60 HTTP/1.1\r\nHost: a\r\n"
+               b"Content-Length: 5\r\n\r\nhello"
+               b"GET /status/200?h=Cache-Control:max-age=60 HTTP/1.1\r\nHost: a\r\n"
+               b"Connection: close\r\n\r\n")
+    answers = parse_responses(raw_exchange(proxy.port, request))
+    # Refused, then closed (the body is not taken as the next request), like any refused upload.
+    assert [a[0] for a in answers] == [403]
+    assert answers[0][1].get("connection") == "close"
+    head = (b"HEAD /status/200?h=Cache-Control:max-age=60 HTTP/1.1\r\nHost: a\r\n"
+            b"Content-Length: 5\r\nConnection: close\r\n\r\nhello")
+    assert raw_exchange(proxy.port, head).startswith(b"HTTP/1.1 403 ")
+    chunked = (b"GET /status/200 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+               b"Connection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert raw_exchange(proxy.port, chunked).startswith(b"HTTP/1.1 403 ")
+    assert fault_origin.requests("/status/200") == 0
+
+
 def test_expires_gives_the_freshness_when_cache_control_does_not(tmp, fault_origin, proxies):
     proxy = proxies(tmp, distribution(fault_origin.port))
     future, past = f"/exp-f?h=Expires:{http_date(60)}", f"/exp-p?h=Expires:{http_date(-60)}"

@@ -15,6 +15,7 @@ using perch::config::MethodSet;
 using perch::config::ViewerProtocolPolicy;
 using perch::core::Method;
 using perch::policy::allowed_method;
+using perch::policy::body_allowed;
 using perch::policy::Decision;
 using perch::policy::viewer_protocol;
 using perch::policy::ViewerFacts;
@@ -321,4 +322,15 @@ TEST_CASE("policy/viewer_protocol: redirect-to-https sends an absolute-form targ
          .status = 307,
          .location = "https://example.com/b"},
     });
+}
+
+TEST_CASE("policy/viewer_protocol: a GET or HEAD with a body is refused with 403 (CloudFront)") {
+    for (Method m : {Method::get, Method::head}) {
+        Decision d = body_allowed(m, true);
+        CHECK(d.action == Decision::Action::respond);
+        CHECK(d.status == 403);
+        CHECK(body_allowed(m, false).proceeds());
+    }
+    for (Method m : {Method::post, Method::put, Method::options, Method::del})
+        CHECK(body_allowed(m, true).proceeds());
 }
