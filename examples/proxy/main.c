@@ -4,13 +4,15 @@
  *
  *   perch-proxy --config FILE [--log-level error|warn|info|debug] [--stats-interval SECONDS]
  *   perch-proxy --check-config FILE
+ *   perch-proxy --version | --help
  *
  * perch.workers threads each run a libuv loop with a perch runtime listening on the configured
  * addresses (SO_REUSEPORT spreads connections); they share one cache. An address another
  * process already listens on is refused at startup, so that two proxies never split its
  * traffic. SIGTERM or SIGINT stop accepting and let responses in flight finish
  * (perch.shutdown_timeout), then the process exits 0. A second signal exits at once with
- * status 1. Bad or unreadable configuration: exit status 2; cannot start: 1. Those errors
+ * status 1. SIGHUP is logged and ignored (reload does not exist yet). Bad or unreadable
+ * configuration: exit status 2; cannot start: 1. Those errors
  * are printed as "perch-proxy: error: ..."; everything later goes through log_line().
  * With perch.admin, worker 0 also serves the admin endpoint (POST /invalidations).
  */
@@ -50,7 +52,7 @@ static int32_t g_log_level = PERCH_LOG_WARN;
 static uv_async_t g_worker_done;
 static uv_mutex_t g_done_mutex;
 static uint32_t g_workers_done; /* guarded by g_done_mutex */
-static uv_signal_t g_sigterm, g_sigint;
+static uv_signal_t g_sigterm, g_sigint, g_sighup;
 static uv_timer_t g_stats_timer;
 static int g_stopping;
 static uv_mutex_t g_log_mutex;
@@ -289,9 +291,17 @@ static void on_signal(uv_signal_t *s, int signum) {
     char msg[96];
     snprintf(msg, sizeof msg, "%s: finishing requests in flight, then exiting",
              signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    say(PERCH_LOG_WARN, msg);
+    say(PERCH_LOG_INFO, msg); /* an asked-for stop is news, not a warning */
     print_stats();
     stop_workers();
+}
+
+/* Until configuration reload exists, SIGHUP (which would otherwise end the process with 129
+ * and no word) is logged and ignored. */
+static void on_sighup(uv_signal_t *s, int signum) {
+    (void)s;
+    (void)signum;
+    say(PERCH_LOG_WARN, "SIGHUP: configuration reload is not supported yet; ignored");
 }
 
 static void on_worker_done(uv_async_t *a) {
@@ -304,15 +314,22 @@ static void on_worker_done(uv_async_t *a) {
     uv_close((uv_handle_t *)&g_worker_done, NULL);
     uv_close((uv_handle_t *)&g_sigterm, NULL);
     uv_close((uv_handle_t *)&g_sigint, NULL);
+    uv_close((uv_handle_t *)&g_sighup, NULL);
     uv_close((uv_handle_t *)&g_stats_timer, NULL);
 }
 
 /* ---- command line ------------------------------------------------------------------------- */
 
+static void print_usage(FILE *to) {
+    fprintf(to, "usage: perch-proxy --config FILE [--log-level error|warn|info|debug]\n"
+                "                   [--stats-interval SECONDS]\n"
+                "       perch-proxy --check-config FILE\n"
+                "       perch-proxy --version | --help\n");
+}
+
+/* A command line that cannot be used: the usage on stderr, exit 2. */
 static void usage(void) {
-    fprintf(stderr, "usage: perch-proxy --config FILE [--log-level error|warn|info|debug]\n"
-                    "                   [--stats-interval SECONDS]\n"
-                    "       perch-proxy --check-config FILE\n");
+    print_usage(stderr);
     exit(2);
 }
 
@@ -339,7 +356,10 @@ int main(int argc, char **argv) {
             g_log_level = parse_level(argv[++i]);
         else if (!strcmp(argv[i], "--stats-interval") && i + 1 < argc)
             stats_interval = atol(argv[++i]);
-        else if (!strcmp(argv[i], "--version")) {
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--version")) {
             printf("perch-proxy %s\n", perch_version_string());
             return 0;
         } else
@@ -386,6 +406,8 @@ int main(int argc, char **argv) {
     uv_signal_init(loop, &g_sigint);
     uv_signal_start(&g_sigterm, on_signal, SIGTERM);
     uv_signal_start(&g_sigint, on_signal, SIGINT);
+    uv_signal_init(loop, &g_sighup);
+    uv_signal_start(&g_sighup, on_sighup, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
 
     int failed = 0;
@@ -422,6 +444,6 @@ int main(int argc, char **argv) {
     free(g_workers);
     perch_cache_unref(g_cache);
     perch_config_unref(g_config);
-    if (!failed) say(PERCH_LOG_WARN, "stopped");
+    if (!failed) say(PERCH_LOG_INFO, "stopped");
     return failed ? 1 : 0;
 }

@@ -145,6 +145,28 @@ def test_sigterm_lets_an_in_flight_response_finish_then_exits_0(tmp, fault_origi
     assert proxy.proc.wait(10) == 0
 
 
+def test_sighup_is_logged_and_ignored_and_sigterm_is_logged_at_info(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                                           "default_cache_behavior": behavior("o")}})
+    proxy.proc.send_signal(signal.SIGHUP)
+    assert "warn" in proxy.wait_for_line(r"SIGHUP: configuration reload is not supported yet")
+    assert proxy.proc.poll() is None  # still running
+    assert proxy.get("/after-hup")[0] == 200
+    proxy.proc.send_signal(signal.SIGTERM)
+    assert proxy.proc.wait(10) == 0
+    line = proxy.wait_for_line(r"SIGTERM: finishing requests in flight")
+    assert "info" in line and "warn" not in line, line
+
+
+def test_help_prints_the_usage_and_exits_0():
+    for flag in ("--help", "-h"):
+        r = subprocess.run([PROXY_BIN, flag], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0
+        assert r.stdout.startswith("usage: perch-proxy --config FILE") and r.stderr == ""
+    r = subprocess.run([PROXY_BIN, "--bogus"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and r.stderr.startswith("usage:")
+
+
 def test_sigint_on_an_idle_proxy_exits_0_quickly(tmp, fault_origin, proxies):
     proxy = proxies(tmp, {"distribution": {"origin": [http_origin("o", fault_origin.port)],
                                            "default_cache_behavior": behavior("o")}}, workers=2)
