@@ -32,7 +32,7 @@ TEST_CASE("core/http_message: GET, HEAD, OPTIONS and TRACE are the safe methods"
         CHECK_MESSAGE(!method_is_safe(m), std::string(method_name(m)));
 }
 
-TEST_CASE("core/http_message: reason phrases for the statuses the edge sends, none for others") {
+TEST_CASE("core/http_message: reason phrases for every registered status, none for others") {
     CHECK(reason_phrase(200) == "OK");
     CHECK(reason_phrase(206) == "Partial Content");
     CHECK(reason_phrase(304) == "Not Modified");
@@ -40,6 +40,10 @@ TEST_CASE("core/http_message: reason phrases for the statuses the edge sends, no
     CHECK(reason_phrase(416) == "Range Not Satisfiable");
     CHECK(reason_phrase(502) == "Bad Gateway");
     CHECK(reason_phrase(504) == "Gateway Timeout");
+    CHECK(reason_phrase(409) == "Conflict"); // the admin endpoint's duplicate batch
+    CHECK(reason_phrase(103) == "Early Hints");
+    CHECK(reason_phrase(451) == "Unavailable For Legal Reasons");
+    CHECK(reason_phrase(511) == "Network Authentication Required");
     CHECK(reason_phrase(299).empty());
     CHECK(reason_phrase(0).empty());
     CHECK(reason_phrase(999).empty());
