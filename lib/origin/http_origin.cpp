@@ -510,7 +510,8 @@ void HttpOrigin::HttpFetch::on_resolved(void *p, int status,
 void HttpOrigin::HttpFetch::connect_next() {
     const HttpOriginOptions &o = origin_.opts_;
     if (attempts_ >= o.connection_attempts || addrs_.empty()) {
-        std::string why = "cannot connect to " + o.host;
+        uint16_t port = tls_ ? o.https_port : o.http_port;
+        std::string why = "cannot connect to " + o.host + ":" + std::to_string(port);
         if (last_connect_error_) why += std::string(": ") + uv_strerror(last_connect_error_);
         fail(origin_error(last_connect_error_ == UV_ETIMEDOUT ? Code::origin_timeout
                                                               : Code::origin_connect,
