@@ -257,15 +257,15 @@ static void print_stats(void) {
     c.struct_size = sizeof c;
     perch_cache_get_stats(g_cache, &c);
     double served = (double)(total.hits + total.misses);
-    char out[32], used[32], budget[32], line[256];
+    char out[32], used[32], budget[32], line[320];
     format_bytes(total.bytes_out, out, sizeof out);
     format_bytes(c.bytes_used, used, sizeof used);
     format_bytes(c.bytes_budget, budget, sizeof budget);
     snprintf(line, sizeof line,
-             "stats: %llu requests, hit ratio %.1f%%, %s out, %llu connections, "
-             "cache %llu objects, %s of %s",
+             "stats: %llu requests, hit ratio %.1f%% (%llu hits, %llu misses), %s out, "
+             "%llu connections, cache %llu objects, %s of %s",
              (unsigned long long)total.requests, served > 0 ? 100.0 * total.hits / served : 0.0,
-             out, (unsigned long long)total.connections_active, (unsigned long long)c.entries, used,
+             (unsigned long long)total.hits, (unsigned long long)total.misses, out, (unsigned long long)total.connections_active, (unsigned long long)c.entries, used,
              budget);
     say(PERCH_LOG_INFO, line);
 }

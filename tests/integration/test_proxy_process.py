@@ -266,7 +266,7 @@ def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, faul
                for _ in range(10))
     assert 1024 < sent < 10 * 1024  # a few KiB went out: "0.0 MiB" would say nothing
     line = proxy.wait_for_line(r" info stats: 10 requests")
-    m = re.search(r"stats: 10 requests, hit ratio 90\.0%, ([\d.]+) KiB out, \d+ connections, "
+    m = re.search(r"stats: 10 requests, hit ratio 90\.0% \(9 hits, 1 misses\), ([\d.]+) KiB out, \d+ connections, "
                   r"cache 1 objects, \d+(\.\d+)? (B|KiB) of 256 MiB$", line)
     assert m, line
     assert abs(float(m.group(1)) * 1024 - sent) < 0.01 * sent
