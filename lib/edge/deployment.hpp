@@ -37,13 +37,24 @@ public:
     // A human-readable summary, one item per line (listeners, origins, behaviors, cache).
     const std::string &describe() const noexcept { return description_; }
 
+    // Where redirect-to-https sends a viewer: the first https:// listener's port, or 443 when
+    // there is none (TLS then ends in front of perch, on the standard port).
+    uint16_t https_port() const noexcept { return https_port_; }
+
     io::TlsServerContext *tls_server() const noexcept { return tls_server_.get(); }
     // The client TLS context for origin i (null for origins that never use HTTPS).
     io::TlsClientContext *origin_tls(size_t i) const noexcept { return origin_tls_[i].get(); }
 
 private:
-    explicit Deployment(config::Config c) : config_(std::move(c)) {}
+    explicit Deployment(config::Config c) : config_(std::move(c)) {
+        for (const config::ListenAddress &l : config_.perch.listen)
+            if (l.tls) {
+                https_port_ = l.port;
+                break;
+            }
+    }
     config::Config config_;
+    uint16_t https_port_ = 443;
     std::string description_;
     std::shared_ptr<io::TlsServerContext> tls_server_;
     std::vector<std::shared_ptr<io::TlsClientContext>> origin_tls_;

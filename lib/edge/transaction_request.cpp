@@ -46,7 +46,7 @@ bool Transaction::viewer_policy() {
         return act_on(d);
     if (policy::Decision d = policy::body_allowed(req_->method, viewer_.has_body); !d.proceeds())
         return act_on(d);
-    policy::ViewerFacts facts{req_, viewer_.https, path_};
+    policy::ViewerFacts facts{req_, viewer_.https, path_, rt_.distribution().https_port()};
     if (policy::Decision d = policy::viewer_protocol(behavior_->viewer_protocol_policy, facts);
         !d.proceeds())
         return act_on(d);

@@ -1,5 +1,7 @@
 #include "policy/viewer_protocol.hpp"
 
+#include <string>
+
 namespace perch::policy {
 
 Decision refuse_method() noexcept {
@@ -11,6 +13,20 @@ Decision refuse_body() noexcept {
     return Decision::respond(403, "A GET or HEAD request must not carry a body.");
 }
 
+namespace {
+
+// A Host value without its port: "a.example:8092" -> "a.example", "[::1]:8092" -> "[::1]".
+std::string_view without_port(std::string_view host) noexcept {
+    size_t colon = host.rfind(':');
+    if (colon == std::string_view::npos) return host;
+    size_t bracket = host.rfind(']');
+    if (bracket != std::string_view::npos && bracket > colon) return host; // "[::1]"
+    if (host.front() != '[' && host.find(':') != colon) return host;       // a bare IPv6 address
+    return host.substr(0, colon);
+}
+
+} // namespace
+
 Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
     if (req.https) return Decision::proceed();
     switch (policy) {
@@ -19,7 +35,8 @@ Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &r
     case config::ViewerProtocolPolicy::redirect_to_https: {
         std::string_view target = req.head->target;
         std::string location = "https://";
-        location += req.head->headers.get("host").value_or("");
+        location += without_port(req.head->headers.get("host").value_or(""));
+        if (req.https_port != 443) location += ":" + std::to_string(req.https_port);
         location += !target.empty() && target[0] == '/' ? target : req.path;
         // 301 as CloudFront answers; 307 keeps the method of unsafe requests.
         return Decision::redirect(core::method_is_safe(req.head->method) ? 301 : 307,

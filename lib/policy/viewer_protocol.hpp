@@ -16,6 +16,7 @@ struct ViewerFacts {
     const core::RequestHead *head = nullptr; // as sent (Host, the target, the method)
     bool https = false;
     std::string_view path; // the normalised path (absolute-form targets redirect to it)
+    uint16_t https_port = 443; // where HTTPS is served (left out of a redirect when 443)
 };
 
 // allowed_methods: 403 for a method the behavior does not allow.
@@ -33,8 +34,9 @@ inline Decision body_allowed(core::Method method, bool has_body) noexcept {
 }
 
 // viewer_protocol_policy for a plain-HTTP request: allow-all goes on; https-only answers 403;
-// redirect-to-https answers 301 to the same URL with https:// (307 for unsafe methods, so that
-// the method and body are kept). HTTPS requests always go on. (Inline: every request asks.)
+// redirect-to-https answers 301 to the same URL with https:// and the HTTPS port in place of
+// the one the viewer used (none for 443), 307 for unsafe methods so that the method and body
+// are kept. HTTPS requests always go on. (Inline: every request asks.)
 Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &req);
 inline Decision viewer_protocol(config::ViewerProtocolPolicy policy, const ViewerFacts &req) {
     if (req.https || policy == config::ViewerProtocolPolicy::allow_all) return Decision::proceed();

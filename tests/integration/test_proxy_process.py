@@ -218,6 +218,24 @@ def test_https_listener_serves_a_real_tls_client(tmp, fault_origin, proxies):
     assert out.stdout.split("\n")[:2] == ["200 1", "200 0"]
 
 
+def test_redirect_to_https_sends_the_viewer_to_the_https_listener_port(tmp, fault_origin, proxies):
+    ca, cert, key = make_ca_and_cert(tmp)
+    http_port, https_port = free_port(), free_port()
+    proxy = proxies(tmp, {
+        "distribution": {"origin": [http_origin("o", fault_origin.port)],
+                         "default_cache_behavior": dict(behavior("o"),
+                                                        viewer_protocol_policy="redirect-to-https")},
+        "perch": {"listen": [f"http://127.0.0.1:{http_port}", f"https://127.0.0.1:{https_port}"],
+                  "tls": {"certificate_chain_file": cert, "private_key_file": key}}})
+    status, headers, _ = proxy.get("/page?q=1", headers={"Host": f"127.0.0.1:{http_port}"})
+    assert status == 301
+    assert headers["location"] == f"https://127.0.0.1:{https_port}/page?q=1"
+    ctx = ssl.create_default_context(cafile=ca)
+    c = http.client.HTTPSConnection("127.0.0.1", https_port, context=ctx, timeout=10)
+    c.request("GET", "/page?q=1")
+    assert c.getresponse().status == 200  # the Location works
+
+
 def test_tls_below_the_minimum_protocol_version_is_refused(tmp, fault_origin, proxies):
     ca, cert, key = make_ca_and_cert(tmp)
     port = free_port()

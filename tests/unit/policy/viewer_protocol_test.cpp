@@ -74,6 +74,7 @@ struct ProtocolRow {
     std::string_view host = "d111111abcdef8.cloudfront.net";
     std::string_view target = "/index.html"; // as sent
     std::string_view path = "/index.html";   // as the transaction normalised it
+    uint16_t https_port = 443;               // the deployment's HTTPS port
     // Expected: proceed when status is 0; else 403 with `message`, or a redirect to `location`.
     uint16_t status = 0;
     std::string_view message = {};
@@ -87,7 +88,8 @@ void run(const std::vector<ProtocolRow> &rows) {
         head.method = r.method;
         head.target = std::string(r.target);
         head.headers.add("Host", r.host);
-        const Decision d = viewer_protocol(r.policy, ViewerFacts{&head, r.https, r.path});
+        const Decision d =
+            viewer_protocol(r.policy, ViewerFacts{&head, r.https, r.path, r.https_port});
         if (r.status == 0)
             check_proceeds(d);
         else if (!r.message.empty())
@@ -208,6 +210,33 @@ TEST_CASE("policy/viewer_protocol: redirect-to-https answers 301 with the https 
     });
 }
 
+TEST_CASE("policy/viewer_protocol: redirect-to-https sends the viewer to the HTTPS port") {
+    run({
+        {.what = "the HTTP port in Host is replaced by the HTTPS listener's",
+         .policy = redirect,
+         .host = "127.0.0.1:8092",
+         .https_port = 8443,
+         .status = 301,
+         .location = "https://127.0.0.1:8443/index.html"},
+        {.what = "the default HTTPS port is left out",
+         .policy = redirect,
+         .host = "example.com:8080",
+         .status = 301,
+         .location = "https://example.com/index.html"},
+        {.what = "an IPv6 Host keeps its brackets and loses its port",
+         .policy = redirect,
+         .host = "[::1]:8092",
+         .https_port = 8443,
+         .status = 301,
+         .location = "https://[::1]:8443/index.html"},
+        {.what = "an IPv6 Host without a port",
+         .policy = redirect,
+         .host = "[::1]",
+         .status = 301,
+         .location = "https://[::1]/index.html"},
+    });
+}
+
 TEST_CASE("policy/viewer_protocol: redirect-to-https answers 307 for an unsafe method so that "
           "the method and body are kept") {
     run({
@@ -277,13 +306,13 @@ TEST_CASE("policy/viewer_protocol: redirect-to-https sends an origin-form target
          .path = "/~user/x",
          .status = 301,
          .location = "https://www.example.com/a/../%7Euser/x"},
-        {.what = "a port in Host is kept",
+        {.what = "the HTTP port in Host is not kept: HTTPS is elsewhere (443 here)",
          .policy = redirect,
          .host = "www.example.com:8080",
          .target = "/a",
          .path = "/a",
          .status = 301,
-         .location = "https://www.example.com:8080/a"},
+         .location = "https://www.example.com/a"},
         {.what = "an unsafe method keeps the query string too",
          .policy = redirect,
          .method = Method::post,
