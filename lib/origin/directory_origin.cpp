@@ -1,6 +1,7 @@
 #include "origin/directory_origin.hpp"
 
 #include "core/ascii.hpp"
+#include "http/conditional.hpp"
 #include "http/http_date.hpp"
 
 #include <cstdio>
@@ -100,6 +101,10 @@ public:
         head_only_ = req.head->method == core::Method::head;
         method_ok_ = req.head->method == core::Method::get || head_only_;
         path_ = safe_relative_path(req.head->path());
+        // The preconditions, kept: the request head does not outlive this call.
+        for (std::string_view name :
+             {"if-match", "if-none-match", "if-modified-since", "if-unmodified-since"})
+            req.head->headers.for_each(name, [&](std::string_view v) { conditions_.add(name, v); });
         req_.data = this;
     }
 
@@ -155,7 +160,9 @@ private:
         f->file_path_ = std::move(real);
         f->busy_ = true;
         int rc = uv_fs_open(f->origin_.svc_.loop, &f->req_, f->file_path_.c_str(),
-                            O_RDONLY | O_CLOEXEC, 0, &FileFetch::on_open);
+                            // O_NONBLOCK: a FIFO would block a thread-pool thread in open()
+                            // until a writer came; on_stat serves regular files only.
+                            O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0, &FileFetch::on_open);
         if (rc != 0) {
             f->busy_ = false;
             f->open_failed(rc);
@@ -217,6 +224,20 @@ private:
                          static_cast<unsigned long long>(st.st_mtim.tv_sec),
                          static_cast<unsigned long long>(size_));
         head.headers.add("ETag", std::string_view(etag, size_t(n)));
+        // Conditional requests (RFC 9110 §13), so that a revalidating cache gets a 304.
+        http::StoredValidators v;
+        v.etag = std::string_view(etag, size_t(n));
+        v.last_modified = *head.headers.get("last-modified");
+        v.date = *head.headers.get("date");
+        switch (http::evaluate_preconditions(
+            conditions_, head_only_ ? core::Method::head : core::Method::get, v)) {
+        case http::Precondition::proceed:
+            break;
+        case http::Precondition::not_modified:
+            return respond_not_modified(head);
+        case http::Precondition::precondition_failed:
+            return respond_simple(412, "Precondition Failed\n", {});
+        }
         ResponseInfo info;
         info.content_length = size_;
         info.no_body = head_only_;
@@ -259,6 +280,22 @@ private:
         if (!f->handler_) return f->close_file();
         if (f->offset_ >= f->size_) return f->complete();
         if (!f->paused_) f->read_next();
+    }
+
+    // 304 with the validators and Date of the 200 it stands for, and no body.
+    void respond_not_modified(const core::ResponseHead &full) {
+        core::ResponseHead head;
+        head.status = 304;
+        head.reason = "Not Modified";
+        for (std::string_view name : {"ETag", "Last-Modified", "Date"})
+            head.headers.add(name, *full.headers.get(name));
+        ResponseInfo info;
+        info.no_body = true;
+        in_callback_ = true;
+        handler_->on_origin_head(head, info);
+        in_callback_ = false;
+        if (!handler_) return close_file();
+        complete();
     }
 
     void respond_simple(uint16_t status, std::string_view body, std::string_view allow) {
@@ -316,6 +353,7 @@ private:
     io::Deadline defer_;
     uv_fs_t req_{};
     std::optional<std::string> path_;
+    core::HeaderMap conditions_; // the request's If-* fields
     std::string file_path_;
     Ref<Buffer> buf_;
     uv_file fd_ = -1;

@@ -1,5 +1,6 @@
 """Caching through perch-proxy in front of Debian's nginx: Hit/Miss, Age, TTL rules,
 behaviors, query strings, HEAD, error caching, revalidation."""
+import os
 import time
 
 from perchtest import behavior, http_origin, parse_responses, raw_exchange
@@ -223,3 +224,28 @@ def test_workers_share_one_cache(tmp, nginx_origins, proxies):
     results = [proxy.get("/max60/a.txt")[1]["x-cache"] for _ in range(20)]  # new connection each
     assert results.count("Miss from perch") == 1
     assert origin.requests("/max60/a.txt") == 1
+
+
+def test_the_directory_origin_answers_conditional_requests_and_refuses_fifos(tmp, proxies):
+    # A TTL of 0 revalidates on every request: with the directory origin that is a 304 and a
+    # RefreshHit, not a Miss. A FIFO in the directory is not served and blocks nothing.
+    site = os.path.join(tmp, "site")
+    os.makedirs(site)
+    with open(os.path.join(site, "page.html"), "w") as f:
+        f.write("<p>page</p>\n")
+    for i in range(6):  # more FIFOs than libuv's four thread-pool threads
+        os.mkfifo(os.path.join(site, f"pipe{i}"))
+    proxy = proxies(tmp, {"distribution": {
+        "origin": [{"origin_id": "site", "domain_name": "localhost", "perch": {"directory": site}}],
+        "default_cache_behavior": behavior("site", min_ttl=0, default_ttl=0, max_ttl=0)}})
+    status, h, body = proxy.get("/page.html")
+    assert (status, h["x-cache"], body) == (200, "Miss from perch", b"<p>page</p>\n")
+    status, h, body = proxy.get("/page.html")
+    assert (status, h["x-cache"], body) == (200, "RefreshHit from perch", b"<p>page</p>\n")
+    # The viewer's own conditional gets a 304 from the edge, with the origin's validators.
+    status, h2, _ = proxy.get("/page.html", headers={"If-None-Match": h["etag"]})
+    assert status == 304 and h2["etag"] == h["etag"]
+    for i in range(6):
+        assert proxy.get(f"/pipe{i}")[0] == 404
+    assert proxy.get("/page.html")[0] == 200  # the thread pool is still free
+    assert proxy.stop() == 0
