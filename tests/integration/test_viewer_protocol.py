@@ -43,11 +43,29 @@ def exchange_until_close(port, data, timeout=5.0):
     return out
 
 
-def prime(proxy, path):
+def prime(proxy, path, method=b"GET"):
     """Puts `path` in the cache (for Host: a, part of the cache key)."""
-    status, headers, _ = one(proxy.port, b"GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-                             % path.encode())
+    status, headers, _ = one(proxy.port, b"%s %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                             % (method, path.encode()))
     assert (status, headers["x-cache"]) == (200, "Miss from perch")
+
+
+@pytest.fixture
+def options_proxy(tmp, fault_origin, proxies):
+    """OPTIONS cached too: the one cached method whose request may carry a body (a GET or HEAD
+    with one is refused with 403), so the tests of a hit with a body use it."""
+    config = {
+        "distribution": {
+            "origin": [http_origin("o", fault_origin.port)],
+            "default_cache_behavior": behavior("o", methods=ALL_METHODS, default_ttl=60,
+                                               cached_methods=["GET", "HEAD", "OPTIONS"]),
+        },
+        "perch": {"limits": {"max_uri_bytes": 1024, "max_header_bytes": 4096, "max_body": "64KiB",
+                             "header_timeout": 1, "idle_timeout": 2}},
+    }
+    p = proxies(tmp, config)
+    p.origin = fault_origin
+    return p
 
 
 def read_response(s):
@@ -282,9 +300,10 @@ def test_rejected_requests_get_distinct_request_ids(proxy):
     (b"Content-Length: 5\r\n", b"hello"),
     (b"Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\n0\r\n\r\n"),
 ], ids=["content-length", "chunked"])
-def test_a_cache_hit_with_a_request_body_keeps_the_connection_for_a_pipelined_request(proxy, framing, body):
-    prime(proxy, "/body-hit")
-    reqs = (b"GET /body-hit HTTP/1.1\r\nHost: a\r\n" + framing + b"\r\n" + body +
+def test_a_cache_hit_with_a_request_body_keeps_the_connection_for_a_pipelined_request(options_proxy, framing, body):
+    proxy = options_proxy
+    prime(proxy, "/body-hit", b"OPTIONS")
+    reqs = (b"OPTIONS /body-hit HTTP/1.1\r\nHost: a\r\n" + framing + b"\r\n" + body +
             b"GET /after-body HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
     responses = parse_responses(exchange_until_close(proxy.port, reqs))
     assert [(r[0], r[2]) for r in responses] == [(200, b"hello /body-hit\n"),
@@ -295,10 +314,11 @@ def test_a_cache_hit_with_a_request_body_keeps_the_connection_for_a_pipelined_re
     assert proxy.origin.requests("/after-body") == 1
 
 
-def test_a_body_arriving_after_its_hit_was_answered_is_read_and_dropped(proxy):
-    prime(proxy, "/late-body")
+def test_a_body_arriving_after_its_hit_was_answered_is_read_and_dropped(options_proxy):
+    proxy = options_proxy
+    prime(proxy, "/late-body", b"OPTIONS")
     s = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
-    s.sendall(b"GET /late-body HTTP/1.1\r\nHost: a\r\nContent-Length: 60000\r\n\r\n" + b"x" * 1000)
+    s.sendall(b"OPTIONS /late-body HTTP/1.1\r\nHost: a\r\nContent-Length: 60000\r\n\r\n" + b"x" * 1000)
     status, headers, body = read_response(s)
     assert (status, headers["x-cache"], body) == (200, "Hit from perch", b"hello /late-body\n")
     assert "connection" not in headers
@@ -314,20 +334,22 @@ def test_a_body_arriving_after_its_hit_was_answered_is_read_and_dropped(proxy):
     assert proxy.origin.requests("/nope") == 0
 
 
-def test_a_body_over_max_body_after_its_hit_was_answered_closes_without_a_second_answer(proxy):
-    prime(proxy, "/big-late-body")
+def test_a_body_over_max_body_after_its_hit_was_answered_closes_without_a_second_answer(options_proxy):
+    proxy = options_proxy
+    prime(proxy, "/big-late-body", b"OPTIONS")
     chunk = b"%x\r\n%s\r\n" % (40000, b"z" * 40000)
-    data = exchange_until_close(proxy.port, b"GET /big-late-body HTTP/1.1\r\nHost: a\r\n"
+    data = exchange_until_close(proxy.port, b"OPTIONS /big-late-body HTTP/1.1\r\nHost: a\r\n"
                                 b"Transfer-Encoding: chunked\r\n\r\n" + chunk + chunk + b"0\r\n\r\n"
                                 b"GET /never HTTP/1.1\r\nHost: a\r\n\r\n")
     assert [r[0] for r in parse_responses(data)] == [200]
     assert proxy.origin.requests("/never") == 0
 
 
-def test_a_hit_for_a_request_expecting_100_continue_closes_rather_than_wait_for_its_body(proxy):
+def test_a_hit_for_a_request_expecting_100_continue_closes_rather_than_wait_for_its_body(options_proxy):
     # The viewer was not invited to send the body and may never send it: the bytes after the
     # head cannot be told apart from its next request.
-    prime(proxy, "/expect-hit")
-    status, headers, _ = one(proxy.port, b"GET /expect-hit HTTP/1.1\r\nHost: a\r\n"
+    proxy = options_proxy
+    prime(proxy, "/expect-hit", b"OPTIONS")
+    status, headers, _ = one(proxy.port, b"OPTIONS /expect-hit HTTP/1.1\r\nHost: a\r\n"
                              b"Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
     assert (status, headers["x-cache"], headers["connection"]) == (200, "Hit from perch", "close")
