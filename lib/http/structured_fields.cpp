@@ -276,7 +276,12 @@ private:
                 out.text.push_back(char((acc >> bits) & 0xff));
             }
         }
-        return pad <= 2;
+        // Decodable base64 only (RFC 9651 §4.2.7 step 7): a lone sixth of a byte, padding
+        // beyond two, or padding that does not complete a group of four is not. Padding may be
+        // left out, as the RFC allows.
+        size_t data = b64.size() - pad;
+        if (data % 4 == 1 || pad > 2) return false;
+        return pad == 0 || (data + pad) % 4 == 0;
     }
 
     // Section 4.2.8.

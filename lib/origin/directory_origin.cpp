@@ -219,10 +219,13 @@ private:
                          std::string_view(date, http::format_http_date(mtime_ms, date)));
         head.headers.add(
             "Date", std::string_view(date, http::format_http_date(core::wall_clock_ms(), date)));
-        char etag[48];
-        int n = snprintf(etag, sizeof etag, "\"%llx-%llx\"",
-                         static_cast<unsigned long long>(st.st_mtim.tv_sec),
-                         static_cast<unsigned long long>(size_));
+        // Inode, modification time to the nanosecond and size: a file rewritten with the same
+        // size within the same second must not match its old validator (a 304 would keep it).
+        char etag[80];
+        int n = snprintf(
+            etag, sizeof etag, "\"%llx-%llx.%lx-%llx\"", static_cast<unsigned long long>(st.st_ino),
+            static_cast<unsigned long long>(st.st_mtim.tv_sec),
+            static_cast<unsigned long>(st.st_mtim.tv_nsec), static_cast<unsigned long long>(size_));
         head.headers.add("ETag", std::string_view(etag, size_t(n)));
         // Conditional requests (RFC 9110 §13), so that a revalidating cache gets a 304.
         http::StoredValidators v;

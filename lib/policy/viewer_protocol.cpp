@@ -34,8 +34,14 @@ Decision enforce_https(config::ViewerProtocolPolicy policy, const ViewerFacts &r
         break;
     case config::ViewerProtocolPolicy::redirect_to_https: {
         std::string_view target = req.head->target;
+        std::string_view host = without_port(req.head->headers.get("host").value_or(""));
+        if (host.empty()) // an HTTP/1.0 request without Host: nowhere to send it
+            return Decision::respond(400, "A redirect to HTTPS needs the Host header field.");
         std::string location = "https://";
-        location += without_port(req.head->headers.get("host").value_or(""));
+        bool bare_ipv6 = host.front() != '[' && host.find(':') != std::string_view::npos;
+        if (bare_ipv6) location += '[';
+        location += host;
+        if (bare_ipv6) location += ']';
         if (req.https_port != 443) location += ":" + std::to_string(req.https_port);
         location += !target.empty() && target[0] == '/' ? target : req.path;
         // 301 as CloudFront answers; 307 keeps the method of unsafe requests.

@@ -100,6 +100,8 @@ TEST_CASE("http/sf: Items of every type (RFC 9651 sections 3.3.1-3.3.8)") {
     CHECK(parse_item("*foo:bar")->value.type == Type::token);
     CHECK(parse_item(":cHJldGVuZCB0aGlzIGlzIGJpbmFyeSBjb250ZW50Lg==:")->value.text ==
           "pretend this is binary content.");
+    CHECK(parse_item(":aGk:")->value.text == "hi"); // padding left out
+    CHECK(parse_item("::")->value.text.empty());
     CHECK(parse_item("?1")->value.is_true());
     auto date = parse_item("@1659578233");
     REQUIRE(date);
@@ -114,28 +116,32 @@ TEST_CASE("http/sf: Items of every type (RFC 9651 sections 3.3.1-3.3.8)") {
 
 TEST_CASE("http/sf: what the parsing algorithms refuse fails the whole field") {
     const char *bad_items[] = {
-        "",                    // no item
-        "1234567890123456",    // an Integer of 16 digits
-        "1234567890123.0",     // 13 digits before the point
-        "1.1234",              // 4 digits after it
-        "1.",                  // none after it
-        "-",                   // a sign alone
-        "\"unterminated",      // no closing quote
-        "\"a\\nb\"",           // an escape other than \" and \\ .
-        "\"tab\there\"",       // a control character
-        "?2",                  // a Boolean other than ?0 / ?1
-        "@1.5",                // a Date that is not an Integer
-        "%\"%C3%BC\"",         // uppercase hex in a Display String
-        "%\"%c3\"",            // a Display String that is not UTF-8
-        "%\"%ed%a0%80\"",      // a surrogate
-        "%\"%c0%80\"",         // an overlong form
-        "%'x'",                // '%' without '"'
-        ":aGk=x:",             // data after padding
-        ":not base64!:",       // characters outside base64
-        "\"caf\xc3\xa9\"",     // non-ASCII input
-        "\tfoo",               // a leading tab (only SP is discarded)
-        "foo bar",             // two items
-        "5; A=1",              // an uppercase parameter key
+        "",                 // no item
+        "1234567890123456", // an Integer of 16 digits
+        "1234567890123.0",  // 13 digits before the point
+        "1.1234",           // 4 digits after it
+        "1.",               // none after it
+        "-",                // a sign alone
+        "\"unterminated",   // no closing quote
+        "\"a\\nb\"",        // an escape other than \" and \\ .
+        "\"tab\there\"",    // a control character
+        "?2",               // a Boolean other than ?0 / ?1
+        "@1.5",             // a Date that is not an Integer
+        "%\"%C3%BC\"",      // uppercase hex in a Display String
+        "%\"%c3\"",         // a Display String that is not UTF-8
+        "%\"%ed%a0%80\"",   // a surrogate
+        "%\"%c0%80\"",      // an overlong form
+        "%'x'",             // '%' without '"'
+        ":aGk=x:",          // data after padding
+        ":not base64!:",    // characters outside base64
+        ":A:",              // a lone sixth of a byte
+        ":AAAAA:",          // the same after a whole group
+        ":=:",              // padding alone
+        ":AAAA==:",         // padding after a complete group
+        "\"caf\xc3\xa9\"",  // non-ASCII input
+        "\tfoo",            // a leading tab (only SP is discarded)
+        "foo bar",          // two items
+        "5; A=1",           // an uppercase parameter key
     };
     for (const char *s : bad_items) {
         CAPTURE(s);
