@@ -35,6 +35,7 @@ public:
         while (!in_.empty()) {
             Member m;
             if (!item_or_inner_list(m)) return false;
+            if (out.size() >= max_members) return false;
             out.push_back(std::move(m));
             if (!after_member()) return false;
             if (in_.empty()) return true;
@@ -56,7 +57,7 @@ public:
                 m.item.value.integer = 1;
                 if (!parameters(m.item.params)) return false;
             }
-            put(out, std::move(k), std::move(m));
+            if (!put(out, std::move(k), std::move(m), max_members)) return false;
             if (!after_member()) return false;
             if (in_.empty()) return true;
         }
@@ -83,14 +84,20 @@ private:
         return !in_.empty(); // a trailing comma fails
     }
 
-    template <class Map, class V> static void put(Map &map, std::string k, V v) {
+    // Adds or replaces; false beyond `limit` entries. RFC 9651 asks parsers to take at least
+    // 1024 members and 256 parameters; refusing more keeps the duplicate check (linear per
+    // key) bounded against a hostile field.
+    template <class Map, class V> static bool put(Map &map, std::string k, V v, size_t limit) {
         for (auto &[name, value] : map)
             if (name == k) {
                 value = std::move(v);
-                return;
+                return true;
             }
+        if (map.size() >= limit) return false;
         map.emplace_back(std::move(k), std::move(v));
+        return true;
     }
+    static constexpr size_t max_members = 1024, max_params = 256;
 
     // Section 4.2.1.1.
     bool item_or_inner_list(Member &m) {
@@ -132,7 +139,7 @@ private:
                 in_.remove_prefix(1);
                 if (!bare_item(v)) return false;
             }
-            put(out, std::move(k), std::move(v));
+            if (!put(out, std::move(k), std::move(v), max_params)) return false;
         }
         return true;
     }
@@ -399,7 +406,15 @@ std::optional<Item> parse_item(std::string_view field) {
 
 std::optional<Dictionary> parse_dictionary(const core::HeaderMap &headers, std::string_view name) {
     if (!headers.contains(name)) return std::nullopt;
-    return parse_dictionary(headers.joined(name));
+    // Lines combined with ", " (section 4.2); an empty line adds nothing wherever it is, so
+    // the result does not depend on the order of the lines.
+    std::string combined;
+    headers.for_each(name, [&](std::string_view v) {
+        if (core::trim_ows(v).empty()) return;
+        if (!combined.empty()) combined += ", ";
+        combined += v;
+    });
+    return parse_dictionary(combined);
 }
 
 const Member *find(const Dictionary &dict, std::string_view key) noexcept {

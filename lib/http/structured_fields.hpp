@@ -4,7 +4,8 @@
 // that does not parse is ignored, never half used.
 //
 // Field lines of one field are combined with ", " before parsing (RFC 9651 section 4.2); the
-// HeaderMap overloads do that.
+// HeaderMap overload does that, leaving out empty lines. Lists and Dictionaries of more than
+// 1024 members, and more than 256 parameters on one item, fail (the RFC's minimums).
 #pragma once
 
 #include "core/header_map.hpp"

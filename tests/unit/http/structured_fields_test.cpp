@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 using namespace perch::http::sf;
 using Type = BareItem::Type;
@@ -165,4 +166,33 @@ TEST_CASE("http/sf: what the parsing algorithms refuse fails the whole field") {
     CHECK_FALSE(parse_list("a, , b"));
     CHECK(parse_dictionary("*a=1, a.b_c-d*=2"));
     CHECK(parse_dictionary("a=1 ,\tb=2")); // OWS around commas
+}
+
+TEST_CASE("http/sf: sizes beyond the RFC's minimums fail, those at them parse") {
+    auto keys = [](size_t n) {
+        std::string s;
+        for (size_t i = 0; i < n; ++i)
+            s += (i ? ", k" : "k") + std::to_string(i);
+        return s;
+    };
+    CHECK(parse_dictionary(keys(1024))->size() == 1024);
+    CHECK_FALSE(parse_dictionary(keys(1025)));
+    std::string params = "a";
+    for (int i = 0; i < 256; ++i)
+        params += ";p" + std::to_string(i);
+    CHECK(parse_item(params)->params.size() == 256);
+    CHECK_FALSE(parse_item(params + ";q"));
+}
+
+TEST_CASE("http/sf: field lines are combined whatever the place of an empty one") {
+    for (auto lines :
+         {std::vector<const char *>{"max-age=60", ""}, std::vector<const char *>{"", "max-age=60"},
+          std::vector<const char *>{"a", " ", "max-age=60"}}) {
+        perch::core::HeaderMap h;
+        for (const char *l : lines)
+            h.add("CDN-Cache-Control", l);
+        auto d = parse_dictionary(h, "cdn-cache-control");
+        REQUIRE(d);
+        CHECK(find(*d, "max-age")->item.value.integer == 60);
+    }
 }
