@@ -36,6 +36,7 @@ const llhttp_settings_t RequestParser::settings_ = [] {
     s.on_message_begin = &RequestParser::on_message_begin;
     s.on_method = &RequestParser::on_method;
     s.on_url = &RequestParser::on_url;
+    s.on_version = &RequestParser::on_version;
     s.on_header_field = &RequestParser::on_header_field;
     s.on_header_value = &RequestParser::on_header_value;
     s.on_header_value_complete = &RequestParser::on_header_value_complete;
@@ -55,11 +56,13 @@ size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t 
     if (failure_ || paused_ || len == 0) return 0;
     current_buf_ = &buf;
     const char *start = reinterpret_cast<const char *>(data);
+    data_begin_ = start;
     llhttp_errno_t err = llhttp_execute(&parser_, start, len);
     current_buf_ = nullptr;
-    if (err == HPE_OK) return len;
-    const char *pos = llhttp_get_error_pos(&parser_);
+    const char *pos = err == HPE_OK ? nullptr : llhttp_get_error_pos(&parser_);
     size_t consumed = pos ? size_t(pos - start) : len;
+    stream_offset_ += consumed;
+    if (err == HPE_OK) return len;
     if (err == HPE_PAUSED) {
         paused_ = true;
         return consumed;
@@ -106,6 +109,8 @@ int RequestParser::on_message_begin(llhttp_t *p) {
     RequestParser &s = self(p);
     s.head_.clear();
     s.fields_.start(s.head_.headers, s.limits_.max_header_bytes);
+    s.value_end_.reset();
+    s.version_seen_ = false;
     s.body_received_ = 0;
     s.content_length_.reset();
     s.has_body_ = false;
@@ -114,9 +119,16 @@ int RequestParser::on_message_begin(llhttp_t *p) {
     return 0;
 }
 
+// The request line is exactly method SP request-target SP HTTP-version (RFC 9112 §3): llhttp
+// skips any run of spaces between them, which a server behind perch may split differently. Each
+// span's start is compared with where the previous one ended, as offsets in the whole stream
+// (a span may straddle two reads).
 int RequestParser::on_method(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
     if (int rc = s.fail_fields(s.fields_.count(len))) return rc;
+    if (s.head_.method_text.empty()) s.span_end_ = s.offset_of(at);
+    if (s.offset_of(at) != s.span_end_) return s.fail(400, "invalid request line");
+    s.span_end_ += len;
     s.head_.method_text.append(at, len);
     return 0;
 }
@@ -125,23 +137,50 @@ int RequestParser::on_url(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
     if (s.head_.target.size() + len > s.limits_.max_uri_bytes) return s.fail(414, "URI too long");
     if (int rc = s.fail_fields(s.fields_.count(len))) return rc;
+    uint64_t expected = s.span_end_ + (s.head_.target.empty() ? 1 : 0); // one SP first
+    if (s.offset_of(at) != expected) return s.fail(400, "invalid request line");
+    s.span_end_ = expected + len;
+    // RFC 9112 §3.2: a target is visible ASCII, and a fragment ('#') is never sent. llhttp
+    // lets both through outside its strict mode.
+    for (size_t i = 0; i < len; ++i) {
+        unsigned char c = static_cast<unsigned char>(at[i]);
+        if (c <= ' ' || c >= 0x7f || c == '#') return s.fail(400, "invalid request target");
+    }
     s.head_.target.append(at, len);
+    return 0;
+}
+
+int RequestParser::on_version(llhttp_t *p, const char *at, size_t len) {
+    RequestParser &s = self(p);
+    // The version span starts after "HTTP/", which follows the target's one SP.
+    if (!s.version_seen_ && s.offset_of(at) != s.span_end_ + 1 + 5)
+        return s.fail(400, "invalid request line");
+    s.version_seen_ = true;
+    (void)len;
     return 0;
 }
 
 int RequestParser::on_header_field(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
+    s.value_end_.reset();
     return s.fail_fields(s.fields_.name({at, len}));
 }
 
 int RequestParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
     RequestParser &s = self(p);
+    // obs-fold (RFC 9112 §5.2): llhttp delivers the folded line as more of the same value, after
+    // a gap (the CRLF and the fold's whitespace). A server must reject it or replace it with a
+    // space; perch rejects, since the next hop may read the fold as a field of its own.
+    uint64_t at_offset = s.offset_of(at);
+    if (s.value_end_ && *s.value_end_ != at_offset) return s.fail(400, "obs-fold in a request");
+    s.value_end_ = at_offset + len;
     return s.fail_fields(s.fields_.value({at, len}));
 }
 
 int RequestParser::on_header_value_complete(llhttp_t *p) {
-    self(p).fields_.value_done();
-    return 0;
+    RequestParser &s = self(p);
+    s.value_end_.reset();
+    return s.fail_fields(s.fields_.value_done());
 }
 
 int RequestParser::on_headers_complete(llhttp_t *p) {

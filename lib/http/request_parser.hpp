@@ -78,6 +78,7 @@ private:
     static int on_message_begin(llhttp_t *p);
     static int on_method(llhttp_t *p, const char *at, size_t len);
     static int on_url(llhttp_t *p, const char *at, size_t len);
+    static int on_version(llhttp_t *p, const char *at, size_t len);
     static int on_header_field(llhttp_t *p, const char *at, size_t len);
     static int on_header_value(llhttp_t *p, const char *at, size_t len);
     static int on_header_value_complete(llhttp_t *p);
@@ -85,6 +86,10 @@ private:
     static int on_body(llhttp_t *p, const char *at, size_t len);
     static int on_message_complete(llhttp_t *p);
     int fail(uint16_t status, const char *reason);
+    // Where `at` (inside the bytes being parsed) lies in the whole stream.
+    uint64_t offset_of(const char *at) const noexcept {
+        return stream_offset_ + uint64_t(at - data_begin_);
+    }
     int fail_fields(FieldCollector::Outcome o);
 
     static const llhttp_settings_t settings_;
@@ -97,6 +102,11 @@ private:
     std::optional<Failure> failure_;
     std::optional<uint64_t> content_length_;
     uint64_t body_received_ = 0;
+    const char *data_begin_ = nullptr;  // the bytes execute() is parsing
+    uint64_t stream_offset_ = 0;        // bytes consumed before them
+    uint64_t span_end_ = 0;             // where the request line's last span ended
+    std::optional<uint64_t> value_end_; // where the current field value's last piece ended
+    bool version_seen_ = false;
     bool in_head_ = false;
     bool in_message_ = false;
     bool paused_ = false;

@@ -100,8 +100,8 @@ int ResponseParser::on_header_value(llhttp_t *p, const char *at, size_t len) {
 }
 
 int ResponseParser::on_header_value_complete(llhttp_t *p) {
-    self(p).fields_.value_done();
-    return 0;
+    ResponseParser &s = self(p);
+    return s.fail_fields(s.fields_.value_done());
 }
 
 int ResponseParser::on_headers_complete(llhttp_t *p) {

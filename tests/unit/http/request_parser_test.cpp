@@ -394,6 +394,7 @@ TEST_CASE("http/request_parser: bad requests answer the status that says why") {
     const Row rows[] = {
         {"HTTP/2.0 request line", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         {"unknown version HTTP/3.0", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 400},
+        {"HTTP/0.9 request line (no version)", "GET /\r\n\r\n", 505},
         {"CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405},
         {"garbage", "\x01\x02 nonsense\r\n\r\n", 400},
         {"lowercase method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
@@ -636,4 +637,73 @@ TEST_CASE("http/request_parser: an HTTP/1.0 request with Transfer-Encoding has f
         CHECK(h.failure_status() == 400);
         CHECK(h.rec.heads == 0);
     }
+}
+
+TEST_CASE("http/request_parser: smuggling shapes are refused with 400, whole or byte by byte") {
+    struct Row {
+        std::string name;
+        std::string text;
+    };
+    const Row rows[] = {
+        {"two spaces after the method", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"two spaces before the version", "GET /  HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"a tab after the method", "GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"a leading space", " GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"a fragment in the target", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"a raw non-ASCII byte in the target", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"DEL in the target", "GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n"},
+        {"obs-fold", "GET / HTTP/1.1\r\nHost: good\r\n evil\r\n\r\n"},
+        {"obs-fold with a tab", "GET / HTTP/1.1\r\nX: a\r\n\tb\r\nHost: a\r\n\r\n"},
+        {"an empty field name", "GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n"},
+        {"NUL in a field name", std::string("GET / HTTP/1.1\r\nHo\0st: a\r\n\r\n", 31)},
+        {"NUL in a field value", std::string("GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n", 30)},
+        {"CR alone in a field value", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"},
+        {"DEL in a field value", "GET / HTTP/1.1\r\nHost: a\x7f\r\n\r\n"},
+        {"any two bytes after chunk data",
+         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloAB0\r\n\r\n"},
+        {"bare LF after chunk data",
+         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n"},
+        {"bare CR in a chunk extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+                                         "chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\n"},
+        {"a chunk size over 64 bits",
+         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "10000000000000000\r\nx\r\n"},
+        {"Content-Length with a sign",
+         "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\nabc"},
+        {"Content-Length in hex", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x3\r\n\r\nabc"},
+        {"Content-Length as a list of differing values",
+         "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd"},
+        {"Transfer-Encoding chunked, identity",
+         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"},
+    };
+    for (const Row &row : rows) {
+        CAPTURE(row.name);
+        Harness whole;
+        whole.feed(row.text);
+        CHECK(whole.failure_status() == 400);
+        CHECK(whole.rec.completions == 0);
+        Harness bytes;
+        feed_bytewise(bytes.parser, row.text);
+        CHECK(bytes.failure_status() == 400);
+        CHECK(bytes.rec.completions == 0);
+    }
+}
+
+TEST_CASE("http/request_parser: the request line checks hold across reads and pipelined requests") {
+    // Spans that straddle reads, a second request on the same stream, and an absolute-form target
+    // and an empty-valued field are still accepted.
+    const std::string text = "GET http://a.example/x?y=1 HTTP/1.1\r\nHost: a\r\nX-Empty:\r\n\r\n"
+                             "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"
+                             "GET /%C3%A9 HTTP/1.0\r\n\r\n";
+    Harness whole, bytes;
+    CHECK(whole.feed(text) == text.size());
+    CHECK(feed_bytewise(bytes.parser, text) == text.size());
+    CHECK(!whole.parser.failure());
+    CHECK(!bytes.parser.failure());
+    REQUIRE(bytes.rec.requests.size() == 3);
+    CHECK(bytes.rec.requests[0].target == "http://a.example/x?y=1");
+    CHECK(bytes.rec.requests[0].fields[1].second == "");
+    CHECK(bytes.rec.requests[1].target == "*");
+    CHECK(bytes.rec.requests[2].target == "/%C3%A9");
+    CHECK(bytes.rec.requests[2].version_minor == 0);
 }
