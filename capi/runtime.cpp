@@ -267,6 +267,7 @@ PERCH_API perch_status perch_runtime_get_stats(const perch_runtime *r, perch_run
     full.connections_accepted = rd(s.connections_accepted);
     full.connections_active = rd(s.connections_active);
     full.origin_fetches = rd(s.origin_fetches);
+    full.rejected = rd(s.rejected);
     capi::copy_prefix(out, full, out->struct_size);
     return PERCH_OK;
 }

@@ -354,6 +354,8 @@ typedef struct perch_runtime_stats {
     uint64_t connections_accepted;
     uint64_t connections_active;
     uint64_t origin_fetches;
+    uint64_t rejected; /* requests refused as malformed (bad framing, fields, Host); each
+                          answered 4xx, then its connection closed */
 } perch_runtime_stats;
 
 /* Reads the runtime's counters. Set out->struct_size = sizeof *out first.

@@ -19,6 +19,32 @@ uint16_t tls_version(std::string_view name) {
     return 0; // SSLv3: BoringSSL has no SSLv3
 }
 
+// What an origin request policy forwards without keying, on a behavior that caches ("" when
+// nothing): the origin may vary its answer on such a header, and the one answer stored would
+// then reach every viewer. The user's explicit choice, so a note, not an error.
+std::string unkeyed_forwarded_headers(const config::CacheBehavior &b) {
+    const config::RequestShape &s = b.shape;
+    if (!b.cached_methods.contains(core::Method::get) || b.ttl.max_ttl <= 0) return {};
+    if (s.key.headers.mode == config::SelectMode::all) return {};
+    switch (s.forward.headers.mode) {
+    case config::SelectMode::none:
+        return {};
+    case config::SelectMode::all:
+        return "every viewer header";
+    case config::SelectMode::all_except:
+        return "every viewer header but those listed";
+    case config::SelectMode::listed:
+        break;
+    }
+    std::string names;
+    for (const std::string &n : s.forward.headers.names) {
+        if (s.key.headers.selects(n, true)) continue;
+        if (!names.empty()) names += ", ";
+        names += n;
+    }
+    return names;
+}
+
 std::string summarize(const config::Config &c) {
     std::string out;
     auto line = [&](const std::string &l) { out += l + "\n"; };
@@ -49,6 +75,12 @@ std::string summarize(const config::Config &c) {
         line("behavior " + pattern + " -> " + b.target_origin_id + " (ttl " +
              std::to_string(b.ttl.min_ttl) + "/" + std::to_string(b.ttl.default_ttl) + "/" +
              std::to_string(b.ttl.max_ttl) + " s" + policies + ")");
+        std::string unkeyed = unkeyed_forwarded_headers(b);
+        if (!unkeyed.empty())
+            line("note: behavior " + pattern + " forwards headers its cache key leaves out (" +
+                 unkeyed +
+                 "): an origin that varies its answer on them serves every viewer the "
+                 "answer made for one");
     };
     for (const config::CacheBehavior &b : c.distribution.ordered_cache_behaviors)
         behavior(b, b.path_pattern);

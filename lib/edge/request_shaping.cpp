@@ -231,9 +231,8 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
     };
 
     // Host names the origin (CloudFront's default), with the port when not the default one.
-    auto viewer_host = v.headers.get("host");
-    if (selected("host") && viewer_host) {
-        out.headers.add("Host", *viewer_host);
+    if (selected("host") && !in.authority.empty()) {
+        out.headers.add("Host", in.authority);
     } else { // HTTP/1.1 to the origin always carries a Host
         std::string host = o.domain_name;
         uint16_t dflt = in.origin_https ? 443 : 80;
@@ -251,6 +250,9 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
         std::string_view name = v.headers.name(i);
         std::string_view value = v.headers.value(i);
         if (hop_by_hop.covers(name)) continue;
+        // "X_Forwarded_For" beside "X-Forwarded-For" means two things to different origins
+        // (some map '_' to '-'): dropped, as nginx does by default.
+        if (name.find('_') != std::string_view::npos) continue;
         if (iequals(name, "host") || iequals(name, "expect") || iequals(name, "cookie") ||
             iequals(name, "via"))
             continue;
@@ -267,8 +269,11 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
                              iequals(name, "if-none-match") || iequals(name, "if-modified-since") ||
                              iequals(name, "if-match") || iequals(name, "if-unmodified-since")))
             continue; // the cache fetches whole objects and validates them itself
-        if (!shape.forward.other_headers && !selected(name) && !always_forwarded(name, v.method))
-            continue;
+        // On a behavior that caches, an unkeyed header could shape the one answer stored for
+        // every viewer (X-Forwarded-Host reflected in a page): forwarded_values' other headers
+        // then stay behind, stricter than CloudFront (README, differences).
+        bool others = shape.forward.other_headers && !in.for_cache;
+        if (!others && !selected(name) && !always_forwarded(name, v.method)) continue;
         out.headers.add(name, value);
     }
     if (accept_encoding) out.headers.add("Accept-Encoding", *accept_encoding);

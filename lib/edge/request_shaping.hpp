@@ -37,6 +37,7 @@ void build_cache_key(const core::RequestHead &req, std::string_view host, std::s
 struct OriginRequestInput {
     const core::RequestHead *viewer = nullptr;
     std::string_view path;      // viewer path after default root object rewriting
+    std::string_view authority; // the viewer's, normalised (forwarded when Host is selected)
     std::string_view client_ip; // appended to X-Forwarded-For
     const config::CacheBehavior *behavior = nullptr;
     const config::Origin *origin = nullptr;

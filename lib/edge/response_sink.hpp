@@ -49,6 +49,7 @@ struct ResponseHeadOut {
     std::optional<uint64_t> content_length; // body length when known
     bool length_in_head = false;            // `head` already has Content-Length
     bool no_body = false;                   // HEAD, 204, 304, 416: no body follows
+    bool close = false; // a refused request: close the connection after this response
 };
 
 class ResponseSink {

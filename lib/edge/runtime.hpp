@@ -44,6 +44,9 @@ struct RuntimeStats {
     std::atomic<uint64_t> connections_accepted{0};
     std::atomic<uint64_t> connections_active{0};
     std::atomic<uint64_t> origin_fetches{0};
+    // Requests refused before the pipeline could serve them: malformed framing or fields, or no
+    // single valid Host (each answered 4xx, then the connection closed).
+    std::atomic<uint64_t> rejected{0};
 };
 
 class Runtime {

@@ -45,6 +45,7 @@ void Transaction::reset() noexcept {
     id_len_ = 0;
     path_.clear();
     no_collapse_ = false;
+    refused_ = false;
     stale_.reset();
     refreshed_.reset();
     obj_.reset();

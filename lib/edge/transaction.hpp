@@ -167,6 +167,9 @@ private:
     void serve_error_page(const policy::ErrorResponse &page, uint16_t error_status);
     void respond_generated(uint16_t status, std::string_view message,
                            std::string_view location = {});
+    // respond_generated() for a request that cannot be trusted (no single valid Host, a bad
+    // target): counted as rejected, and the connection closes after the answer.
+    void refuse(uint16_t status, std::string_view message);
     void respond_origin_failure(const core::Error &e);
     void send_head(const core::BufferSlice &head, std::optional<uint64_t> length,
                    bool length_in_head, bool no_body);
@@ -201,7 +204,8 @@ private:
     const config::CacheBehavior *behavior_ = nullptr;
     char id_[64];
     size_t id_len_ = 0;
-    std::string path_; // after default root object rewriting
+    std::string path_;      // after default root object rewriting
+    std::string authority_; // normalised (http/authority.hpp); "" for HTTP/1.0 without Host
     cache::CacheKey key_;
     size_t base_key_len_ = 0;  // key_ without a variant suffix
     core::UnixMillis now_ = 0; // the request's clock reading, refreshed on origin events
@@ -209,6 +213,7 @@ private:
     bool conditional_ = false; // the request has If-* or Range fields
     bool cacheable_ = false;   // the behavior caches this method
     bool no_collapse_ = false; // a fill let this request down: fetch alone
+    bool refused_ = false;     // refuse(): the connection closes after the answer
 
     // Cache and origin.
     core::Ref<cache::CachedObject> stale_;

@@ -18,6 +18,7 @@ void Transaction::build_origin_request_head() {
     OriginRequestInput in;
     in.viewer = req_;
     in.path = path_;
+    in.authority = authority_;
     in.client_ip = viewer_.client_address;
     in.behavior = behavior_;
     in.origin = route.origin;

@@ -3,34 +3,29 @@
 // WAF rules join here as further policies of the same shape.
 #include "edge/runtime.hpp"
 #include "edge/transaction.hpp"
+#include "http/authority.hpp"
 #include "http/url_path.hpp"
 #include "policy/viewer_protocol.hpp"
 
 namespace perch::edge {
 
 std::string_view Transaction::host() const noexcept {
-    auto h = req_->headers.get("host");
-    return h ? *h : std::string_view{};
+    return authority_;
 }
 
 void Transaction::viewer_request() {
     phase_ = Phase::viewer_request;
     const Deployment &d = rt_.distribution();
-    std::string_view target = req_->target;
-    if (target.empty() || target[0] != '/') {
-        // absolute-form (a request meant for a proxy): keep the path (RFC 9112 §3.2.2).
-        size_t scheme = target.find("://");
-        if (target == "*" || scheme == std::string_view::npos)
-            return respond_generated(400, "The request target is not valid.");
-        size_t slash = target.find('/', scheme + 3);
-        target = slash == std::string_view::npos ? "/" : target.substr(slash);
-    }
-    if (req_->headers.count("host") > 1 ||
-        (req_->version_minor >= 1 && !req_->headers.contains("host")))
-        return respond_generated(400, "The request needs exactly one Host header field.");
+    // One authority for the behavior match, the key and the origin request; a target or Host
+    // that cannot be trusted is refused and the connection closed (the framing may be off too).
+    http::ResolvedTarget resolved = http::resolve_target(*req_, viewer_.https, authority_);
+    if (resolved.problem != http::TargetProblem::none)
+        return refuse(400, http::target_problem_message(resolved.problem));
+    std::string_view target = resolved.path_and_query;
     if (!d.config().distribution.enabled)
         return respond_generated(403, "This distribution is disabled.");
-    if (!http::normalize_path_into(target.substr(0, target.find('?')), path_))
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    if (!http::normalize_path_into(raw_path.empty() ? "/" : raw_path, path_))
         return respond_generated(400, "The request path is not valid.");
     const std::string &root_object = d.config().distribution.default_root_object;
     if (path_ == "/" && !root_object.empty()) path_ += root_object;
@@ -46,7 +41,8 @@ bool Transaction::viewer_policy() {
         return act_on(d);
     if (policy::Decision d = policy::body_allowed(req_->method, viewer_.has_body); !d.proceeds())
         return act_on(d);
-    policy::ViewerFacts facts{req_, viewer_.https, path_, rt_.distribution().https_port()};
+    policy::ViewerFacts facts{req_, authority_, viewer_.https, path_,
+                              rt_.distribution().https_port()};
     if (policy::Decision d = policy::viewer_protocol(behavior_->viewer_protocol_policy, facts);
         !d.proceeds())
         return act_on(d);

@@ -74,7 +74,7 @@ void Transaction::serve_error_page(const policy::ErrorResponse &cer, uint16_t er
     page_req_.method = head_only_ ? core::Method::head : core::Method::get;
     page_req_.method_text = head_only_ ? "HEAD" : "GET";
     page_req_.target = cer.page_path;
-    if (auto h = req_->headers.get("host")) page_req_.headers.add("Host", *h);
+    if (!authority_.empty()) page_req_.headers.add("Host", authority_);
     if (auto ae = req_->headers.get("accept-encoding"))
         page_req_.headers.add("Accept-Encoding", *ae);
     req_ = &page_req_;
@@ -114,10 +114,16 @@ void Transaction::respond_generated(uint16_t status, std::string_view message,
     head_buf_->append(body.data(), body.size());
     BufferSlice head(head_buf_, head_buf_->data(), head_text_.size());
     BufferSlice content(head_buf_, head_buf_->data() + head_text_.size(), body.size());
-    ResponseHeadOut h{&head, fields_text_, status, body.size(), false, head_only_};
+    ResponseHeadOut h{&head, fields_text_, status, body.size(), false, head_only_, refused_};
     bool with_body = !head_only_ && !body.empty();
     send(&h, with_body ? &content : nullptr, with_body ? 1 : 0, true);
     maybe_finish();
+}
+
+void Transaction::refuse(uint16_t status, std::string_view message) {
+    refused_ = true;
+    rt_.stats().rejected.fetch_add(1, std::memory_order_relaxed);
+    respond_generated(status, message);
 }
 
 void Transaction::append_request_fields(CacheResult result, std::optional<int64_t> age_s) {

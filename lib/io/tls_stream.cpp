@@ -281,7 +281,7 @@ void TlsStream::fail_queued_writes(int status) {
 }
 
 int TlsStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
-    if (closing_ || ended_) return UV_EPIPE;
+    if (closing_ || ended_ || write_shut_) return UV_EPIPE;
     Queued q{std::vector<uv_buf_t>(bufs, bufs + count), op};
     for (auto &b : q.bufs)
         queued_bytes_ += b.len;
@@ -290,12 +290,22 @@ int TlsStream::write(const uv_buf_t *bufs, unsigned count, WriteOp *op) {
     return 0;
 }
 
+void TlsStream::shutdown_write() {
+    if (closing_ || write_shut_) return;
+    write_shut_ = true;
+    if (handshake_done_ && !ended_) {
+        SSL_shutdown(ssl_); // sends close_notify; SSL_read still reads what the peer sends
+        flush_cipher(nullptr);
+    }
+    inner_->shutdown_write(); // after the ciphertext queued before it
+}
+
 void TlsStream::close() {
     if (closing_) return;
     closing_ = true;
     drain_.disarm();
     // close_notify, unless the peer is not reading (it would only sit in the queue).
-    if (handshake_done_ && !ended_ && inner_->write_queue_bytes() == 0) {
+    if (handshake_done_ && !ended_ && !write_shut_ && inner_->write_queue_bytes() == 0) {
         SSL_shutdown(ssl_);
         flush_cipher(nullptr);
     }

@@ -36,6 +36,8 @@ public:
         return inner_->write_queue_bytes() + queued_bytes_;
     }
     void close() override;
+    // close_notify, then the transport's FIN; reading goes on (a lingering close).
+    void shutdown_write() override;
     bool is_tls() const noexcept override { return true; }
     int peer_address(char *out, size_t out_len) const noexcept override {
         return inner_->peer_address(out, out_len);
@@ -93,6 +95,7 @@ private:
     bool reading_ = false;
     bool ended_ = false;
     bool closing_ = false;
+    bool write_shut_ = false; // shutdown_write(): close_notify sent, no more writes
 };
 
 } // namespace perch::io

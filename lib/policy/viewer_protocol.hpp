@@ -13,7 +13,8 @@ namespace perch::policy {
 
 // What these policies read of a viewer request.
 struct ViewerFacts {
-    const core::RequestHead *head = nullptr; // as sent (Host, the target, the method)
+    const core::RequestHead *head = nullptr; // as sent (the target, the method)
+    std::string_view authority; // normalised (http/authority.hpp): "" for HTTP/1.0 without Host
     bool https = false;
     std::string_view path; // the normalised path (absolute-form targets redirect to it)
     uint16_t https_port = 443; // where HTTPS is served (left out of a redirect when 443)

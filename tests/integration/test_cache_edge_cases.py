@@ -117,7 +117,21 @@ def test_a_successful_unsafe_request_invalidates_its_url_and_same_host_locations
 
 
 def test_vary_keeps_one_variant_per_value_of_the_fields_the_origin_sees(tmp, fault_origin, proxies):
-    proxy = proxies(tmp, distribution(fault_origin.port))
+    # Accept-Language reaches the origin (origin request policy) but is not in the cache key:
+    # the origin's Vary splits the entry.
+    config = distribution(fault_origin.port, default_cache_behavior=behavior(
+        "o", cache_policy_id="keyed", origin_request_policy_id="lang"))
+    config["cache_policy"] = [{"id": "keyed", "name": "Keyed", "default_ttl": 60,
+                               "parameters_in_cache_key_and_forwarded_to_origin": {
+                                   "cookies_config": {"cookie_behavior": "none"},
+                                   "headers_config": {"header_behavior": "none"},
+                                   "query_strings_config": {"query_string_behavior": "all"}}}]
+    config["origin_request_policy"] = [{"id": "lang", "name": "Lang",
+                                        "cookies_config": {"cookie_behavior": "none"},
+                                        "headers_config": {"header_behavior": "whitelist",
+                                                           "headers": {"items": ["Accept-Language"]}},
+                                        "query_strings_config": {"query_string_behavior": "all"}}]
+    proxy = proxies(tmp, config)
     path = "/echo/v?h=Vary:Accept-Language&h=Cache-Control:max-age=60"
 
     def get(lang):

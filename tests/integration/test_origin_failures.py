@@ -111,7 +111,7 @@ def test_the_origin_sees_host_rewritten_and_no_cookies_or_authorization_on_get(t
     assert seen["host"] == f"127.0.0.1:{fault_origin.port}"
     assert "cookie" not in seen and "authorization" not in seen
     assert seen["accept-encoding"] == "gzip"
-    assert seen["user-agent"] == "t"
+    assert "user-agent" not in seen  # not keyed, and the answer may be stored for all
 
 
 def test_set_cookie_is_not_stored_or_relayed_when_cookies_are_not_forwarded(tmp, fault_origin, proxies):

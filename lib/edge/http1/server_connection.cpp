@@ -85,11 +85,12 @@ void ServerConnection::close_now() {
 }
 
 void ServerConnection::close_when_written() {
-    if (!linger_ || stream_->is_tls()) {
+    if (!linger_) {
         close_now();
         return;
     }
     lingering_ = true;
+    lingered_bytes_ = 0;
     stop_serving();
     stream_->shutdown_write();
     stream_->start_read(); // read and discard until the peer closes or the linger ends
@@ -104,7 +105,12 @@ void ServerConnection::close_after_writes() {
 // --- reading ---------------------------------------------------------------------------------
 
 void ServerConnection::on_stream_data(const Ref<Buffer> &buf, const uint8_t *data, size_t len) {
-    if (closing_ || lingering_) return; // a lingering close discards what still arrives
+    if (closing_) return;
+    if (lingering_) { // discards what still arrives, up to a bound
+        lingered_bytes_ += len;
+        if (lingered_bytes_ > linger_max_bytes) close_now();
+        return;
+    }
     on_data(buf, data, len);
     rearm();
 }

@@ -151,6 +151,9 @@ private:
     enum class Timeout : uint8_t { none, header, activity, idle, linger };
     // How long a lingering close waits for the peer to stop sending.
     static constexpr uint64_t linger_ms = 2000;
+    // How much a lingering close reads and drops before it gives up on the peer (as nginx's
+    // lingering close, bounded in time and bytes).
+    static constexpr uint64_t linger_max_bytes = 1 << 20;
 
     // io::Stream::Handler
     void on_stream_data(const core::Ref<core::Buffer> &buf, const uint8_t *data,
@@ -193,6 +196,7 @@ private:
     bool answered_ = false;           // a closing answer was sent
     bool close_after_writes_ = false; // close once writes_in_flight_ drops to 0
     bool linger_ = false;
+    uint64_t lingered_bytes_ = 0;
     bool lingering_ = false; // write side shut, discarding input until EOF or linger_ms
     bool closing_ = false;
 };

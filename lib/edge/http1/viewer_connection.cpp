@@ -258,8 +258,9 @@ void ViewerConnection::begin_response(const ResponseHeadOut &rw, Write *w) {
         discarding_body_ = true;
         body_settled = true;
     }
-    bool keep =
-        parser().keep_alive() && !close_after_response_ && !runtime().draining() && body_settled;
+    bool keep = parser().keep_alive() && !close_after_response_ && !runtime().draining() &&
+                body_settled && !rw.close;
+    if (rw.close) set_linger(true); // a refused request's bytes may still be arriving
     w->pre.assign(rw.fields);
     http::HeadWriter hw(w->pre);
     chunked_ = false;
@@ -306,10 +307,13 @@ void ViewerConnection::reject(uint16_t status, const char *reason) {
     if (id.empty()) id = std::string_view(new_id, runtime().next_request_id(new_id));
     runtime().log().log(core::LogLevel::info, id, "rejected request from %s: %u %s",
                         client_.c_str(), status, reason);
+    runtime().stats().rejected.fetch_add(1, std::memory_order_relaxed);
     // A response of this request already on the wire cannot be followed by another: cut it.
     // Responses of earlier requests are complete and stay queued ahead of the error.
     bool mid_response = txn_.active() && response_started_;
-    set_linger(linger() || parser().has_body()); // an upload may still be arriving (413)
+    // Unread request bytes (the rest of a 431 head, an upload) would turn the close into a reset
+    // that can destroy the answer before the viewer reads it (RFC 9112 §9.6).
+    set_linger(true);
     if (txn_.active()) txn_.cancel();
     close_after_response_ = true;
     leftover_ = BufferSlice();

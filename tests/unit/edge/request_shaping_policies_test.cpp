@@ -75,6 +75,7 @@ RequestHead origin_request(const RequestHead &viewer, const config::CacheBehavio
     OriginRequestInput in;
     in.viewer = &viewer;
     in.path = viewer.path();
+    in.authority = viewer.headers.get("host").value_or(""); // already normal here
     in.behavior = &b;
     in.origin = &o;
     in.for_cache = for_cache;

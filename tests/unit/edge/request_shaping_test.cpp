@@ -90,6 +90,7 @@ struct OriginRequest {
         OriginRequestInput in;
         in.viewer = &viewer;
         in.path = viewer.path();
+        in.authority = viewer.headers.get("host").value_or(""); // already normal here
         in.client_ip = client_ip;
         in.behavior = &b;
         in.origin = &o;
@@ -492,7 +493,7 @@ TEST_CASE("edge/request_shaping: a fetch for the cache drops ranges and conditio
     OriginRequest cached(v, b, o, true);
     for (const auto &[name, value] : conditional) {
         CAPTURE(name);
-        CHECK(cached.out.headers.contains(name) == (name == "Accept"));
+        CHECK_FALSE(cached.out.headers.contains(name)); // Accept: unkeyed on a cached fetch
     }
     OriginRequest passed(v, b, o, false); // not for the cache: the viewer's request as is
     for (const auto &[name, value] : conditional) {
@@ -716,4 +717,49 @@ TEST_CASE("edge/request_shaping: the origin's Via fields are merged with perch's
     ResponseHead two = response(200, "OK", {{"Via", "1.0 x"}, {"A", "b"}, {"via", "1.1 y"}});
     CHECK(response_head(two, 200, false) ==
           "HTTP/1.1 200 OK\r\nA: b\r\nVia: 1.0 x, 1.1 y, 1.1 perch\r\n" DATE_LINE);
+}
+
+TEST_CASE("edge/request_shaping: on a cached fetch, unkeyed viewer headers stay behind") {
+    // forwarded_values with headers none (most copied configs): a reflected X-Forwarded-Host
+    // must not shape the one answer stored for every viewer.
+    config::Origin o = test_origin();
+    config::CacheBehavior b;
+    b.shape = config::legacy_request_shape(header_values({"X-Device"}));
+    const Fields hostile = {{"X-Forwarded-Host", "evil.example"},
+                            {"X-Host", "evil.example"},
+                            {"X-Original-URL", "/admin"},
+                            {"X-Forwarded-Scheme", "http"},
+                            {"X-Forwarded-Proto", "http"},
+                            {"X-HTTP-Method-Override", "PUT"},
+                            {"User-Agent", "probe"},
+                            {"X-Device", "tv"}};
+    RequestHead v = request("GET", "/", hostile);
+    OriginRequest cached(v, b, o, true);
+    for (const auto &[name, value] : hostile) {
+        CAPTURE(name);
+        CHECK(cached.out.headers.contains(name) == (name == "X-Device")); // keyed: forwarded
+    }
+    // A request whose answer is not stored still carries them (forwarded_values' way).
+    OriginRequest passed(request("POST", "/", hostile), b, o, false);
+    for (const auto &[name, value] : hostile) {
+        CAPTURE(name);
+        CHECK(passed.out.headers.get(name) == value);
+    }
+}
+
+TEST_CASE("edge/request_shaping: field names with an underscore never reach the origin") {
+    config::Origin o = test_origin();
+    for (bool for_cache : {true, false}) {
+        CAPTURE(for_cache);
+        config::CacheBehavior b;
+        b.shape = config::legacy_request_shape(header_values({"*"})); // every header keyed
+        OriginRequest r(
+            request(
+                "GET", "/",
+                {{"X_Forwarded_For", "1.2.3.4"}, {"X-A_B", "1"}, {"X-Forwarded-For", "5.6.7.8"}}),
+            b, o, for_cache);
+        CHECK_FALSE(r.out.headers.contains("X_Forwarded_For"));
+        CHECK_FALSE(r.out.headers.contains("X-A_B"));
+        CHECK(r.out.headers.get("X-Forwarded-For") == "5.6.7.8, 198.51.100.7");
+    }
 }
