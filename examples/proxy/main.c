@@ -250,6 +250,7 @@ static void print_stats(void) {
         total.hits += s.hits;
         total.misses += s.misses;
         total.errors += s.errors;
+        total.rejected += s.rejected;
         total.bytes_out += s.bytes_out;
         total.connections_active += s.connections_active;
     }
@@ -262,9 +263,9 @@ static void print_stats(void) {
     format_bytes(c.bytes_used, used, sizeof used);
     format_bytes(c.bytes_budget, budget, sizeof budget);
     snprintf(line, sizeof line,
-             "stats: %llu requests, hit ratio %.1f%% (%llu hits, %llu misses), %s out, "
-             "%llu connections, cache %llu objects, %s of %s",
-             (unsigned long long)total.requests, served > 0 ? 100.0 * total.hits / served : 0.0,
+             "stats: %llu requests (%llu rejected), hit ratio %.1f%% (%llu hits, %llu misses), "
+             "%s out, %llu connections, cache %llu objects, %s of %s",
+             (unsigned long long)total.requests, (unsigned long long)total.rejected, served > 0 ? 100.0 * total.hits / served : 0.0,
              (unsigned long long)total.hits, (unsigned long long)total.misses, out, (unsigned long long)total.connections_active, (unsigned long long)c.entries, used,
              budget);
     say(PERCH_LOG_INFO, line);

@@ -45,5 +45,5 @@ def test_the_demo_configuration_serves_the_site_with_hits_a_custom_404_and_stats
     status, headers, body = proxy.get("/nope")
     assert (status, body) == (404, site_file("404.html"))
     assert headers["x-cache"] == "Error from perch"
-    line = proxy.wait_for_line(r" info stats: 3 requests, hit ratio \d+\.\d%", timeout=3.5)
+    line = proxy.wait_for_line(r" info stats: 3 requests \(0 rejected\), hit ratio \d+\.\d%", timeout=3.5)
     assert re.search(r", \d+(\.\d+)? KiB out, ", line), line

@@ -12,7 +12,8 @@ import http.client
 
 import pytest
 
-from perchtest import PROXY_BIN, behavior, free_port, http_origin, raw_exchange, wait_for_port
+from perchtest import (PROXY_BIN, behavior, free_port, http_origin, make_ca_and_cert, raw_exchange,
+                       wait_for_port)
 
 
 def write(tmp, name, text):
@@ -177,21 +178,6 @@ def test_sigint_on_an_idle_proxy_exits_0_quickly(tmp, fault_origin, proxies):
     assert time.monotonic() - start < 3
 
 
-def make_ca_and_cert(tmp, name="localhost"):
-    """A private CA and a certificate for 127.0.0.1/localhost signed by it (openssl CLI)."""
-    def run(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "2", "-subj", "/CN=perch test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-        "-subj", f"/CN={name}")
-    write(tmp, "ext.cnf", f"subjectAltName=DNS:{name},IP:127.0.0.1\n")
-    run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", "ext.cnf")
-    return (os.path.join(tmp, "ca.pem"), os.path.join(tmp, f"{name}.pem"),
-            os.path.join(tmp, f"{name}.key"))
-
-
 def test_https_listener_serves_a_real_tls_client(tmp, fault_origin, proxies):
     ca, cert, key = make_ca_and_cert(tmp)
     port = free_port()
@@ -284,7 +270,7 @@ def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, faul
                for _ in range(10))
     assert 1024 < sent < 10 * 1024  # a few KiB went out: "0.0 MiB" would say nothing
     line = proxy.wait_for_line(r" info stats: 10 requests")
-    m = re.search(r"stats: 10 requests, hit ratio 90\.0% \(9 hits, 1 misses\), ([\d.]+) KiB out, \d+ connections, "
+    m = re.search(r"stats: 10 requests \(0 rejected\), hit ratio 90\.0% \(9 hits, 1 misses\), ([\d.]+) KiB out, \d+ connections, "
                   r"cache 1 objects, \d+(\.\d+)? (B|KiB) of 256 MiB$", line)
     assert m, line
     assert abs(float(m.group(1)) * 1024 - sent) < 0.01 * sent

@@ -287,3 +287,19 @@ def parse_responses(data):
             body, data = rest, b""
         out.append((status, headers, body))
     return out
+
+
+def make_ca_and_cert(tmp, name="localhost"):
+    """A private CA and a certificate for 127.0.0.1/localhost signed by it (openssl CLI)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=perch test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+        "-subj", f"/CN={name}")
+    with open(os.path.join(tmp, "ext.cnf"), "w") as f:
+        f.write(f"subjectAltName=DNS:{name},IP:127.0.0.1\n")
+    run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", "ext.cnf")
+    return (os.path.join(tmp, "ca.pem"), os.path.join(tmp, f"{name}.pem"),
+            os.path.join(tmp, f"{name}.key"))
