@@ -57,8 +57,11 @@
 //    An invalid Expires (RFC 9111 §5.3, e.g. "0") or several different Expires values
 //    (§4.2.1) count as already expired: 0 before clamping. A missing or invalid Date is taken
 //    as response_time (RFC 9110 §6.6.1).
-// Set-Cookie does not prevent storing here: the edge strips or keys it as the behavior's
-// cookie settings say.
+// 5b. Set-Cookie, when cookies reach the origin (the edge strips it otherwise, and may then
+//    store the rest): not stored unless public or s-maxage says the response may be shared
+//    ("set-cookie"), so that one viewer's session never reaches another with the same key, as
+//    nginx and Varnish do by default. perch.store_set_cookie restores CloudFront's way (stored
+//    and replayed with the entry). Not an RFC 9111 rule: a shared cache may store Set-Cookie.
 #include "cache/policy.hpp"
 
 #include "core/ascii.hpp"
@@ -236,7 +239,8 @@ StorageDecision store(int64_t ttl_s, int64_t initial_age, const Directives &dir)
 StorageDecision decide_storage(const core::RequestHead &request, const core::ResponseHead &response,
                                const TtlSettings &ttl, core::UnixMillis request_time,
                                core::UnixMillis response_time,
-                               std::optional<int64_t> error_caching_min_ttl) {
+                               std::optional<int64_t> error_caching_min_ttl,
+                               SetCookieRule set_cookie) {
     if (request.method != core::Method::get && request.method != core::Method::head &&
         request.method != core::Method::options)
         return refuse("method");
@@ -254,6 +258,9 @@ StorageDecision decide_storage(const core::RequestHead &request, const core::Res
     if (request.headers.contains("authorization") && !d.cc.public_ && !d.cc.s_maxage &&
         !d.cc.must_revalidate)
         return refuse("authorization");
+    if (set_cookie == SetCookieRule::shared_only && !d.cc.public_ && !d.cc.s_maxage &&
+        h.contains("set-cookie"))
+        return refuse("set-cookie");
 
     const core::UnixMillis date = date_value(h, response_time);
     const int64_t age = initial_age_ms(h, date, request_time, response_time);

@@ -17,6 +17,13 @@ using config::error_caching_of;
 using config::ErrorCaching;
 using config::TtlSettings;
 
+// What happens to a response's Set-Cookie when it is stored.
+enum class SetCookieRule : uint8_t {
+    stripped,    // cookies do not reach the origin: it is removed, the rest may be stored
+    shared_only, // perch's default with cookies forwarded: stored only with public or s-maxage
+    stored,      // perch.store_set_cookie: stored and replayed with the entry (CloudFront's way)
+};
+
 struct StorageDecision {
     bool store = false;
     // Why the response is not stored ("no-store", "private", "status 201", ...); nullptr when
@@ -43,10 +50,12 @@ struct StorageDecision {
 // min_ttl > 0 they are stored for min_ttl. s-maxage beats max-age beats Expires - Date; the
 // result is clamped to [min_ttl, max_ttl]; with none of them the TTL is default_ttl (raised to
 // min_ttl). CDN-Cache-Control (RFC 9213), when present, is used instead of Cache-Control.
+// - set_cookie: what storing means for the response's Set-Cookie (SetCookieRule).
 StorageDecision decide_storage(const core::RequestHead &request, const core::ResponseHead &response,
                                const TtlSettings &ttl, core::UnixMillis request_time,
                                core::UnixMillis response_time,
-                               std::optional<int64_t> error_caching_min_ttl = std::nullopt);
+                               std::optional<int64_t> error_caching_min_ttl = std::nullopt,
+                               SetCookieRule set_cookie = SetCookieRule::stripped);
 
 // What a stored response's freshness was computed from.
 struct StoredTimes {

@@ -267,7 +267,7 @@ void parse_cache_behavior(ObjectReader &b, const Config &config, bool is_default
         {"https-only", ViewerProtocolPolicy::https_only}};
     b.check_keys({"path_pattern", "target_origin_id", "allowed_methods", "cached_methods",
                   "viewer_protocol_policy", "min_ttl", "default_ttl", "max_ttl", "compress",
-                  "forwarded_values", "cache_policy_id", "origin_request_policy_id"},
+                  "forwarded_values", "cache_policy_id", "origin_request_policy_id", "perch"},
                  {"response_headers_policy_id", "realtime_log_config_arn",
                   "field_level_encryption_id", "function_association",
                   "lambda_function_association", "trusted_signers", "trusted_key_groups",
@@ -294,6 +294,7 @@ void parse_cache_behavior(ObjectReader &b, const Config &config, bool is_default
         b.fail("cached_methods", "must be a subset of allowed_methods");
     b.read_named("viewer_protocol_policy", policies, cb.viewer_protocol_policy, Need::required);
     b.read_bool("compress", cb.compress);
+    read_store_set_cookie(b, cb.store_set_cookie);
     read_behavior_request_shape(b, config, cb);
 }
 

@@ -176,6 +176,7 @@ struct CachePolicy {
     std::string comment;
     TtlSettings ttl;
     CacheKeySpec key;
+    bool store_set_cookie = false; // perch.store_set_cookie (see CacheBehavior)
 };
 
 // aws_cloudfront_origin_request_policy: what is forwarded to the origin but not keyed.
@@ -203,6 +204,11 @@ struct CacheBehavior {
     std::string origin_request_policy_id; // "" : none
     RequestShape shape = legacy_request_shape({}); // no forwarded_values: nothing forwarded
     bool compress = false;
+    // perch.store_set_cookie (of the behavior or its cache policy): when cookies reach the
+    // origin, a response with Set-Cookie is stored and replayed to every viewer of its key, as
+    // CloudFront does. Off (perch's default): stored only when public or s-maxage says it may
+    // be shared.
+    bool store_set_cookie = false;
 };
 
 struct CustomErrorResponse {

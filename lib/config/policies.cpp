@@ -174,8 +174,9 @@ void read_ttl_settings(ObjectReader &b, TtlSettings &t) {
 void parse_cache_policy(ObjectReader &p, const std::vector<CachePolicy> &earlier,
                         CachePolicy &policy) {
     p.check_keys({"id", "name", "comment", "min_ttl", "default_ttl", "max_ttl",
-                  "parameters_in_cache_key_and_forwarded_to_origin"});
+                  "parameters_in_cache_key_and_forwarded_to_origin", "perch"});
     read_policy_identity(p, earlier, managed_cache_policies(), "cache policy", policy);
+    read_store_set_cookie(p, policy.store_set_cookie);
     read_ttl_settings(p, policy.ttl);
     auto k = p.object("parameters_in_cache_key_and_forwarded_to_origin", Need::required);
     if (!k) return;
@@ -302,6 +303,13 @@ const OriginRequestPolicy *find_origin_request_policy(const Config &config, std:
     return find_policy(config.origin_request_policies, managed_origin_request_policies(), id);
 }
 
+void read_store_set_cookie(ObjectReader &parent, bool &out) {
+    auto p = parent.object("perch");
+    if (!p) return;
+    p->check_keys({"store_set_cookie"});
+    p->read_bool("store_set_cookie", out);
+}
+
 void read_behavior_request_shape(ObjectReader &b, const Config &config, CacheBehavior &cb) {
     if (!b.has("cache_policy_id")) return read_legacy_shape(b, cb);
     for (std::string_view key : {"forwarded_values", "min_ttl", "default_ttl", "max_ttl"})
@@ -313,6 +321,7 @@ void read_behavior_request_shape(ObjectReader &b, const Config &config, CacheBeh
                                              in_quotes(cb.cache_policy_id));
     cb.ttl = cp->ttl;
     cb.shape = RequestShape{cp->key, OriginForwardSpec{}};
+    cb.store_set_cookie = cb.store_set_cookie || cp->store_set_cookie;
     if (!b.read_string("origin_request_policy_id", cb.origin_request_policy_id)) return;
     const OriginRequestPolicy *orp =
         find_origin_request_policy(config, cb.origin_request_policy_id);

@@ -25,6 +25,10 @@ void read_origin_request_policies(ObjectReader &root, std::vector<OriginRequestP
 // the AWS managed ones.
 void read_behavior_request_shape(ObjectReader &b, const Config &config, CacheBehavior &cb);
 
+// Reads `perch.store_set_cookie` of a behavior or a cache policy (the only key its perch
+// object has) into `out`.
+void read_store_set_cookie(ObjectReader &parent, bool &out);
+
 // A defined or managed policy by id; nullptr when none has it.
 const CachePolicy *find_cache_policy(const Config &config, std::string_view id);
 const OriginRequestPolicy *find_origin_request_policy(const Config &config, std::string_view id);

@@ -144,6 +144,7 @@ private:
     void on_origin_complete() override {}                      // (always created at the head)
     void invalidate_for_unsafe_method(const core::ResponseHead &head);
     bool revalidating() const noexcept;
+    cache::SetCookieRule set_cookie_rule() const noexcept;
     void handle_not_modified(core::ResponseHead &head);
     bool serve_stale_on_error(uint16_t status);
     // How the response is stored (no writer: it is not).

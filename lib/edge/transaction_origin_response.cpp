@@ -70,14 +70,21 @@ void Transaction::invalidate_for_unsafe_method(const core::ResponseHead &head) {
     }
 }
 
+cache::SetCookieRule Transaction::set_cookie_rule() const noexcept {
+    if (!behavior_->shape.forwards_cookies()) return cache::SetCookieRule::stripped;
+    return behavior_->store_set_cookie ? cache::SetCookieRule::stored
+                                       : cache::SetCookieRule::shared_only;
+}
+
 Transaction::Storing Transaction::begin_storing(const core::ResponseHead &head,
                                                 const origin::ResponseInfo &info,
                                                 std::optional<int64_t> &age) {
     Storing s;
     std::optional<int64_t> error_ttl =
         policy::error_caching_ttl(rt_.distribution().config().distribution, head.status);
-    cache::StorageDecision dec = cache::decide_storage(origin_req_, head, behavior_->ttl,
-                                                       request_time_, response_time_, error_ttl);
+    cache::StorageDecision dec =
+        cache::decide_storage(origin_req_, head, behavior_->ttl, request_time_, response_time_,
+                              error_ttl, set_cookie_rule());
     not_cached_reason_ = dec.reason;
     if (!dec.store) return s;
     if (age) age = dec.initial_age_ms / 1000; // corrected (RFC 9111 §4.2.3)
@@ -218,7 +225,8 @@ void Transaction::handle_not_modified(core::ResponseHead &head) {
     cache::parse_stored_head(merged, merged_head);
     cache::StorageDecision dec = cache::decide_storage(
         origin_req_, merged_head, behavior_->ttl, request_time_, response_time_,
-        policy::error_caching_ttl(rt_.distribution().config().distribution, stale_->status));
+        policy::error_caching_ttl(rt_.distribution().config().distribution, stale_->status),
+        set_cookie_rule());
     cache::CommitInfo info{
         stale_->status, cache::stored_times(dec, response_time_),
         std::string(merged_head.headers.get("etag").value_or(stale_->etag())),

@@ -293,3 +293,31 @@ def test_no_transform_and_other_fields_reach_the_viewer_unchanged(tmp, fault_ori
         assert (status, body, h["x-cache"]) == (200, b"hello /nt\n", expected)
         assert h["cache-control"] == "no-transform,max-age=60"
         assert h["content-type"] == "text/x-raw" and h["x-extra"] == "1"
+
+
+def test_a_response_with_set_cookie_is_not_stored_for_other_viewers_by_default(tmp, fault_origin, proxies):
+    # Cookies forwarded (keyed): two viewers without cookies share a key. A response that sets
+    # a session must not be replayed to the second one unless it says it may be shared.
+    fv = {"query_string": True, "cookies": {"forward": "all"}}
+    path = "/sc?h=Set-Cookie:session=SECRET6&h=Cache-Control:max-age=60"
+    shared = "/sc2?h=Set-Cookie:theme=dark&h=Cache-Control:public,max-age=60"
+    proxy = proxies(tmp, distribution(fault_origin.port, default_cache_behavior=behavior(
+        "o", default_ttl=60, forwarded_values=fv)))
+    for _ in range(2):
+        _, h, _ = proxy.get(path)
+        assert h["x-cache"] == "Miss from perch" and h["set-cookie"] == "session=SECRET6"
+    assert fault_origin.requests("/sc") == 2
+    # public (or s-maxage) makes it shareable: stored, as before.
+    assert [proxy.get(shared)[1]["x-cache"] for _ in range(2)] == [
+        "Miss from perch", "Hit from perch"]
+
+
+def test_perch_store_set_cookie_restores_cloudfronts_behaviour(tmp, fault_origin, proxies):
+    fv = {"query_string": True, "cookies": {"forward": "all"}}
+    path = "/sc?h=Set-Cookie:session=SECRET6&h=Cache-Control:max-age=60"
+    b = dict(behavior("o", default_ttl=60, forwarded_values=fv), perch={"store_set_cookie": True})
+    proxy = proxies(tmp, distribution(fault_origin.port, default_cache_behavior=b))
+    proxy.get(path)
+    _, h, _ = proxy.get(path)
+    assert h["x-cache"] == "Hit from perch" and h["set-cookie"] == "session=SECRET6"
+    assert fault_origin.requests("/sc") == 1

@@ -52,6 +52,7 @@ struct Row {
     Headers headers = {};
     int64_t request_delay_ms = 0; // request_time = T - request_delay_ms
     std::optional<int64_t> error_caching_min_ttl = std::nullopt;
+    perch::cache::SetCookieRule set_cookie = perch::cache::SetCookieRule::stripped;
     // Expected:
     const char *reason = nullptr; // nullptr: stored
     int64_t ttl_s = 0;
@@ -68,7 +69,8 @@ StorageDecision decide(const Row &r) {
     if (r.date) resp.headers.add("Date", at(0));
     for (const auto &[name, value] : r.headers)
         resp.headers.add(name, value);
-    return decide_storage(req, resp, r.ttl, T - r.request_delay_ms, T, r.error_caching_min_ttl);
+    return decide_storage(req, resp, r.ttl, T - r.request_delay_ms, T, r.error_caching_min_ttl,
+                          r.set_cookie);
 }
 
 void run(const std::vector<Row> &rows) {
@@ -1055,4 +1057,40 @@ TEST_CASE("cache/policy: stale-while-revalidate and stale-if-error windows") {
         CHECK(perch::cache::usable_while_revalidating(t, now) == c.while_revalidating);
         CHECK(perch::cache::usable_on_error(t, now) == c.on_error);
     }
+}
+
+TEST_CASE("cache/policy: with cookies forwarded, Set-Cookie is stored only when shareable") {
+    using perch::cache::SetCookieRule;
+    const Headers cookie = {{"Set-Cookie", "session=SECRET6"}, {"Cache-Control", "max-age=60"}};
+    run({
+        {.what = "shared_only: max-age alone does not let it be stored",
+         .headers = cookie,
+         .set_cookie = SetCookieRule::shared_only,
+         .reason = "set-cookie"},
+        {.what = "shared_only: min_ttl > 0 does not override it",
+         .ttl = cf_min,
+         .headers = {{"Set-Cookie", "a=1"}},
+         .set_cookie = SetCookieRule::shared_only,
+         .reason = "set-cookie"},
+        {.what = "shared_only: public allows it",
+         .headers = {{"Set-Cookie", "a=1"}, {"Cache-Control", "public, max-age=60"}},
+         .set_cookie = SetCookieRule::shared_only,
+         .ttl_s = 60},
+        {.what = "shared_only: s-maxage allows it",
+         .headers = {{"Set-Cookie", "a=1"}, {"Cache-Control", "s-maxage=60"}},
+         .set_cookie = SetCookieRule::shared_only,
+         .ttl_s = 60},
+        {.what = "shared_only: no Set-Cookie, stored as usual",
+         .headers = {{"Cache-Control", "max-age=60"}},
+         .set_cookie = SetCookieRule::shared_only,
+         .ttl_s = 60},
+        {.what = "stored (perch.store_set_cookie): CloudFront's way",
+         .headers = cookie,
+         .set_cookie = SetCookieRule::stored,
+         .ttl_s = 60},
+        {.what = "stripped (cookies not forwarded): the rest is stored",
+         .headers = cookie,
+         .set_cookie = SetCookieRule::stripped,
+         .ttl_s = 60},
+    });
 }
