@@ -253,8 +253,10 @@ void build_origin_request(const OriginRequestInput &in, core::RequestHead &out) 
         // "X_Forwarded_For" beside "X-Forwarded-For" means two things to different origins
         // (some map '_' to '-'): dropped, as nginx does by default.
         if (name.find('_') != std::string_view::npos) continue;
+        // HTTP2-Settings belongs to the viewer's connection (RFC 9113 §3.2.1) even when its
+        // Connection field leaves it out; the origin connection is perch's own.
         if (iequals(name, "host") || iequals(name, "expect") || iequals(name, "cookie") ||
-            iequals(name, "via"))
+            iequals(name, "via") || iequals(name, "http2-settings"))
             continue;
         if (iequals(name, "x-forwarded-for")) {
             if (!xff.empty()) xff += ", ";

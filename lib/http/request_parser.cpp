@@ -62,8 +62,21 @@ size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t 
     const char *pos = err == HPE_OK ? nullptr : llhttp_get_error_pos(&parser_);
     size_t consumed = pos ? size_t(pos - start) : len;
     stream_offset_ += consumed;
+    char before_last = consumed >= 2 ? start[consumed - 2] : last_byte_;
+    if (consumed > 0) last_byte_ = start[consumed - 1];
     if (err == HPE_OK) return len;
     if (err == HPE_PAUSED) {
+        if (chunked_end_pending_) {
+            // A chunked body ends with the blank line after its trailers; llhttp, strict mode
+            // or not, takes a bare LF for it (then a next request may start one byte apart
+            // from where another hop sees it).
+            chunked_end_pending_ = false;
+            if (before_last != '\r') {
+                fail(400, "chunked body not ended by CRLF");
+                return consumed;
+            }
+            handler_.on_request_complete();
+        }
         paused_ = true;
         return consumed;
     }
@@ -234,7 +247,10 @@ int RequestParser::on_message_complete(llhttp_t *p) {
     RequestParser &s = self(p);
     s.in_message_ = false;
     s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
-    s.handler_.on_request_complete();
+    if (p->flags & F_CHUNKED)
+        s.chunked_end_pending_ = true; // told once execute() has checked the final CRLF
+    else
+        s.handler_.on_request_complete();
     // Pause so that the next pipelined request waits until this one is answered.
     return HPE_PAUSED;
 }

@@ -107,6 +107,8 @@ private:
     uint64_t span_end_ = 0;             // where the request line's last span ended
     std::optional<uint64_t> value_end_; // where the current field value's last piece ended
     bool version_seen_ = false;
+    bool chunked_end_pending_ = false; // a chunked request ended: its final CRLF is checked
+    char last_byte_ = 0;               // the last byte consumed before the current execute()
     bool in_head_ = false;
     bool in_message_ = false;
     bool paused_ = false;

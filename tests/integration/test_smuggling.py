@@ -137,6 +137,11 @@ REFUSED = [
     ("last-chunk-bare-lf", post(CHUNKED, b"5\r\nhello\r\n0\n\r\n"), 400),
     ("chunked-body-end-bare-lf", post(CHUNKED, b"5\r\nhello\r\n0\r\n\n"), 400),
     ("trailer-field-bare-lf", post(CHUNKED, b"5\r\nhello\r\n0\r\nX-T: 1\n\r\n"), 400),
+    # A bare LF ending a head line: RFC 9112 §2.2 lets a recipient accept it (MAY), and perch
+    # does not (docs/http1.md: llhttp's strict mode, which closes the chunked-body holes, and
+    # the classic discrepancy between hops; every client perch serves sends CRLF).
+    ("head-bare-lf", b"GET /lf HTTP/1.1\nHost: a\nConnection: close\n\n", 400),
+    ("head-mixed-lf", b"GET /lf HTTP/1.1\r\nHost: a\nX-Kept: yes\r\n\r\n", 400),
     # Field lines (§5).
     ("obs-fold-host", b"GET /f HTTP/1.1\r\nHost: good\r\n evil\r\n\r\n", 400),
     ("obs-fold-tab", get_with(b"X-A: 1\r\n\tb"), 400),
@@ -299,16 +304,3 @@ def test_header_names_with_underscores_are_dropped_before_the_origin(proxy, orig
     assert "x_forwarded_for" not in req.names() and "foo_bar" not in req.names()
     assert req.values("x-forwarded-for") == ["127.0.0.1"]
     assert req.values("x-kept") == ["yes"]  # the origin request policy forwards the others
-
-
-@pytest.mark.parametrize("data", [
-    b"GET /lf HTTP/1.1\nHost: a\nX-Kept: yes\nConnection: close\n\n",
-    b"GET /lf HTTP/1.1\r\nHost: a\nX-Kept: yes\r\nConnection: close\n\r\n",
-], ids=["bare-lf", "mixed"])
-def test_a_bare_lf_ending_head_lines_is_accepted(proxy, origin, data):
-    # RFC 9112 §2.2: a recipient may take a lone LF as the end of a start line or field line.
-    [(status, _, body)] = served(proxy, data)
-    assert status == 200
-    req = only_request(origin)
-    assert (req.method, req.target, req.values("x-kept")) == ("GET", "/lf", ["yes"])
-    assert req.values("host") == ["a"]

@@ -663,6 +663,10 @@ TEST_CASE("http/request_parser: smuggling shapes are refused with 400, whole or 
          "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloAB0\r\n\r\n"},
         {"bare LF after chunk data",
          "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n"},
+        {"bare LF ending a chunked body",
+         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\n"},
+        {"bare LF ending a chunked body after a trailer",
+         "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n\n"},
         {"bare CR in a chunk extension", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
                                          "chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\n"},
         {"a chunk size over 64 bits",
