@@ -6,6 +6,7 @@
 // stale-while-revalidate) has no sink at all.
 //
 // Call order, from the transaction:
+//   any number of send_interim() (1xx heads relayed from the origin), then
 //   send(first chunk, with `head`), then after each proceed() at most one send(), until one
 //   with `last`; or abort() at any point after the head. Nothing after `last` or abort().
 // The one high-water mark for the response direction is the sink's: it calls proceed() when it
@@ -59,6 +60,14 @@ public:
     // pieces' buffers are shared: the sink may keep references, never change the bytes.
     virtual void send(const ResponseHeadOut *head, const core::BufferSlice *body, size_t count,
                       bool last) = 0;
+    // An interim response (103 Early Hints, 102 Processing): `head` is its status line and
+    // fields (CRLF lines, no blank line), valid during the call. Only before the final head,
+    // only for HTTP/1.1 viewers; it does not start the response (a failover may still choose
+    // the final answer). A sink that cannot relay it ignores it.
+    virtual void send_interim(uint16_t status, std::string_view head) {
+        (void)status;
+        (void)head;
+    }
     // The response cannot be completed (the origin failed mid-body): the viewer must see a
     // truncated response, never a complete-looking one.
     virtual void abort() = 0;

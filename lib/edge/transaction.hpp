@@ -140,6 +140,7 @@ private:
 
     // origin_response (transaction_origin_response.cpp)
     void on_origin_head(core::ResponseHead &head, const origin::ResponseInfo &info) override;
+    void on_origin_interim(const core::ResponseHead &head) override;
     void on_origin_body(const core::BufferSlice &) override {} // the feed gets the body
     void on_origin_complete() override {}                      // (always created at the head)
     void invalidate_for_unsafe_method(const core::ResponseHead &head);

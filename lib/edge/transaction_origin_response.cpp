@@ -11,6 +11,7 @@
 #include "edge/transaction.hpp"
 #include "http/cache_control.hpp"
 #include "http/conditional.hpp"
+#include "http/head_writer.hpp"
 #include "http/http_date.hpp"
 
 namespace perch::edge {
@@ -74,6 +75,22 @@ cache::SetCookieRule Transaction::set_cookie_rule() const noexcept {
     if (!behavior_->shape.forwards_cookies()) return cache::SetCookieRule::stripped;
     return behavior_->store_set_cookie ? cache::SetCookieRule::stored
                                        : cache::SetCookieRule::shared_only;
+}
+
+// 1xx relayed to this transaction's own viewer (a collapsed waiter or a hit has none), not to
+// HTTP/1.0 viewers, which cannot read them (RFC 9110 §15.2); never stored.
+void Transaction::on_origin_interim(const core::ResponseHead &head) {
+    if (!sink_ || phase_ != Phase::origin_request || req_->version_minor < 1 ||
+        override_status_ != 0)
+        return;
+    head_text_.clear();
+    http::HeadWriter w(head_text_);
+    w.status_line(head.status, head.reason);
+    const http::HopByHopFields hop_by_hop(head.headers);
+    for (size_t i = 0; i < head.headers.size(); ++i)
+        if (!hop_by_hop.covers(head.headers.name(i)))
+            w.field(head.headers.name(i), head.headers.value(i));
+    sink_->send_interim(head.status, head_text_);
 }
 
 Transaction::Storing Transaction::begin_storing(const core::ResponseHead &head,

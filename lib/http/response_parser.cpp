@@ -120,7 +120,8 @@ int ResponseParser::on_headers_complete(llhttp_t *p) {
             return HPE_USER;
         }
         s.informational_ = true; // 100 Continue, 103 Early Hints: wait for the final response
-        return 0;
+        if (p->status_code != 100) s.handler_.on_response_interim(s.head_);
+        return s.failure_ ? HPE_USER : 0;
     }
     s.got_head_ = true;
     s.fields_.stop_storing();

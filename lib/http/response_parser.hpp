@@ -22,6 +22,9 @@ public:
     class Handler {
     public:
         virtual void on_response_head(core::ResponseHead &head) = 0;
+        // An interim response other than 100 Continue and 101 (103 Early Hints, 102
+        // Processing), with its own fields; the final head follows. (100 is only waited past.)
+        virtual void on_response_interim(const core::ResponseHead &) {}
         virtual void on_response_body(const core::BufferSlice &chunk) = 0;
         virtual void on_response_complete() = 0;
 

@@ -39,6 +39,9 @@ struct ResponseInfo {
 class FetchHandler {
 public:
     virtual void on_origin_head(core::ResponseHead &head, const ResponseInfo &info) = 0;
+    // A 1xx other than 100 and 101 (103 Early Hints, 102 Processing), before the final head:
+    // for the viewer only, never stored or merged into the final head.
+    virtual void on_origin_interim(const core::ResponseHead &) {}
     virtual void on_origin_body(const core::BufferSlice &chunk) = 0;
     virtual void on_origin_complete() = 0;
     virtual void on_origin_error(const core::Error &error) = 0;

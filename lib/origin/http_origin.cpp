@@ -120,6 +120,7 @@ public:
     void on_stream_end(int status) override;
     void on_stream_closed() override;
     void on_response_head(core::ResponseHead &head) override;
+    void on_response_interim(const core::ResponseHead &head) override;
     void on_response_body(const core::BufferSlice &chunk) override;
     void on_response_complete() override;
 };
@@ -180,6 +181,7 @@ public:
     // From the connection.
     void connected(Connection *c);
     void response_head(core::ResponseHead &head);
+    void response_interim(const core::ResponseHead &head) { handler_->on_origin_interim(head); }
     void response_body(const core::BufferSlice &chunk) { handler_->on_origin_body(chunk); }
     void response_complete(bool reusable);
     void connection_failed(Connection *c, int status);
@@ -364,9 +366,12 @@ void HttpOrigin::Connection::on_stream_data(const Ref<core::Buffer> &buf, const 
         return;
     }
     got_bytes_ = true;
-    if (origin_) origin_->svc_.deadlines->arm(deadline_, origin_->opts_.read_timeout_ms);
     size_t used = parser_.execute(buf, data, len);
     if (!fetch_) return; // failed or cancelled inside the callbacks
+    // origin_read_timeout runs to the final head: interim responses (an endless stream of
+    // 100 Continue) do not restart it; once the head is in, every read does.
+    if (origin_ && parser_.got_head() && !fetch_->paused())
+        origin_->svc_.deadlines->arm(deadline_, origin_->opts_.read_timeout_ms);
     if (complete_pending_) {
         // Bytes after the response answer nothing we sent: such a connection is not reused.
         deliver_completion(used < len);
@@ -425,6 +430,10 @@ void HttpOrigin::Connection::on_stream_closed() {
 
 void HttpOrigin::Connection::on_response_head(core::ResponseHead &head) {
     if (fetch_) fetch_->response_head(head);
+}
+
+void HttpOrigin::Connection::on_response_interim(const core::ResponseHead &head) {
+    if (fetch_) fetch_->response_interim(head);
 }
 
 void HttpOrigin::Connection::on_response_body(const core::BufferSlice &chunk) {

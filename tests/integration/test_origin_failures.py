@@ -291,3 +291,44 @@ def test_an_upload_to_an_origin_that_does_not_read_it_is_paced_and_memory_stays_
     assert accepted - at_2s < 1 << 20, "the upload kept flowing to an origin that reads nothing"
     bound = 64 * 1024 if os.environ.get("PERCH_SANITIZED") else 32 * 1024
     assert grown < bound, f"the edge grew by {grown} KiB"
+
+
+def test_an_endless_stream_of_100_continue_is_cut_at_origin_read_timeout(tmp, fault_origin, proxies):
+    # origin_read_timeout runs to the final head: 100s every 100 ms do not restart it.
+    c = config(fault_origin.port)
+    c["distribution"]["origin"][0]["custom_origin_config"]["origin_read_timeout"] = 1
+    proxy = proxies(tmp, c)
+    start = time.monotonic()
+    status, _, _ = proxy.get("/continue-flood")
+    assert status == 504
+    assert 0.9 <= time.monotonic() - start < 5
+
+
+def interim_exchange(port, request):
+    data = raw_exchange(port, request)
+    heads = []
+    while data.startswith(b"HTTP/1.1 1"):
+        head, _, data = data.partition(b"\r\n\r\n")
+        heads.append(head.decode())
+    return heads, parse_responses(data)
+
+
+def test_103_early_hints_and_102_reach_http11_viewers_before_the_final_answer(tmp, fault_origin, proxies):
+    proxy = proxies(tmp, config(fault_origin.port))
+    path = "/interim/200?h=Cache-Control:max-age=60"
+    heads, [(status, headers, body)] = interim_exchange(
+        proxy.port, f"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+    assert [h.split("\r\n")[0] for h in heads] == ["HTTP/1.1 102 Processing",
+                                                   "HTTP/1.1 103 Early Hints"]
+    assert "Link: </style.css>; rel=preload" in heads[1]
+    assert "X-Hop" not in heads[1] and "Connection" not in heads[1]  # hop-by-hop stays behind
+    assert (status, body) == (200, b"final\n")
+    assert "link" not in headers  # never merged into the final head
+    # Stored without them: a hit has no interim responses.
+    heads, [(status, headers, body)] = interim_exchange(
+        proxy.port, f"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+    assert heads == [] and headers["x-cache"] == "Hit from perch" and "link" not in headers
+    # HTTP/1.0 viewers never get them.
+    heads, [(status, _, body)] = interim_exchange(
+        proxy.port, b"GET /interim/10?h=Cache-Control:no-store HTTP/1.0\r\n\r\n")
+    assert heads == [] and (status, body) == (200, b"final\n")

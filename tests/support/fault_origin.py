@@ -192,6 +192,20 @@ def handle(conn):
                         pass
                 respond(conn, 200, [("Connection", "close")], b"closed the others\n", head_only)
                 return
+            elif path.startswith("/interim/"):
+                # 102 and 103 Early Hints (with a Link and a hop-by-hop field), then 200 after
+                # MS milliseconds (/interim/MS)
+                conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n"
+                             b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n"
+                             b"Connection: X-Hop\r\nX-Hop: 1\r\n\r\n")
+                time.sleep(int(path.split("/")[2]) / 1000)
+                respond(conn, 200, [("Content-Type", "text/plain")] + extra, b"final\n", head_only)
+            elif path.startswith("/continue-flood"):
+                # 100 Continue every 100 ms, never a final answer
+                for _ in range(600):
+                    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    time.sleep(0.1)
+                return
             elif path.startswith("/rst/"):
                 n = int(path.split("/")[2])
                 conn.sendall(b"HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\n\r\n" + b"r" * n)

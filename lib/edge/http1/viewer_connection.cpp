@@ -234,6 +234,15 @@ void ViewerConnection::send(const ResponseHeadOut *head, const BufferSlice *body
     ask_for_more();
 }
 
+void ViewerConnection::send_interim(uint16_t status, std::string_view head) {
+    if (closing() || response_started_ || parser().head().version_minor < 1) return;
+    Write *w = take_write();
+    w->pre.assign(head);
+    w->pre += "\r\n";
+    (void)status;
+    submit(w);
+}
+
 void ViewerConnection::ask_for_more() {
     if (closing()) return;
     if (queued_bytes() > response_high_water) {

@@ -48,6 +48,7 @@ private:
     // ResponseSink
     void send(const ResponseHeadOut *head, const core::BufferSlice *body, size_t count,
               bool last) override;
+    void send_interim(uint16_t status, std::string_view head) override;
     void abort() override { close_now(); }
     void pause_request_body() override;
     void resume_request_body() override;
