@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <uv.h>
+
 namespace perch::edge {
 
 std::string_view x_cache_field(CacheResult r) noexcept {
@@ -68,6 +70,8 @@ void Transaction::start(const ViewerRequest &req) {
     id_len_ = std::min(req.request_id.size(), sizeof id_);
     std::memcpy(id_, req.request_id.data(), id_len_);
     now_ = rt_.now(); // one clock read serves lookup and Age on a hit
+    started_ns_ = uv_hrtime();
+    bytes_sent_ = 0;
     if (sink_) rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
     head_only_ = req_->method == core::Method::head;
     conditional_ = has_conditional_or_range(req_->headers);
@@ -84,6 +88,7 @@ void Transaction::cancel() {
     if (feed_) FillFeed::leave(std::move(feed_), FillFeed::Leave::viewer_gone);
     leave_fill(cache::FillState::failed);
     phase_ = Phase::finished;
+    log_completion(true);
 }
 
 // --- log --------------------------------------------------------------------------------------
@@ -107,12 +112,39 @@ void Transaction::maybe_finish() {
     done_.transaction_done(); // may reset or destroy this transaction: nothing after it
 }
 
-void Transaction::log_completion() {
+namespace {
+
+// CloudFront's x-edge-result-type names.
+std::string_view result_type(CacheResult r, uint16_t status) noexcept {
+    switch (r) {
+    case CacheResult::hit:
+        return "Hit";
+    case CacheResult::refresh_hit:
+        return "RefreshHit";
+    case CacheResult::miss:
+        return "Miss";
+    case CacheResult::error:
+        return "Error";
+    case CacheResult::none:
+        break;
+    }
+    return status >= 300 && status < 400 ? "Redirect" : "-";
+}
+
+} // namespace
+
+// The access line, one per viewer request at info: client, method, target, status, result
+// type, bytes handed to the viewer (head and body), duration, the not-cached reason.
+void Transaction::log_completion(bool viewer_gone) {
     const core::Logger &log = rt_.log();
-    if (!log.enabled(core::LogLevel::debug) || !viewer_.head) return;
-    log.log(core::LogLevel::debug, request_id(), "%s %s -> %u %s%s%s",
-            viewer_.head->method_text.c_str(), viewer_.head->target.c_str(), status_,
-            result_ == CacheResult::none ? "-" : x_cache_field(result_).data(),
+    if (!sink_ || !viewer_.head || !log.enabled(core::LogLevel::info)) return;
+    double ms = double(uv_hrtime() - started_ns_) / 1e6;
+    std::string_view client = viewer_.client_address.empty() ? "-" : viewer_.client_address;
+    std::string_view result = viewer_gone ? "ViewerGone" : result_type(result_, status_);
+    log.log(core::LogLevel::info, request_id(), "access %.*s \"%s %s\" %u %.*s %llu %.3f ms%s%s",
+            int(client.size()), client.data(), viewer_.head->method_text.c_str(),
+            viewer_.head->target.c_str(), status_, int(result.size()), result.data(),
+            static_cast<unsigned long long>(bytes_sent_), ms,
             not_cached_reason_ ? " not cached: " : "",
             not_cached_reason_ ? not_cached_reason_ : "");
 }

@@ -190,7 +190,7 @@ private:
 
     // log (transaction.cpp)
     [[gnu::hot]] void maybe_finish();
-    [[gnu::hot]] void log_completion();
+    [[gnu::hot]] void log_completion(bool viewer_gone = false);
 
     Runtime &rt_;
     ResponseSink *const sink_; // null: a background transaction
@@ -229,6 +229,8 @@ private:
     origin::Fetch *fetch_ = nullptr; // until its head arrives
     std::unique_ptr<FillFeed> feed_; // the response body, after the head
     core::UnixMillis request_time_ = 0, response_time_ = 0;
+    uint64_t started_ns_ = 0; // uv_hrtime() at start (the access line's duration)
+    uint64_t bytes_sent_ = 0; // head and body bytes handed to the sink
     uint16_t origin_status_ = 0;
     uint16_t override_status_ = 0; // a custom error response's code for what is being served
     std::optional<policy::ErrorResponse> pending_page_; // to serve once the error body is in

@@ -148,6 +148,9 @@ void Transaction::send(const ResponseHeadOut *head, const BufferSlice *body, siz
     // A background transaction has nobody to send to: its viewer is done at the head.
     phase_ = last || !sink_ ? Phase::viewer_done : Phase::viewer_response;
     if (!sink_) return;
+    if (head) bytes_sent_ += head->head->len + head->fields.size();
+    for (size_t i = 0; i < count; ++i)
+        bytes_sent_ += body[i].len;
     bool outer = emitting_;
     emitting_ = true; // the sink may call proceed() from inside send()
     sink_->send(head, body, count, last);

@@ -274,3 +274,24 @@ def test_the_stats_line_gives_bytes_out_in_units_that_fit_a_small_site(tmp, faul
                   r"cache 1 objects, \d+(\.\d+)? (B|KiB) of 256 MiB$", line)
     assert m, line
     assert abs(float(m.group(1)) * 1024 - sent) < 0.01 * sent
+
+
+def test_one_access_line_per_request_at_info_and_none_at_the_default_level(tmp, fault_origin, proxies):
+    cfg = {"distribution": {"origin": [http_origin("o", fault_origin.port)],
+                            "default_cache_behavior": behavior("o", default_ttl=60)}}
+    proxy = proxies(tmp, cfg)  # --log-level info
+    for _ in range(2):
+        proxy.get("/a?x=1")
+    proxy.get("/status/404")
+    lines = [line for line in proxy.output().splitlines() if " access " in line]
+    assert len(lines) == 3, proxy.output()
+    pattern = (r" info \[(?P<id>[^\]]+)\] access 127\.0\.0\.1 \"GET (?P<target>\S+)\" (?P<status>\d+) "
+               r"(?P<result>\S+) (?P<bytes>\d+) (?P<ms>\d+\.\d{3}) ms")
+    seen = [re.search(pattern, line) for line in lines]
+    assert all(seen), lines
+    assert [(m["target"], m["status"], m["result"]) for m in seen] == [
+        ("/a?x=1", "200", "Miss"), ("/a?x=1", "200", "Hit"), ("/status/404", "404", "Error")]
+    assert all(int(m["bytes"]) > 100 for m in seen)
+    quiet = proxies(tmp, cfg, log_level="warn", name="quiet")
+    quiet.get("/a")
+    assert " access " not in quiet.output()
