@@ -93,7 +93,7 @@ void Fill::stop_joining() {
 uint64_t Fill::unread_locked() const noexcept {
     uint64_t least = published_bytes_;
     for (const Waiter &w : waiters_)
-        least = std::min(least, w.read_bytes);
+        if (!w.cut) least = std::min(least, w.read_bytes);
     return published_bytes_ - least;
 }
 
@@ -118,7 +118,7 @@ Ref<FillWaiter> Fill::after_progress_locked() {
     if (!joinable_) {
         size_t least = first_piece_ + pieces_.size();
         for (const Waiter &w : waiters_)
-            least = std::min(least, w.next);
+            if (!w.cut) least = std::min(least, w.next);
         while (first_piece_ < least) {
             pieces_.pop_front();
             ++first_piece_;
@@ -126,6 +126,32 @@ Ref<FillWaiter> Fill::after_progress_locked() {
     }
     if (drain_waiter_ && unread_locked() <= drain_below_) return std::move(drain_waiter_);
     return nullptr;
+}
+
+size_t Fill::cut_lagging(uint64_t bytes) {
+    std::vector<Ref<FillWaiter>> cut;
+    Ref<FillWaiter> drain;
+    {
+        std::lock_guard lock(mu_);
+        for (Waiter &w : waiters_) {
+            if (w.cut || published_bytes_ - w.read_bytes <= bytes) continue;
+            w.cut = true;
+            cut.push_back(w.w);
+        }
+        if (cut.empty()) return 0;
+        drain = after_progress_locked();
+    }
+    for (auto &w : cut)
+        w->fill_changed(); // it ends its response
+    if (drain) drain->fill_changed();
+    return cut.size();
+}
+
+bool Fill::cut(const FillWaiter *w) const noexcept {
+    std::lock_guard lock(mu_);
+    for (const Waiter &x : waiters_)
+        if (x.w.get() == w) return x.cut;
+    return false;
 }
 
 bool Fill::add_waiter(Ref<FillWaiter> w) {
@@ -169,6 +195,12 @@ size_t Fill::read(const FillWaiter *reader, size_t index, BufferSlice *out, size
         std::lock_guard lock(mu_);
         state = head_.state;
         pieces = first_piece_ + pieces_.size();
+        for (const Waiter &w : waiters_) {
+            if (w.w.get() != reader || !w.cut) continue;
+            state = FillState::failed;
+            pieces = index;
+            return 0;
+        }
         index = std::max(index, first_piece_);
         uint64_t bytes = 0;
         for (; n < max && index + n < pieces; ++n) {

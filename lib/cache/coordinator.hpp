@@ -71,6 +71,11 @@ public:
     // read all but `bytes` (at once if that is so already); a newer request replaces the last.
     uint64_t unread_bytes() const noexcept;
     void wake_when_read(core::Ref<FillWaiter> w, uint64_t bytes);
+    // Cuts loose every waiter that has more than `bytes` unread: it no longer counts for flow
+    // control, its pieces are let go, and its next read() ends (failed). Returns how many.
+    size_t cut_lagging(uint64_t bytes);
+    // Whether `w` was cut loose (then it ends its response cut short).
+    bool cut(const FillWaiter *w) const noexcept;
 
     // --- waiters (any thread) ---
     // False when the fill cannot serve a new waiter from the start (it stopped joining and
@@ -91,7 +96,8 @@ public:
     Head head() const;
     // Copies up to `max` body pieces starting at piece `index` into `out`; returns how many.
     // `state` receives the fill's state and `pieces` the number of pieces published so far.
-    // `reader` (a waiter, or null) records how far it has read, for flow control.
+    // `reader` (a waiter, or null) records how far it has read, for flow control. A reader
+    // cut loose (cut_lagging) gets nothing more: state failed, and `pieces` == its index.
     size_t read(const FillWaiter *reader, size_t index, core::BufferSlice *out, size_t max,
                 FillState &state, size_t &pieces);
 
@@ -115,6 +121,7 @@ private:
         core::Ref<FillWaiter> w;
         size_t next = 0;         // the next piece it will read
         uint64_t read_bytes = 0; // body bytes it has read
+        bool cut = false;        // cut loose: ignored by flow control, reads end
     };
     uint64_t unread_locked() const noexcept;
     // Lets go of the pieces every waiter has read (once nobody can join any more), and takes

@@ -538,13 +538,14 @@ void read_seconds_as_ms(ObjectReader &r, std::string_view key, int64_t min, int6
 }
 
 void parse_limits(ObjectReader &l, ViewerLimits &limits) {
-    l.check_keys(
-        {"max_uri_bytes", "max_header_bytes", "max_body", "header_timeout", "idle_timeout"});
+    l.check_keys({"max_uri_bytes", "max_header_bytes", "max_body", "header_timeout", "idle_timeout",
+                  "collapsed_lag_timeout"});
     l.read_int("max_uri_bytes", limits.max_uri_bytes, 256, 65536);
     l.read_int("max_header_bytes", limits.max_header_bytes, 1024, 1048576);
     read_byte_size(l, "max_body", 0, "0", limits.max_body_bytes);
     read_seconds_as_ms(l, "header_timeout", 1, 3600, limits.header_timeout_ms);
     read_seconds_as_ms(l, "idle_timeout", 1, 3600, limits.idle_timeout_ms);
+    read_seconds_as_ms(l, "collapsed_lag_timeout", 1, 600, limits.collapsed_lag_timeout_ms);
 }
 
 void parse_tls(ObjectReader &t, std::string_view base_dir, std::optional<TlsFiles> &tls) {

@@ -38,6 +38,9 @@ struct ViewerLimits {
     uint64_t max_body_bytes = 1ull << 30; // larger body: 413
     uint32_t header_timeout_ms = 10000;   // first byte of a request to end of its head
     uint32_t idle_timeout_ms = 60000;     // keep-alive idle, and silence while reading a body
+    // How long a collapsed waiter of a response that is not stored may lag the pacing window
+    // (holding the origin, and so every other viewer of it) before it is cut loose.
+    uint32_t collapsed_lag_timeout_ms = 5000;
 };
 
 // TLS material for https:// listeners (root perch.tls); paths resolved against base_dir.

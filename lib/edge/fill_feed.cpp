@@ -9,7 +9,8 @@ FillFeed::FillFeed(Runtime &rt, Setup s, Reader *reader)
     : rt_(rt), reader_(reader), fetch_(s.fetch), writer_(std::move(s.writer)),
       fill_(std::move(s.fill)), head_text_(std::move(s.head_text)), etag_(std::move(s.etag)),
       last_modified_(std::move(s.last_modified)), times_(s.times), length_(s.length),
-      status_(s.status), fill_streaming_(s.fill_streaming && fill_) {
+      lag_deadline_(&FillFeed::on_lag_timeout, this), status_(s.status),
+      fill_streaming_(s.fill_streaming && fill_) {
     fetch_->rebind(*this);
 }
 
@@ -48,18 +49,43 @@ void FillFeed::on_fill_changed() {
 
 void FillFeed::pace() {
     if (!fetch_) return;
+    bool storing = writer_ != nullptr;
     bool lags = false;
-    if (fill_streaming_) {
+    if (fill_streaming_ && !storing) {
         if (!wake_) wake_ = core::Ref<FillWake>::adopt(new FillWake(rt_.mailbox(), this));
         lags = fill_lags(*fill_, *wake_, paused_ ? fill_low_water : fill_high_water);
     }
-    bool pause = held_ || lags;
+    bool pause = (held_ && !storing) || lags;
+    // Others wait on whoever holds it: bounded (on_lag_timeout).
+    bool others_wait = lags || (pause && fill_streaming_ && fill_->has_waiters());
+    if (!others_wait)
+        lag_deadline_.disarm();
+    else if (!lag_deadline_.armed())
+        rt_.deadlines().arm(lag_deadline_,
+                            rt_.distribution().config().perch.limits.collapsed_lag_timeout_ms);
     if (pause == paused_) return;
     paused_ = pause;
     if (pause)
         fetch_->pause_response();
     else
         fetch_->resume_response();
+}
+
+void FillFeed::on_lag_timeout(void *self) {
+    auto *f = static_cast<FillFeed *>(self);
+    if (!f->fetch_ || !f->paused_) return;
+    if (f->fill_streaming_) {
+        size_t cut = f->fill_->cut_lagging(fill_low_water); // those keeping it paused
+        if (cut)
+            f->rt_.log().log(core::LogLevel::info, {},
+                             "%zu collapsed viewer(s) cut loose: they held a stream that is not "
+                             "stored for %u ms",
+                             cut,
+                             f->rt_.distribution().config().perch.limits.collapsed_lag_timeout_ms);
+    }
+    if (f->held_ && f->reader_ && f->fill_streaming_ && f->fill_->has_waiters())
+        return f->reader_->on_feed_reader_cut(); // it leaves: the feed carries on (pace())
+    f->pace();
 }
 
 void FillFeed::on_origin_complete() {

@@ -3,8 +3,12 @@
 // to the reader (the leader's transaction) as it arrives, and completed once: committed to the
 // store when every announced byte came, never when it was cut short.
 //
-// Flow control: the origin is paused while the reader holds it (its viewer cannot take more)
-// or while the fill's slowest waiter lags too far behind (fill_wake.hpp); never otherwise.
+// Flow control: a body being stored runs at the origin's pace (the reader and every waiter
+// take it at their own: it is held in memory for the store anyway). A body that is not stored
+// is paced: the origin is paused while the reader holds it (its viewer cannot take more) or
+// while the fill's slowest waiter lags too far behind (fill_wake.hpp). A viewer that keeps it
+// paused for longer than perch.limits.collapsed_lag_timeout while others wait is cut loose:
+// its response ends cut short and the others carry on.
 //
 // Ownership: the transaction that received the response head creates the feed and owns it.
 // When its viewer leaves or has all it asked for (a 304, a range, a HEAD), the transaction
@@ -18,6 +22,7 @@
 #include "core/status.hpp"
 #include "edge/background_work.hpp"
 #include "edge/fill_wake.hpp"
+#include "io/deadline_list.hpp"
 #include "origin/connector.hpp"
 
 #include <memory>
@@ -44,6 +49,10 @@ public:
         virtual void on_feed_end(FeedEnd how, const core::Error *error) = 0;
         // The origin took the queued request body (flow control towards the viewer).
         virtual void on_feed_request_body_drained() = 0;
+        // The reader's viewer held a body that is not stored, and the waiters with it, for
+        // too long: it must leave() the feed (which carries on for them) and end its viewer's
+        // response cut short.
+        virtual void on_feed_reader_cut() = 0;
 
     protected:
         ~Reader() = default;
@@ -102,6 +111,7 @@ private:
     void on_fill_changed() override;
 
     void pace();
+    static void on_lag_timeout(void *self);
     void end(FeedEnd how, const core::Error *error);
     void drop_fill(cache::FillState how) noexcept;
 
@@ -115,6 +125,7 @@ private:
     std::string etag_, last_modified_;
     cache::StoredTimes times_;
     std::optional<uint64_t> length_;
+    io::Deadline lag_deadline_; // armed while a viewer keeps a paced body paused
     uint64_t received_ = 0;
     uint16_t status_;
     bool fill_streaming_;

@@ -163,6 +163,7 @@ private:
                              std::optional<int64_t> age);
     void on_feed_body(uint64_t offset, const core::BufferSlice &chunk) override;
     void on_feed_end(FeedEnd how, const core::Error *error) override;
+    void on_feed_reader_cut() override;
 
     // viewer_response (transaction_response.cpp)
     [[gnu::hot]] void serve_object(const core::Ref<cache::CachedObject> &obj, CacheResult result);

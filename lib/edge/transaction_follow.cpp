@@ -33,7 +33,14 @@ void Transaction::follow_fill(Ref<cache::Fill> fill) {
 void Transaction::on_fill_changed() {
     if (!fill_ || fill_role_ != FillRole::follower) return;
     if (phase_ == Phase::awaiting_fill) return on_fill_head(fill_->head());
-    if (phase_ == Phase::viewer_response && body_ == Body::fill) emit();
+    if (phase_ == Phase::viewer_response && body_ == Body::fill) {
+        if (fill_->cut(wake_.get())) { // it lagged a paced stream too long: cut short now
+            leave_fill(cache::FillState::failed);
+            if (sink_) sink_->abort();
+            return viewer_done();
+        }
+        emit();
+    }
 }
 
 void Transaction::on_fill_head(const cache::Fill::Head &h) {

@@ -204,6 +204,17 @@ void Transaction::on_feed_body(uint64_t offset, const BufferSlice &chunk) {
     emit();
 }
 
+void Transaction::on_feed_reader_cut() {
+    rt_.log().log(core::LogLevel::info, request_id(),
+                  "viewer cut loose: it held a stream that is not stored, and its collapsed "
+                  "viewers, too long");
+    FillFeed::leave(std::move(feed_), FillFeed::Leave::viewer_gone);
+    pending_.clear();
+    origin_end_ = FeedEnd::failed;
+    if (sink_) sink_->abort(); // never a complete-looking response
+    viewer_done();
+}
+
 void Transaction::on_feed_end(FeedEnd how, const core::Error *error) {
     feed_.reset(); // it has finished
     if (how == FeedEnd::failed && error)

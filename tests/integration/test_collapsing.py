@@ -212,3 +212,64 @@ def test_a_slow_waiter_of_a_response_too_large_to_store_paces_the_origin(tmp, fa
     bound = 48 * 1024 if os.environ.get("PERCH_SANITIZED") else 24 * 1024  # ASan's quarantine
     assert grown < bound, f"the proxy grew by {grown} KiB while the waiter did not read"
     assert fault_origin.requests(f"/chunked/{size}") == 1
+
+
+def collapsed_pair(proxy, path, slow_first):
+    """A viewer that reads nothing and one that reads everything, collapsed on `path`; returns
+    (the reading one's thread, its result list, the idle socket)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode()
+    slow = socket.create_connection(("127.0.0.1", proxy.port))
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    fast = socket.create_connection(("127.0.0.1", proxy.port))
+    first, second = (slow, fast) if slow_first else (fast, slow)
+    first.sendall(request)
+    time.sleep(0.2)  # the first one leads; the second joins before the body comes
+    second.sendall(request)
+    fast_data = []
+    reader = threading.Thread(target=lambda: fast_data.append(recv_until_close(fast)))
+    reader.start()
+    return reader, fast_data, slow
+
+
+@pytest.mark.parametrize("slow_leads", [False, True], ids=["slow-waiter", "slow-leader"])
+def test_a_viewer_that_does_not_read_never_holds_the_others_of_a_stored_object(
+        tmp, fault_origin, proxies, slow_leads):
+    # The object is stored anyway: the fill runs at the origin's pace and each viewer reads the
+    # bytes at its own (before, every viewer stopped at about 5 MB until idle_timeout).
+    proxy = proxies(tmp, {"distribution": {
+        "origin": [http_origin("o", fault_origin.port)],
+        "default_cache_behavior": behavior("o", default_ttl=60, forwarded_values=FORWARD_QUERY)},
+        "perch": {"cache": {"memory": "1GiB", "max_object": "64MiB"}}})
+    size = 20_000_000
+    path = f"/drip/{size}/300?h=Cache-Control:max-age=60"
+    reader, fast_data, slow = collapsed_pair(proxy, path, slow_leads)
+    reader.join(timeout=15)
+    assert not reader.is_alive(), "the reading viewer was held by the one that does not read"
+    slow_data = recv_until_close(slow)
+    for data in (fast_data[0], slow_data):
+        (status, _, body), = parse_responses(data)
+        assert status == 200 and len(body) == size
+    assert fault_origin.requests(f"/drip/{size}/300") == 1
+    assert proxy.get(path, {"Host": "a"})[1]["x-cache"] == "Hit from perch"
+
+
+def test_a_waiter_that_lags_a_stream_that_is_not_stored_is_cut_loose(tmp, fault_origin, proxies):
+    # Too large to store: the stream is paced to its slowest waiter, for at most
+    # collapsed_lag_timeout; then that waiter's response is cut short and the other goes on.
+    proxy = proxies(tmp, {"distribution": {
+        "origin": [http_origin("o", fault_origin.port)],
+        "default_cache_behavior": behavior("o", default_ttl=60, forwarded_values=FORWARD_QUERY)},
+        "perch": {"cache": {"memory": "64MiB", "max_object": "1MiB"},
+                  "limits": {"collapsed_lag_timeout": 1}}})
+    size = 48_000_000
+    path = f"/chunked/{size}?h=Cache-Control:max-age=60&wait=500"
+    reader, fast_data, slow = collapsed_pair(proxy, path, slow_first=False)
+    reader.join(timeout=20)
+    assert not reader.is_alive()
+    (status, _, body), = parse_responses(fast_data[0])
+    assert status == 200 and len(body) == size
+    slow_data = recv_until_close(slow)
+    head, _, rest = slow_data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and not rest.endswith(b"0\r\n\r\n")  # cut short
+    assert "cut loose" in proxy.output()
+    assert fault_origin.requests(f"/chunked/{size}") == 1

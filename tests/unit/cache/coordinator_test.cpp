@@ -223,3 +223,37 @@ TEST_CASE("cache/coordinator: a fill that stops joining lets read pieces go and 
     CHECK(published == 3);
     lead.fill->end(FillState::complete);
 }
+
+TEST_CASE("cache/coordinator: a waiter cut loose stops counting and its reads end") {
+    Ref<Coordinator> c = Ref<Coordinator>::adopt(new Coordinator);
+    auto lead = c->join(key("k"));
+    auto fast = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    auto slow = Ref<CountingWaiter>::adopt(new CountingWaiter);
+    lead.fill->add_waiter(Ref<FillWaiter>::share(fast.get()));
+    lead.fill->add_waiter(Ref<FillWaiter>::share(slow.get()));
+    lead.fill->publish_head(Buffer::create(1), 200, std::nullopt, {});
+    const std::string piece(4000, 'p');
+    for (int i = 0; i < 3; ++i)
+        lead.fill->publish_body(slice_of(piece));
+    FillState state;
+    size_t published = 0;
+    BufferSlice out[8];
+    CHECK(lead.fill->read(fast.get(), 0, out, 8, state, published) == 3);
+    CHECK(lead.fill->read(slow.get(), 0, out, 1, state, published) == 1);
+    CHECK(lead.fill->unread_bytes() == 8000);
+    int slow_calls = slow->calls.load(), fast_calls = fast->calls.load();
+    CHECK(lead.fill->cut_lagging(8000) == 0); // not more than the bound behind
+    CHECK(lead.fill->cut_lagging(4000) == 1);
+    CHECK(lead.fill->cut(slow.get()));
+    CHECK_FALSE(lead.fill->cut(fast.get()));
+    CHECK(slow->calls.load() == slow_calls + 1); // woken to end its response
+    CHECK(fast->calls.load() == fast_calls);
+    CHECK(lead.fill->unread_bytes() == 0); // the fast one has read everything
+    // Its next read gets nothing, as a failed fill, at its own index.
+    CHECK(lead.fill->read(slow.get(), 1, out, 8, state, published) == 0);
+    CHECK(state == FillState::failed);
+    CHECK(published == 1);
+    CHECK(lead.fill->cut_lagging(0) == 0); // cut once
+    lead.fill->remove_waiter(slow.get());
+    lead.fill->end(FillState::complete);
+}
