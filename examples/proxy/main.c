@@ -54,6 +54,7 @@ static uv_mutex_t g_done_mutex;
 static uint32_t g_workers_done; /* guarded by g_done_mutex */
 static uv_signal_t g_sigterm, g_sigint, g_sighup;
 static uv_timer_t g_stats_timer;
+static uv_timer_t g_shutdown_deadline; /* the shutdown timeout is final (on_shutdown_deadline) */
 static int g_stopping;
 static uv_mutex_t g_log_mutex;
 
@@ -276,9 +277,30 @@ static void on_stats_timer(uv_timer_t *t) {
     print_stats();
 }
 
+/* Workers whose loops have not ended long after perch.shutdown_timeout are stuck in work no
+ * timeout can cut (a thread-pool read from a hung file system keeps a loop alive): the process
+ * exits anyway, so that the timeout is final. */
+static void on_shutdown_deadline(uv_timer_t *t) {
+    (void)t;
+    uv_mutex_lock(&g_done_mutex);
+    uint32_t done = g_workers_done;
+    uv_mutex_unlock(&g_done_mutex);
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "shutdown: %u worker(s) still busy 2 s after the shutdown timeout (stuck thread-pool "
+             "work, such as a hung file system); exiting anyway",
+             (unsigned)(g_worker_count - done));
+    say(PERCH_LOG_ERROR, msg);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(1); /* the stuck threads hold locks and memory: no orderly teardown */
+}
+
 static void stop_workers(void) {
     g_stopping = 1;
     uv_timer_stop(&g_stats_timer);
+    uv_timer_start(&g_shutdown_deadline, on_shutdown_deadline,
+                   (uint64_t)perch_config_shutdown_timeout_ms(g_config) + 2000, 0);
     for (uint32_t i = 0; i < g_worker_count; ++i)
         uv_async_send(&g_workers[i].stop);
 }
@@ -317,6 +339,7 @@ static void on_worker_done(uv_async_t *a) {
     uv_close((uv_handle_t *)&g_sigint, NULL);
     uv_close((uv_handle_t *)&g_sighup, NULL);
     uv_close((uv_handle_t *)&g_stats_timer, NULL);
+    uv_close((uv_handle_t *)&g_shutdown_deadline, NULL);
 }
 
 /* ---- command line ------------------------------------------------------------------------- */
@@ -403,6 +426,7 @@ int main(int argc, char **argv) {
 
     uv_loop_t *loop = uv_default_loop();
     uv_async_init(loop, &g_worker_done, on_worker_done);
+    uv_timer_init(loop, &g_shutdown_deadline);
     uv_signal_init(loop, &g_sigterm);
     uv_signal_init(loop, &g_sigint);
     uv_signal_start(&g_sigterm, on_signal, SIGTERM);
