@@ -36,6 +36,14 @@ struct Recorder final : ResponseParser::Handler {
         chunks.push_back(chunk);
     }
     void on_response_complete() override { ++completions; }
+    // Each interim head: "status: name=value;..." (100 never comes here).
+    std::vector<std::string> interims;
+    void on_response_interim(const ResponseHead &head) override {
+        std::string s = std::to_string(head.status) + ":";
+        for (size_t i = 0; i < head.headers.size(); ++i)
+            s += std::string(head.headers.name(i)) + "=" + std::string(head.headers.value(i)) + ";";
+        interims.push_back(s);
+    }
 };
 
 Ref<Buffer> buffer_of(std::string_view text) {
@@ -222,6 +230,8 @@ TEST_CASE("http/response_parser: 100 Continue is skipped and the final response 
         CHECK(h.rec.body == "ok");
         CHECK(h.rec.completions == 1);
         CHECK(h.parser.complete());
+        // The 103 is reported on its own, with its own fields; the 100 is not.
+        CHECK(h.rec.interims == std::vector<std::string>{"103:Link=</style.css>; rel=preload;"});
     }
     SUBCASE("a byte per read") {
         Harness h;
