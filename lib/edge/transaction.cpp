@@ -114,20 +114,10 @@ void Transaction::maybe_finish() {
 
 namespace {
 
-// CloudFront's x-edge-result-type names.
+// CloudFront's x-edge-result-type names: X-Cache's first word, else Redirect or "-".
 std::string_view result_type(CacheResult r, uint16_t status) noexcept {
-    switch (r) {
-    case CacheResult::hit:
-        return "Hit";
-    case CacheResult::refresh_hit:
-        return "RefreshHit";
-    case CacheResult::miss:
-        return "Miss";
-    case CacheResult::error:
-        return "Error";
-    case CacheResult::none:
-        break;
-    }
+    std::string_view x = x_cache_field(r);
+    if (!x.empty()) return x.substr(0, x.find(' '));
     return status >= 300 && status < 400 ? "Redirect" : "-";
 }
 
