@@ -283,6 +283,7 @@ def test_one_access_line_per_request_at_info_and_none_at_the_default_level(tmp, 
     for _ in range(2):
         proxy.get("/a?x=1")
     proxy.get("/status/404")
+    proxy.wait_for_line(r" access .*/status/404")  # logged once the response is out
     lines = [line for line in proxy.output().splitlines() if " access " in line]
     assert len(lines) == 3, proxy.output()
     pattern = (r" info \[(?P<id>[^\]]+)\] access 127\.0\.0\.1 \"GET (?P<target>\S+)\" (?P<status>\d+) "
