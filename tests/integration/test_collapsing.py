@@ -253,7 +253,9 @@ def test_a_viewer_that_does_not_read_never_holds_the_others_of_a_stored_object(
     assert proxy.get(path, {"Host": "a"})[1]["x-cache"] == "Hit from perch"
 
 
-def test_a_waiter_that_lags_a_stream_that_is_not_stored_is_cut_loose(tmp, fault_origin, proxies):
+@pytest.mark.parametrize("slow_leads", [False, True], ids=["slow-waiter", "slow-leader"])
+def test_a_viewer_that_lags_a_stream_that_is_not_stored_is_cut_loose(tmp, fault_origin, proxies,
+                                                                    slow_leads):
     # Too large to store: the stream is paced to its slowest waiter, for at most
     # collapsed_lag_timeout; then that waiter's response is cut short and the other goes on.
     proxy = proxies(tmp, {"distribution": {
@@ -263,7 +265,7 @@ def test_a_waiter_that_lags_a_stream_that_is_not_stored_is_cut_loose(tmp, fault_
                   "limits": {"collapsed_lag_timeout": 1}}})
     size = 48_000_000
     path = f"/chunked/{size}?h=Cache-Control:max-age=60&wait=500"
-    reader, fast_data, slow = collapsed_pair(proxy, path, slow_first=False)
+    reader, fast_data, slow = collapsed_pair(proxy, path, slow_first=slow_leads)
     reader.join(timeout=20)
     assert not reader.is_alive()
     (status, _, body), = parse_responses(fast_data[0])
