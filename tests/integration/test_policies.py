@@ -168,3 +168,46 @@ def test_behaviors_from_a_terraform_file_with_managed_policy_ids_work_unchanged(
         assert seen["cookie"] == "a=1" and seen["x-other"] == "1"
         assert seen["host"] == f"127.0.0.1:{fault_origin.port}"
     assert fault_origin.requests("/echo/api/x") == 2
+
+
+HOSTILE = {"X-Forwarded-Host": "evil.example", "X-Host": "evil.example",
+           "X-Original-URL": "/admin", "X-Forwarded-Scheme": "http",
+           "X-Forwarded-Proto": "http", "X-HTTP-Method-Override": "PUT"}
+
+
+def test_legacy_forwarded_values_cannot_be_poisoned_through_unkeyed_headers(tmp, fault_origin, proxies):
+    # headers none, as in most copied configs: nothing the attacker sends beyond the key
+    # reaches the origin of a cached request, so the entry others get cannot reflect it.
+    proxy = start(tmp, fault_origin, proxies, behavior(
+        "o", methods=("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"), default_ttl=60,
+        forwarded_values={"query_string": False, "cookies": {"forward": "none"}}))
+    cache, _, seen = echo(proxy, "/echo/p", HOSTILE)
+    assert cache == "Miss from perch"
+    assert not {k.lower() for k in HOSTILE} & set(seen)
+    cache, _, seen = echo(proxy, "/echo/p")
+    assert cache == "Hit from perch" and "evil.example" not in json.dumps(seen)
+    # A POST (never stored) still carries them, as forwarded_values always did.
+    status, _, body = proxy.request("POST", "/echo/p", HOSTILE, body=b"x")
+    assert status == 200 and "evil.example" in body.decode()
+
+
+def test_check_config_notes_forwarded_headers_a_caching_behavior_does_not_key(tmp, fault_origin):
+    import os
+    import subprocess
+    from perchtest import PROXY_BIN
+    config = {"cache_policy": [SITE_POLICY], "origin_request_policy": [TRACE_POLICY],
+              "distribution": {"origin": [http_origin("o", fault_origin.port)],
+                               "default_cache_behavior": behavior(
+                                   "o", cache_policy_id="site", origin_request_policy_id="trace")}}
+    path = os.path.join(tmp, "c.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    r = subprocess.run([PROXY_BIN, "--check-config", path], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stdout + r.stderr  # a note, not an error
+    assert "note: behavior default forwards headers its cache key leaves out (X-Trace)" in r.stdout
+    # Keyed, or not caching: no note.
+    config["distribution"]["default_cache_behavior"] = behavior("o", cache_policy_id="site")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    r = subprocess.run([PROXY_BIN, "--check-config", path], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and "note:" not in r.stdout
