@@ -78,8 +78,10 @@ std::optional<CacheControl> parse_cdn_cache_control(const core::HeaderMap &heade
     CacheControl cc;
     cc.any = true;
     for (const auto &[name, member] : *dict) {
+        // A named copy: clang before 16 cannot capture a structured binding.
+        const std::string_view key = name;
         auto d = std::find_if(std::begin(known), std::end(known),
-                              [&](const Directive &k) { return k.name == name; });
+                              [&](const Directive &k) { return k.name == key; });
         if (d != std::end(known) && !apply(cc, *d, member)) return std::nullopt;
     }
     return cc;
