@@ -12,6 +12,7 @@
 
 #include "core/ascii.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -179,7 +180,10 @@ std::optional<core::UnixMillis> parse_http_date(std::string_view s) {
     if (!in_range(f)) return std::nullopt;
     int64_t days = days_from_civil(f.year, f.month, f.day);
     int64_t secs = int64_t(f.hour) * 3600 + f.minute * 60 + f.second;
-    return days * ms_per_day + secs * 1000;
+    // A leap second at the very end of 9999 would be in year 10000, which no HTTP-date can
+    // write: it stays at 9999's last second, so every parsed date formats back to itself.
+    constexpr int64_t last_second_ms = days_from_civil(10000, 1, 1) * ms_per_day - 1000;
+    return std::min(days * ms_per_day + secs * 1000, last_second_ms);
 }
 
 size_t format_http_date(core::UnixMillis t, char out[http_date_length]) {

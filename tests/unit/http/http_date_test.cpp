@@ -55,6 +55,8 @@ TEST_CASE("http/http_date: well-formed dates convert across the calendar") {
         {"a far future year", "Fri, 31 Dec 9999 23:59:59 GMT", 253402300799000},
         {"a date before 1900", "Wed, 01 Jan 1800 00:00:00 GMT", -5364662400000},
         {"a leap second counts as the next minute", "Sat, 31 Dec 2016 23:59:60 GMT", 1483228800000},
+        {"a leap second ending 9999 stays in 9999 (year 10000 has no HTTP-date)",
+         "Fri, 31 Dec 9999 23:59:60 GMT", 253402300799000},
         {"RFC 850 year 70 is 1970", "Thursday, 01-Jan-70 00:00:00 GMT", 0},
         {"RFC 850 year 69 is 2069", "Tuesday, 01-Jan-69 00:00:00 GMT", 3124224000000},
         {"RFC 850 year 00 is 2000", "Saturday, 01-Jan-00 00:00:00 GMT", 946684800000},
