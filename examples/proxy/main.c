@@ -12,8 +12,8 @@
  * traffic. SIGTERM or SIGINT stop accepting and let responses in flight finish
  * (perch.shutdown_timeout), then the process exits 0. A second signal exits at once with
  * status 1. SIGHUP is logged and ignored (reload does not exist yet). Bad or unreadable
- * configuration: exit status 2; cannot start: 1. Those errors
- * are printed as "perch-proxy: error: ..."; everything later goes through log_line().
+ * configuration: exit status 2, with every error it has, one per line; cannot start: 1. Those
+ * errors are printed as "perch-proxy: error: ..."; everything later goes through log_line().
  * With perch.admin, worker 0 also serves the admin endpoint (POST /invalidations).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -98,6 +98,18 @@ static void fail_line(const char *what, const char *detail) {
         fprintf(stderr, "perch-proxy: error: %s: %s\n", what, detail);
     else
         fprintf(stderr, "perch-proxy: error: %s\n", what);
+}
+
+/* A configuration's errors (perch_config_last_error() has one per line): each on a line of
+ * its own after the file's name, as a compiler prints them. */
+static void fail_lines(const char *what, const char *details) {
+    for (const char *line = details;;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        fprintf(stderr, "perch-proxy: error: %s: %.*s\n", what, len, line);
+        if (!end) break;
+        line = end + 1;
+    }
 }
 
 /* ---- startup: is a listen address free? ---------------------------------------------------- */
@@ -403,7 +415,7 @@ int main(int argc, char **argv) {
         if (st == PERCH_E_IO)
             fail_line(perch_config_last_error(g_config), NULL);
         else
-            fail_line(config_path, perch_config_last_error(g_config));
+            fail_lines(config_path, perch_config_last_error(g_config));
         return 2;
     }
     if (check_only) {

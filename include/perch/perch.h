@@ -104,9 +104,9 @@ PERCH_API perch_status perch_config_create(perch_config **out);
  * directory). A configuration is loaded once; nothing is half-applied on error.
  * Thread: any, but not concurrently with other calls on this handle.
  * Ownership: json and base_dir are borrowed.
- * Returns: PERCH_OK. Errors: PERCH_E_CONFIG (perch_config_last_error() names the JSON path
- * and the reason), PERCH_E_STATE (already loaded), PERCH_E_INVALID_HANDLE,
- * PERCH_E_INVALID_ARGUMENT, PERCH_E_NOMEM. */
+ * Returns: PERCH_OK. Errors: PERCH_E_CONFIG (perch_config_last_error() has every problem
+ * found, one per line: the JSON path and the reason), PERCH_E_STATE (already loaded),
+ * PERCH_E_INVALID_HANDLE, PERCH_E_INVALID_ARGUMENT, PERCH_E_NOMEM. */
 PERCH_API perch_status perch_config_load_json(perch_config *config, const char *json,
                                               size_t json_len, const char *base_dir);
 
@@ -116,7 +116,9 @@ PERCH_API perch_status perch_config_load_json(perch_config *config, const char *
  * Errors: as perch_config_load_json(), plus PERCH_E_IO (the file cannot be read). */
 PERCH_API perch_status perch_config_load_file(perch_config *config, const char *path);
 
-/* The message of the last failed call on this handle, or "" if none.
+/* The message of the last failed call on this handle, or "" if none. After PERCH_E_CONFIG it
+ * has one line per error ("<json path>: <reason>", in document order; after 100 of them a
+ * last line "... and N more errors"), separated by '\n', with no final line break.
  * Thread: as the failed call. Ownership: owned by the handle, valid until the next call on it
  * or its release. Returns: never NULL (for an invalid handle: a static message). */
 PERCH_API const char *perch_config_last_error(const perch_config *config);

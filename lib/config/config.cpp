@@ -1,6 +1,7 @@
 // One parser per block of the config document. Each reads its object through an ObjectReader
-// (config_json.hpp), which records the first error; the order of the reads below is the order
-// in which problems are found. Limits marked "AWS" are CloudFront's; the others are perch's.
+// (json_reader.hpp), which records every error and lets the parser carry on; a check that
+// depends on other values runs only when they were read, so that one mistake is one error.
+// Limits marked "AWS" are CloudFront's; the others are perch's.
 #include "config/config.hpp"
 
 #include "config/json_reader.hpp"
@@ -158,9 +159,16 @@ void parse_origin_perch(ObjectReader &p, std::string_view base_dir, Origin &orig
         p.read_existing_path("tls_ca_file", base_dir, PathKind::readable_file, origin.tls_ca_file);
 }
 
+// Whether the origin is meant to be a directory: origin.perch.directory is given (read or not,
+// so that a directory that does not exist is one error, not also "domain_name: missing").
+bool names_a_directory(const ObjectReader &o) {
+    const Json *perch = o.find("perch");
+    return perch && perch->is_object() && perch->contains("directory");
+}
+
 // perch.tls_ca_file matters only for an origin perch may reach over HTTPS.
 void check_tls_ca_file_is_used(ObjectReader &o, const Origin &origin) {
-    if (o.failed() || origin.tls_ca_file.empty()) return;
+    if (origin.tls_ca_file.empty()) return;
     std::string path = json_key_path(o.path("perch"), "tls_ca_file");
     if (!origin.directory.empty()) return o.errors().fail(path, "not allowed with perch.directory");
     if (origin.custom_origin_config &&
@@ -176,23 +184,25 @@ void parse_origin(ObjectReader &o, std::string_view base_dir, Origin &origin) {
     if (o.read_string("origin_id", origin.origin_id, Need::required) && origin.origin_id.empty())
         o.fail("origin_id", "must not be empty");
     if (auto p = o.object("perch")) parse_origin_perch(*p, base_dir, origin);
-    Need domain_need = origin.directory.empty() ? Need::required : Need::optional;
-    if (o.read_string("domain_name", origin.domain_name, domain_need))
+    bool directory = names_a_directory(o);
+    if (o.read_string("domain_name", origin.domain_name,
+                      directory ? Need::optional : Need::required))
         check_domain_name(o, origin.domain_name);
     if (o.read_string("origin_path", origin.origin_path)) check_origin_path(o, origin.origin_path);
     o.read_int("connection_attempts", origin.connection_attempts, 1, 3);
     o.read_int("connection_timeout", origin.connection_timeout_s, 1, 10);
     read_custom_headers(o, origin.custom_headers);
-    if (auto c = o.object("custom_origin_config")) {
-        if (!origin.directory.empty())
-            return o.fail("custom_origin_config", "not allowed with perch.directory");
+    if (!origin.directory.empty() && o.has("custom_origin_config")) {
+        o.fail("custom_origin_config", "not allowed with perch.directory");
+    } else if (auto c = o.object("custom_origin_config")) {
         CustomOriginConfig config;
         parse_custom_origin_config(*c, config);
         origin.custom_origin_config = std::move(config);
-    }
-    if (!o.failed() && !origin.custom_origin_config && origin.directory.empty())
+    } else if (!directory && !o.has("custom_origin_config") && !o.has("s3_origin_config") &&
+               !o.has("vpc_origin_config")) {
         o.fail_here("needs custom_origin_config or perch.directory "
                     "(S3 origins are not supported yet)");
+    }
     check_tls_ca_file_is_used(o, origin);
 }
 
@@ -202,15 +212,23 @@ std::optional<size_t> find_origin(const std::vector<Origin> &origins, std::strin
     return std::nullopt;
 }
 
-void read_origins(ObjectReader &d, std::string_view base_dir, std::vector<Origin> &origins) {
+// Returns whether every origin's origin_id was read and valid: only then is a target_origin_id
+// that names none of them a mistake of its own (else it may name the origin whose id failed).
+bool read_origins(ObjectReader &d, std::string_view base_dir, std::vector<Origin> &origins) {
+    bool ids_read = true;
     bool read = d.for_each_object("origin", Need::required, [&](ObjectReader &o, size_t) {
         Origin origin;
         parse_origin(o, base_dir, origin);
-        if (!o.failed() && find_origin(origins, origin.origin_id))
+        if (origin.origin_id.empty()) {
+            ids_read = false;
+        } else if (find_origin(origins, origin.origin_id)) {
             o.fail("origin_id", "duplicate origin_id " + in_quotes(origin.origin_id));
+            ids_read = false;
+        }
         origins.push_back(std::move(origin));
     });
     if (read && origins.empty()) d.fail("origin", "must have at least one origin");
+    return read && ids_read && !origins.empty();
 }
 
 // ---- cache behaviors ---------------------------------------------------------------------
@@ -228,28 +246,32 @@ const MethodSet get_head_options = method_set({Method::get, Method::head, Method
 const MethodSet all_methods = method_set({Method::get, Method::head, Method::options, Method::put,
                                           Method::post, Method::patch, Method::del});
 
-// Reads an array of method names that must form one of `sets` (in any order).
-void read_method_set(ObjectReader &b, std::string_view key, std::initializer_list<MethodSet> sets,
+// Reads an array of method names that must form one of `sets` (in any order); returns
+// whether it did.
+bool read_method_set(ObjectReader &b, std::string_view key, std::initializer_list<MethodSet> sets,
                      std::string_view sets_text, MethodSet &out) {
     std::vector<std::string> names;
     if (!b.require(key, Need::required) ||
         !b.read_distinct_strings(key, names, "method", Case::sensitive))
-        return;
+        return false;
     MethodSet set;
     for (size_t i = 0; i < names.size(); ++i) {
         Method m = core::method_from_name(names[i]); // case-sensitive, as CloudFront's
-        if (!all_methods.contains(m))
-            return b.errors().fail(json_index_path(b.path(key), i),
-                                   "must be one of GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE");
+        if (!all_methods.contains(m)) {
+            b.errors().fail(json_index_path(b.path(key), i),
+                            "must be one of GET, HEAD, OPTIONS, PUT, POST, PATCH, DELETE");
+            return false;
+        }
         set.add(m);
     }
     for (MethodSet allowed : sets) {
         if (allowed.bits == set.bits) {
             out = set;
-            return;
+            return true;
         }
     }
     b.fail(key, "must be " + std::string(sets_text) + " (in any order)");
+    return false;
 }
 
 void check_path_pattern(ObjectReader &b, std::string_view pattern) {
@@ -259,8 +281,8 @@ void check_path_pattern(ObjectReader &b, std::string_view pattern) {
         b.fail("path_pattern", "may contain only letters, digits and _-.*?$/~\"'@:+&"); // AWS
 }
 
-void parse_cache_behavior(ObjectReader &b, const Config &config, bool is_default,
-                          CacheBehavior &cb) {
+void parse_cache_behavior(ObjectReader &b, const Config &config, const KnownIds &known,
+                          bool is_default, CacheBehavior &cb) {
     static constexpr Named<ViewerProtocolPolicy> policies[] = {
         {"allow-all", ViewerProtocolPolicy::allow_all},
         {"redirect-to-https", ViewerProtocolPolicy::redirect_to_https},
@@ -279,23 +301,25 @@ void parse_cache_behavior(ObjectReader &b, const Config &config, bool is_default
     }
     if (b.read_string("target_origin_id", cb.target_origin_id, Need::required)) {
         auto index = find_origin(config.distribution.origins, cb.target_origin_id);
-        if (!index)
-            b.fail("target_origin_id", "no origin has origin_id " + in_quotes(cb.target_origin_id));
-        else
+        if (index)
             cb.origin_index = *index;
+        else if (known.origins)
+            b.fail("target_origin_id", "no origin has origin_id " + in_quotes(cb.target_origin_id));
     }
-    read_method_set(b, "allowed_methods", {get_head, get_head_options, all_methods},
-                    "[\"GET\", \"HEAD\"], [\"GET\", \"HEAD\", \"OPTIONS\"] or [\"GET\", "
-                    "\"HEAD\", \"OPTIONS\", \"PUT\", \"POST\", \"PATCH\", \"DELETE\"]",
-                    cb.allowed_methods);
-    read_method_set(b, "cached_methods", {get_head, get_head_options},
-                    "[\"GET\", \"HEAD\"] or [\"GET\", \"HEAD\", \"OPTIONS\"]", cb.cached_methods);
-    if (!b.failed() && (cb.cached_methods.bits & ~cb.allowed_methods.bits))
+    bool allowed =
+        read_method_set(b, "allowed_methods", {get_head, get_head_options, all_methods},
+                        "[\"GET\", \"HEAD\"], [\"GET\", \"HEAD\", \"OPTIONS\"] or [\"GET\", "
+                        "\"HEAD\", \"OPTIONS\", \"PUT\", \"POST\", \"PATCH\", \"DELETE\"]",
+                        cb.allowed_methods);
+    bool cached = read_method_set(b, "cached_methods", {get_head, get_head_options},
+                                  "[\"GET\", \"HEAD\"] or [\"GET\", \"HEAD\", \"OPTIONS\"]",
+                                  cb.cached_methods);
+    if (allowed && cached && (cb.cached_methods.bits & ~cb.allowed_methods.bits))
         b.fail("cached_methods", "must be a subset of allowed_methods");
     b.read_named("viewer_protocol_policy", policies, cb.viewer_protocol_policy, Need::required);
     b.read_bool("compress", cb.compress);
     read_store_set_cookie(b, cb.store_set_cookie);
-    read_behavior_request_shape(b, config, cb);
+    read_behavior_request_shape(b, config, known, cb);
 }
 
 // ---- distribution-level blocks -----------------------------------------------------------
@@ -319,19 +343,20 @@ void parse_custom_error_response(ObjectReader &e, const std::vector<CustomErrorR
     if (read_status_code(e, "error_code", {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504},
                          "400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504", cer.error_code,
                          Need::required)) {
-        for (const auto &x : earlier)
-            if (x.error_code == cer.error_code)
-                return e.fail("error_code", "duplicate error_code " + std::to_string(x.error_code));
+        auto same = [&](const CustomErrorResponse &x) { return x.error_code == cer.error_code; };
+        if (std::any_of(earlier.begin(), earlier.end(), same))
+            e.fail("error_code", "duplicate error_code " + std::to_string(cer.error_code));
     }
-    bool has_code = read_status_code(e, "response_code",
-                                     {200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504},
-                                     "200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504",
-                                     cer.response_code, Need::optional);
-    bool has_page = e.read_string("response_page_path", cer.response_page_path);
-    if (has_page && (cer.response_page_path.empty() || cer.response_page_path.front() != '/'))
-        return e.fail("response_page_path", "must start with '/'");
+    read_status_code(e, "response_code",
+                     {200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504},
+                     "200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504",
+                     cer.response_code, Need::optional);
+    if (e.read_string("response_page_path", cer.response_page_path) &&
+        (cer.response_page_path.empty() || cer.response_page_path.front() != '/'))
+        e.fail("response_page_path", "must start with '/'");
     e.read_int64("error_caching_min_ttl", cer.error_caching_min_ttl, 0, max_ttl_seconds);
-    if (e.failed()) return;
+    // Whether each key is there, valid or not: a bad one is its own error.
+    bool has_code = e.has("response_code"), has_page = e.has("response_page_path");
     if (has_code && !has_page)
         e.fail("response_page_path", "required when response_code is set");
     else if (has_page && !has_code)
@@ -348,11 +373,11 @@ void parse_restrictions(ObjectReader &r) {
         if (type == "whitelist" || type == "blacklist")
             return g->fail("restriction_type", "geo restriction is not supported yet");
         if (type != "none")
-            return g->fail("restriction_type", "must be one of \"none\", \"whitelist\", "
-                                               "\"blacklist\"");
+            g->fail("restriction_type", "must be one of \"none\", \"whitelist\", "
+                                        "\"blacklist\"");
     }
     std::vector<std::string> locations;
-    if (g->read_strings("locations", locations) && !locations.empty())
+    if (g->read_strings("locations", locations) && !locations.empty() && type == "none")
         g->fail("locations", "must be empty when restriction_type is \"none\"");
 }
 
@@ -366,13 +391,14 @@ void parse_viewer_certificate(ObjectReader &v, Distribution &d) {
     v.check_keys({"cloudfront_default_certificate", "minimum_protocol_version",
                   "ssl_support_method", "acm_certificate_arn", "iam_certificate_id"});
     for (std::string_view key : {"acm_certificate_arn", "iam_certificate_id"})
-        if (v.has(key)) return v.fail(key, "use perch.tls for certificate files");
+        if (v.has(key)) v.fail(key, "use perch.tls for certificate files");
     bool default_certificate = false;
     v.read_bool("cloudfront_default_certificate", default_certificate);
     const Json *version = v.find("minimum_protocol_version");
     if (version && version->is_string() && version->get_ref<const std::string &>() == "SSLv3")
-        return v.fail("minimum_protocol_version", "SSLv3 is not supported (use TLSv1 or later)");
-    v.read_named("minimum_protocol_version", policies, d.minimum_tls_version);
+        v.fail("minimum_protocol_version", "SSLv3 is not supported (use TLSv1 or later)");
+    else
+        v.read_named("minimum_protocol_version", policies, d.minimum_tls_version);
     int method = 0;
     v.read_named("ssl_support_method", methods, method);
 }
@@ -416,7 +442,8 @@ void read_default_root_object(ObjectReader &d, std::string &out) {
 }
 
 // The distribution; its behaviors refer to config's cache and origin request policies.
-void parse_distribution(ObjectReader &d, std::string_view base_dir, Config &config) {
+void parse_distribution(ObjectReader &d, std::string_view base_dir, Config &config,
+                        KnownIds known) {
     Distribution &dist = config.distribution;
     d.check_keys({"enabled", "aliases", "comment", "default_root_object", "origin",
                   "default_cache_behavior", "ordered_cache_behavior", "custom_error_response",
@@ -429,12 +456,12 @@ void parse_distribution(ObjectReader &d, std::string_view base_dir, Config &conf
     if (d.read_string("comment", dist.comment) && dist.comment.size() > 128) // AWS
         d.fail("comment", "must be at most 128 characters");
     read_default_root_object(d, dist.default_root_object);
-    read_origins(d, base_dir, dist.origins);
+    known.origins = read_origins(d, base_dir, dist.origins);
     if (auto b = d.object("default_cache_behavior", Need::required))
-        parse_cache_behavior(*b, config, true, dist.default_cache_behavior);
+        parse_cache_behavior(*b, config, known, true, dist.default_cache_behavior);
     d.for_each_object("ordered_cache_behavior", Need::optional, [&](ObjectReader &b, size_t) {
         CacheBehavior cb;
-        parse_cache_behavior(b, config, false, cb);
+        parse_cache_behavior(b, config, known, false, cb);
         dist.ordered_cache_behaviors.push_back(std::move(cb));
     });
     d.for_each_object("custom_error_response", Need::optional, [&](ObjectReader &e, size_t) {
@@ -507,19 +534,18 @@ void read_listen(ObjectReader &p, std::vector<ListenAddress> &listen) {
     std::vector<std::string> texts;
     if (!p.read_distinct_strings("listen", texts, "address", Case::sensitive)) return;
     if (texts.empty()) return p.fail("listen", "must not be empty (omit it for the default)");
-    for (size_t i = 0; i < texts.size(); ++i) {
-        ListenAddress address;
-        if (const char *reason = parse_listen_address(texts[i], address))
+    std::vector<ListenAddress> addresses(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i)
+        if (const char *reason = parse_listen_address(texts[i], addresses[i]))
             return p.errors().fail(json_index_path(p.path("listen"), i), reason);
-        listen.push_back(std::move(address));
-    }
+    listen = std::move(addresses); // whole, so that listen[i] is texts[i]
 }
 
 // A byte size: a string for parse_byte_size or a non-negative integer; at least `min`.
 void read_byte_size(ObjectReader &r, std::string_view key, uint64_t min, std::string_view min_text,
                     uint64_t &out) {
     const Json *value = r.find(key);
-    if (!value || r.failed()) return;
+    if (!value) return;
     std::optional<uint64_t> bytes;
     if (value->is_number_unsigned())
         bytes = value->get<uint64_t>();
@@ -568,6 +594,21 @@ std::optional<std::string> read_small_file(const std::string &path) {
     return text;
 }
 
+// perch.admin.token_file's contents without a final line break; false after an error.
+bool read_token_file(ObjectReader &a, std::string_view base_dir, std::string &token) {
+    std::string file;
+    if (!a.read_existing_path("token_file", base_dir, PathKind::readable_file, file)) return false;
+    auto text = read_small_file(file);
+    if (!text) {
+        a.fail("token_file", "cannot be read, or is over 64 KiB");
+        return false;
+    }
+    token = std::move(*text);
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+        token.pop_back();
+    return true;
+}
+
 // perch.admin: {"listen": "http://HOST:PORT", "token": "..."} (or "token_file").
 void parse_admin(ObjectReader &a, std::string_view base_dir, std::optional<AdminSettings> &admin) {
     a.check_keys({"listen", "token", "token_file"});
@@ -575,27 +616,20 @@ void parse_admin(ObjectReader &a, std::string_view base_dir, std::optional<Admin
     std::string listen;
     if (a.read_string("listen", listen, Need::required)) {
         if (const char *reason = parse_listen_address(listen, s.listen))
-            return a.fail("listen", reason);
-        if (s.listen.tls) return a.fail("listen", "https:// is not supported for perch.admin yet");
+            a.fail("listen", reason);
+        else if (s.listen.tls)
+            a.fail("listen", "https:// is not supported for perch.admin yet");
     }
-    if (a.has("token") == a.has("token_file") && !a.failed())
+    if (a.has("token") == a.has("token_file"))
         return a.fail_here("needs exactly one of token and token_file");
-    std::string file;
-    if (a.has("token_file") &&
-        a.read_existing_path("token_file", base_dir, PathKind::readable_file, file)) {
-        auto text = read_small_file(file);
-        if (!text) return a.fail("token_file", "cannot be read, or is over 64 KiB");
-        s.token = std::move(*text);
-        while (!s.token.empty() && (s.token.back() == '\n' || s.token.back() == '\r'))
-            s.token.pop_back();
-    }
-    a.read_string("token", s.token);
     std::string_view key = a.has("token") ? "token" : "token_file";
-    if (a.failed()) return;
+    bool read =
+        key == "token" ? a.read_string("token", s.token) : read_token_file(a, base_dir, s.token);
+    if (!read) return;
     if (s.token.size() < 16) return a.fail(key, "the token must be at least 16 characters");
     if (!std::all_of(s.token.begin(), s.token.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
         return a.fail(key, "the token must be printable ASCII without spaces");
-    admin = std::move(s);
+    if (!a.failed()) admin = std::move(s);
 }
 
 void parse_process_settings(ObjectReader &p, std::string_view base_dir, ProcessSettings &s) {
@@ -610,12 +644,13 @@ void parse_process_settings(ObjectReader &p, std::string_view base_dir, ProcessS
     if (auto l = p.object("limits")) parse_limits(*l, s.limits);
     read_seconds_as_ms(p, "shutdown_timeout", 0, 3600, s.shutdown_timeout_ms);
     if (auto t = p.object("tls")) parse_tls(*t, base_dir, s.tls);
-    for (size_t i = 0; i < s.listen.size() && !p.failed(); ++i)
-        if (s.listen[i].tls && !s.tls)
+    // perch.tls that is there but failed has its own errors.
+    for (size_t i = 0; i < s.listen.size() && !p.has("tls"); ++i)
+        if (s.listen[i].tls)
             p.errors().fail(json_index_path(p.path("listen"), i), "https:// needs perch.tls");
     if (auto a = p.object("admin")) parse_admin(*a, base_dir, s.admin);
     for (const ListenAddress &v : s.listen)
-        if (s.admin && !p.failed() && v.port == s.admin->listen.port)
+        if (s.admin && v.port == s.admin->listen.port)
             p.errors().fail(json_key_path(p.path("admin"), "listen"),
                             "must not use the port of a perch.listen address");
 }
@@ -690,19 +725,21 @@ std::optional<uint64_t> parse_byte_size(std::string_view text) {
 core::Result<Config> parse_config(std::string_view json_text, std::string_view base_dir) {
     auto doc = parse_json_document(json_text);
     if (!doc) return doc.error();
-    ConfigErrors errors;
-    if (!doc->is_object()) {
+    ConfigErrors errors(&doc->order);
+    if (!doc->root.is_object()) {
         errors.fail("document", "expected an object");
         return errors.take();
     }
-    ObjectReader root(errors, *doc, "");
+    ObjectReader root(errors, doc->root, "");
     root.check_keys({"distribution", "cache_policy", "origin_request_policy", "perch"},
                     {"origin_access_control"});
     Config config;
-    read_cache_policies(root, config.cache_policies);
-    read_origin_request_policies(root, config.origin_request_policies);
+    KnownIds known;
+    known.cache_policies = read_cache_policies(root, config.cache_policies);
+    known.origin_request_policies =
+        read_origin_request_policies(root, config.origin_request_policies);
     if (auto d = root.object("distribution", Need::required))
-        parse_distribution(*d, base_dir, config);
+        parse_distribution(*d, base_dir, config, known);
     if (auto p = root.object("perch")) parse_process_settings(*p, base_dir, config.perch);
     if (errors.failed()) return errors.take();
     if (config.perch.listen.empty()) config.perch.listen.push_back(default_listen_address());

@@ -1,8 +1,9 @@
 // The distribution configuration: a JSON document shaped like Terraform's
 // aws_cloudfront_distribution (root key "distribution"), with perch-only settings in objects
 // named "perch" (root: process settings; inside an origin: that origin). Parsing validates
-// everything and either returns a complete Config or an error naming the JSON path and the
-// reason ("distribution.origin[1].domain_name: missing"); nothing is half-applied.
+// everything and either returns a complete Config or an error that lists every problem found,
+// each as the JSON path and the reason ("distribution.origin[1].domain_name: missing");
+// nothing is half-applied.
 #pragma once
 
 #include "config/caching_rules.hpp"
@@ -244,7 +245,8 @@ struct Config {
 
 // Parses and validates a config document. Relative file paths in it (perch.tls files,
 // origin perch.directory) are resolved against base_dir. Errors have code Code::config and a
-// context "<json path>: <reason>".
+// context of one line "<json path>: <reason>" per problem, in document order (at most
+// ConfigErrors::max_messages of them, then "... and N more errors").
 core::Result<Config> parse_config(std::string_view json_text, std::string_view base_dir);
 
 // Parses a listen address "http://HOST:PORT" or "https://HOST:PORT" (HOST: an IPv4 address,

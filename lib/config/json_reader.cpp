@@ -17,35 +17,38 @@ core::Error config_error(std::string context) {
     return core::Error::make(core::Code::config, core::Source::config, std::move(context));
 }
 
-// Follows the parser's events to know the JSON path of each key, and remembers the first key
-// that appears twice in one object (nlohmann::json would silently keep the last value).
-class DuplicateKeyFinder {
+// Follows the parser's events to know the JSON path of each value: records where each value
+// starts and ends (a DocumentOrder), and every key that appears twice in one object
+// (nlohmann::json would silently keep the last value).
+class DocumentWalker {
 public:
     bool on_event(Json::parse_event_t event, const Json &parsed) {
         using E = Json::parse_event_t;
         switch (event) {
         case E::object_start:
-            frames_.push_back(Frame{true, {}, {}, 0});
-            break;
         case E::array_start:
-            frames_.push_back(Frame{false, {}, {}, 0});
+            order_.add_start(current_path(), ++rank_);
+            frames_.push_back(Frame{event == E::object_start, {}, {}, 0});
             break;
         case E::key:
             on_key(parsed);
             break;
         case E::value:
+            order_.add_start(current_path(), ++rank_);
             element_done();
             break;
         case E::object_end:
         case E::array_end:
             if (!frames_.empty()) frames_.pop_back();
+            order_.add_end(current_path(), ++rank_);
             element_done();
             break;
         }
         return true;
     }
 
-    const std::optional<std::string> &duplicate_path() const noexcept { return duplicate_; }
+    const std::vector<std::string> &duplicate_paths() const noexcept { return duplicates_; }
+    DocumentOrder take_order() { return std::move(order_); }
 
 private:
     struct Frame {
@@ -60,7 +63,7 @@ private:
         Frame &f = frames_.back();
         f.key = parsed.get_ref<const std::string &>();
         if (std::find(f.keys.begin(), f.keys.end(), f.key) != f.keys.end()) {
-            if (!duplicate_) duplicate_ = current_path();
+            duplicates_.push_back(current_path());
             return;
         }
         f.keys.push_back(f.key);
@@ -78,7 +81,9 @@ private:
     }
 
     std::vector<Frame> frames_;
-    std::optional<std::string> duplicate_;
+    std::vector<std::string> duplicates_;
+    DocumentOrder order_;
+    uint32_t rank_ = 0;
 };
 
 // Collects nothing but the parser's error. nlohmann's message is "[json.exception.parse_error.101]
@@ -146,23 +151,58 @@ std::string in_quotes(std::string_view text) {
     return quoted;
 }
 
-core::Result<Json> parse_json_document(std::string_view text) {
-    DuplicateKeyFinder finder;
-    Json::parser_callback_t callback = [&finder](int, Json::parse_event_t event, Json &parsed) {
-        return finder.on_event(event, parsed);
+void DocumentOrder::add_end(const std::string &path, uint32_t rank) {
+    auto it = spans_.find(path);
+    if (it != spans_.end()) it->second.end = rank;
+}
+
+uint32_t DocumentOrder::rank(std::string_view path) const {
+    if (auto it = spans_.find(std::string(path)); it != spans_.end()) return it->second.start;
+    // The enclosing values: cut "a.b[2].c" at its last '.' or '[' until a prefix is found.
+    while (!path.empty()) {
+        size_t cut = path.find_last_of(".[");
+        path = cut == std::string_view::npos ? std::string_view() : path.substr(0, cut);
+        if (auto it = spans_.find(std::string(path)); it != spans_.end()) return it->second.end;
+    }
+    return 0;
+}
+
+core::Result<JsonDocument> parse_json_document(std::string_view text) {
+    DocumentWalker walker;
+    Json::parser_callback_t callback = [&walker](int, Json::parse_event_t event, Json &parsed) {
+        return walker.on_event(event, parsed);
     };
     Json doc = Json::parse(text, callback, false);
     if (doc.is_discarded()) return config_error(syntax_error_context(text));
-    if (finder.duplicate_path()) return config_error(*finder.duplicate_path() + ": duplicate key");
-    return doc;
+    if (!walker.duplicate_paths().empty()) {
+        ConfigErrors errors;
+        for (const std::string &path : walker.duplicate_paths())
+            errors.fail(path, "duplicate key");
+        return errors.take();
+    }
+    return JsonDocument{std::move(doc), walker.take_order()};
 }
 
 void ConfigErrors::fail(std::string_view path, std::string_view reason) {
-    if (error_) return;
+    std::string message;
+    message.reserve(path.size() + 2 + reason.size());
+    message.append(path).append(": ").append(reason);
+    errors_.push_back(Entry{order_ ? order_->rank(path) : 0, std::move(message)});
+}
+
+core::Error ConfigErrors::take() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const Entry &a, const Entry &b) { return a.rank < b.rank; });
     std::string context;
-    context.reserve(path.size() + 2 + reason.size());
-    context.append(path).append(": ").append(reason);
-    error_ = config_error(std::move(context));
+    size_t shown = std::min(errors_.size(), max_messages);
+    for (size_t i = 0; i < shown; ++i)
+        context.append(i ? "\n" : "").append(errors_[i].message);
+    if (errors_.size() > shown)
+        context.append("\n... and ")
+            .append(std::to_string(errors_.size() - shown))
+            .append(" more errors");
+    errors_.clear();
+    return config_error(std::move(context));
 }
 
 std::string json_key_path(std::string_view parent, std::string_view key) {
@@ -182,7 +222,6 @@ std::string json_index_path(std::string_view parent, size_t index) {
 
 std::optional<int64_t> json_int_in_range(ConfigErrors &errors, const Json &value,
                                          std::string_view path, int64_t min, int64_t max) {
-    if (errors.failed()) return std::nullopt;
     if (!value.is_number_integer()) {
         errors.fail(path, "expected an integer");
         return std::nullopt;
@@ -211,7 +250,6 @@ void ObjectReader::check_keys(std::initializer_list<std::string_view> known,
         return std::find(list.begin(), list.end(), k) != list.end();
     };
     for (const auto &[key, value] : object_->items()) {
-        if (failed()) return;
         if (contains(known, key)) continue;
         fail(key, contains(unsupported, key) ? "not supported yet" : "unknown key");
     }
@@ -223,7 +261,6 @@ const Json *ObjectReader::find(std::string_view key) const {
 }
 
 const Json *ObjectReader::require(std::string_view key, Need need) {
-    if (failed()) return nullptr;
     const Json *value = find(key);
     if (!value && need == Need::required) fail(key, "missing");
     return value;

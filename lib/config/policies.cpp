@@ -55,11 +55,12 @@ void read_selection(ObjectReader &c, const SelectionSyntax &syntax,
     if (!c.read_named(syntax.behavior_key, behaviors, behavior, Need::required)) return;
     std::vector<std::string> names;
     bool has_items = false;
+    size_t mark = c.errors().count();
     if (auto items = c.object(syntax.items_key)) {
         items->check_keys({"items"});
         has_items = items->read_distinct_strings(
             "items", names, syntax.what, syntax.header_names ? Case::insensitive : Case::sensitive);
-        for (size_t i = 0; i < names.size() && !c.failed(); ++i) {
+        for (size_t i = 0; i < names.size() && !c.errors().failed_since(mark); ++i) {
             std::string element = json_index_path(items->path("items"), i);
             if (syntax.header_names && !core::is_token(names[i]))
                 c.errors().fail(element, "must be a valid header name");
@@ -76,7 +77,7 @@ void read_selection(ObjectReader &c, const SelectionSyntax &syntax,
                                          "allViewerAndWhitelistCloudFront");
         }
     }
-    if (c.failed()) return;
+    if (c.errors().failed_since(mark)) return;
     std::string behavior_text =
         in_quotes(std::find_if(std::begin(behaviors), std::end(behaviors), [&](const auto &n) {
                       return n.value == behavior;
@@ -128,58 +129,76 @@ void read_three_configs(ObjectReader &p, const Named<Behavior> (&header_behavior
         read_selection(*q, query_strings_syntax, cookie_behaviors, query_strings);
 }
 
-// id, name and comment of a policy; ids and names distinct from earlier and managed ones.
+// A policy's id, distinct from earlier and managed ones; returns whether it is.
 template <class Policy>
-void read_policy_identity(ObjectReader &p, const std::vector<Policy> &earlier,
+bool read_policy_id(ObjectReader &p, const std::vector<Policy> &earlier,
+                    const std::vector<Policy> &managed, std::string_view kind, Policy &policy) {
+    if (!p.read_string("id", policy.id, Need::required)) return false;
+    std::string problem;
+    if (policy.id.empty()) problem = "must not be empty";
+    for (const Policy &m : managed)
+        if (problem.empty() && m.id == policy.id)
+            problem = "is the id of the AWS managed " + std::string(kind) + " " +
+                      in_quotes(m.name) + " (refer to it without defining it)";
+    for (const Policy &e : earlier)
+        if (problem.empty() && e.id == policy.id) problem = "duplicate id " + in_quotes(policy.id);
+    if (!problem.empty()) p.fail("id", problem);
+    return problem.empty();
+}
+
+// id, name and comment of a policy; ids and names distinct from earlier and managed ones.
+// Returns whether the id is valid.
+template <class Policy>
+bool read_policy_identity(ObjectReader &p, const std::vector<Policy> &earlier,
                           const std::vector<Policy> &managed, std::string_view kind,
                           Policy &policy) {
-    if (p.read_string("id", policy.id, Need::required)) {
-        if (policy.id.empty()) return p.fail("id", "must not be empty");
-        for (const Policy &m : managed)
-            if (m.id == policy.id)
-                return p.fail("id", "is the id of the AWS managed " + std::string(kind) + " " +
-                                        in_quotes(m.name) + " (refer to it without defining it)");
-        for (const Policy &e : earlier)
-            if (e.id == policy.id) return p.fail("id", "duplicate id " + in_quotes(policy.id));
-    }
+    bool id_valid = read_policy_id(p, earlier, managed, kind, policy);
     if (p.read_string("name", policy.name, Need::required)) {
-        if (policy.name.empty() || policy.name.size() > 128 || !is_policy_name(policy.name))
-            return p.fail("name", "must be 1 to 128 letters, digits, '-' or '_'");
         auto same = [&](const Policy &o) { return o.name == policy.name; };
-        if (std::any_of(earlier.begin(), earlier.end(), same) ||
-            std::any_of(managed.begin(), managed.end(), same))
-            return p.fail("name", "duplicate name " + in_quotes(policy.name));
+        if (policy.name.empty() || policy.name.size() > 128 || !is_policy_name(policy.name))
+            p.fail("name", "must be 1 to 128 letters, digits, '-' or '_'");
+        else if (std::any_of(earlier.begin(), earlier.end(), same) ||
+                 std::any_of(managed.begin(), managed.end(), same))
+            p.fail("name", "duplicate name " + in_quotes(policy.name));
     }
     if (p.read_string("comment", policy.comment) && policy.comment.size() > 128) // AWS
         p.fail("comment", "must be at most 128 characters");
+    return id_valid;
 }
 
 // AWS defaults: default_ttl 86400 (or min_ttl when larger), max_ttl 31536000 (or default_ttl
-// when larger); min_ttl <= default_ttl <= max_ttl.
-void read_ttl_settings(ObjectReader &b, TtlSettings &t) {
+// when larger); min_ttl <= default_ttl <= max_ttl. Returns whether the TTLs are valid.
+bool read_ttl_settings(ObjectReader &b, TtlSettings &t) {
+    size_t mark = b.errors().count();
     b.read_int64("min_ttl", t.min_ttl, 0, max_ttl_seconds);
     bool has_default = b.read_int64("default_ttl", t.default_ttl, 0, max_ttl_seconds);
     bool has_max = b.read_int64("max_ttl", t.max_ttl, 0, max_ttl_seconds);
-    if (b.failed()) return;
+    if (b.errors().failed_since(mark)) return false;
     if (!has_default) t.default_ttl = std::max<int64_t>(86400, t.min_ttl);
     if (!has_max) t.max_ttl = std::max<int64_t>(31536000, t.default_ttl);
-    if (t.default_ttl < t.min_ttl)
-        return b.fail("default_ttl",
-                      "must not be less than min_ttl (" + std::to_string(t.min_ttl) + ")");
-    if (t.max_ttl < t.default_ttl)
-        return b.fail("max_ttl",
-                      "must not be less than default_ttl (" + std::to_string(t.default_ttl) + ")");
+    if (t.default_ttl < t.min_ttl) {
+        b.fail("default_ttl", "must not be less than min_ttl (" + std::to_string(t.min_ttl) + ")");
+        return false;
+    }
+    if (t.max_ttl < t.default_ttl) {
+        b.fail("max_ttl",
+               "must not be less than default_ttl (" + std::to_string(t.default_ttl) + ")");
+        return false;
+    }
+    return true;
 }
 
-void parse_cache_policy(ObjectReader &p, const std::vector<CachePolicy> &earlier,
+// Returns whether the policy's id is valid.
+bool parse_cache_policy(ObjectReader &p, const std::vector<CachePolicy> &earlier,
                         CachePolicy &policy) {
     p.check_keys({"id", "name", "comment", "min_ttl", "default_ttl", "max_ttl",
                   "parameters_in_cache_key_and_forwarded_to_origin", "perch"});
-    read_policy_identity(p, earlier, managed_cache_policies(), "cache policy", policy);
+    bool id_valid =
+        read_policy_identity(p, earlier, managed_cache_policies(), "cache policy", policy);
     read_store_set_cookie(p, policy.store_set_cookie);
     read_ttl_settings(p, policy.ttl);
     auto k = p.object("parameters_in_cache_key_and_forwarded_to_origin", Need::required);
-    if (!k) return;
+    if (!k) return id_valid;
     k->check_keys({"cookies_config", "headers_config", "query_strings_config",
                    "enable_accept_encoding_gzip", "enable_accept_encoding_brotli"});
     read_three_configs(*k, cache_header_behaviors, headers_syntax, policy.key.cookies,
@@ -192,16 +211,19 @@ void parse_cache_policy(ObjectReader &p, const std::vector<CachePolicy> &earlier
         k->fail("headers_config",
                 "must not list Accept-Encoding while enable_accept_encoding_gzip or "
                 "enable_accept_encoding_brotli is true (those key it, normalised)");
+    return id_valid;
 }
 
-void parse_origin_request_policy(ObjectReader &p, const std::vector<OriginRequestPolicy> &earlier,
+// Returns whether the policy's id is valid.
+bool parse_origin_request_policy(ObjectReader &p, const std::vector<OriginRequestPolicy> &earlier,
                                  OriginRequestPolicy &policy) {
     p.check_keys(
         {"id", "name", "comment", "cookies_config", "headers_config", "query_strings_config"});
-    read_policy_identity(p, earlier, managed_origin_request_policies(), "origin request policy",
-                         policy);
+    bool id_valid = read_policy_identity(p, earlier, managed_origin_request_policies(),
+                                         "origin request policy", policy);
     read_three_configs(p, origin_header_behaviors, origin_headers_syntax, policy.forward.cookies,
                        policy.forward.headers, policy.forward.query_strings);
+    return id_valid;
 }
 
 // ---- legacy forwarded_values ---------------------------------------------------------------
@@ -238,10 +260,10 @@ void parse_cookies(ObjectReader &c, ForwardedValues &fv) {
 
 void parse_forwarded_values(ObjectReader &f, ForwardedValues &fv) {
     f.check_keys({"query_string", "query_string_cache_keys", "headers", "cookies"});
-    f.read_bool("query_string", fv.query_string, Need::required);
+    bool has_query_string = f.read_bool("query_string", fv.query_string, Need::required);
     if (f.read_distinct_strings("query_string_cache_keys", fv.query_string_cache_keys,
                                 "query string key", Case::sensitive) &&
-        !fv.query_string && !fv.query_string_cache_keys.empty())
+        has_query_string && !fv.query_string && !fv.query_string_cache_keys.empty())
         f.fail("query_string_cache_keys", "only allowed when query_string is true");
     if (f.read_distinct_strings("headers", fv.headers, "header", Case::insensitive))
         check_forwarded_headers(f, fv.headers);
@@ -254,11 +276,12 @@ bool forwards_all_headers(const ForwardedValues &fv) {
 
 void read_legacy_shape(ObjectReader &b, CacheBehavior &cb) {
     if (b.has("origin_request_policy_id"))
-        return b.fail("origin_request_policy_id", "requires cache_policy_id"); // AWS
+        b.fail("origin_request_policy_id", "requires cache_policy_id"); // AWS
     ForwardedValues fv;
+    size_t mark = b.errors().count();
     if (auto f = b.object("forwarded_values")) parse_forwarded_values(*f, fv);
-    read_ttl_settings(b, cb.ttl);
-    if (b.failed()) return;
+    bool forwarded_values_read = !b.errors().failed_since(mark);
+    if (!read_ttl_settings(b, cb.ttl) || !forwarded_values_read) return;
     if (cb.ttl.min_ttl != 0 && forwards_all_headers(fv)) // AWS
         return b.fail("min_ttl", "must be 0 when forwarded_values.headers is [\"*\"]");
     cb.shape = legacy_request_shape(fv);
@@ -266,20 +289,25 @@ void read_legacy_shape(ObjectReader &b, CacheBehavior &cb) {
 
 } // namespace
 
-void read_cache_policies(ObjectReader &root, std::vector<CachePolicy> &out) {
-    root.for_each_object("cache_policy", Need::optional, [&](ObjectReader &p, size_t) {
+bool read_cache_policies(ObjectReader &root, std::vector<CachePolicy> &out) {
+    bool ids_read = true;
+    bool read = root.for_each_object("cache_policy", Need::optional, [&](ObjectReader &p, size_t) {
         CachePolicy policy;
-        parse_cache_policy(p, out, policy);
+        if (!parse_cache_policy(p, out, policy)) ids_read = false;
         out.push_back(std::move(policy));
     });
+    return read && ids_read;
 }
 
-void read_origin_request_policies(ObjectReader &root, std::vector<OriginRequestPolicy> &out) {
-    root.for_each_object("origin_request_policy", Need::optional, [&](ObjectReader &p, size_t) {
-        OriginRequestPolicy policy;
-        parse_origin_request_policy(p, out, policy);
-        out.push_back(std::move(policy));
-    });
+bool read_origin_request_policies(ObjectReader &root, std::vector<OriginRequestPolicy> &out) {
+    bool ids_read = true;
+    bool read =
+        root.for_each_object("origin_request_policy", Need::optional, [&](ObjectReader &p, size_t) {
+            OriginRequestPolicy policy;
+            if (!parse_origin_request_policy(p, out, policy)) ids_read = false;
+            out.push_back(std::move(policy));
+        });
+    return read && ids_read;
 }
 
 namespace {
@@ -310,26 +338,29 @@ void read_store_set_cookie(ObjectReader &parent, bool &out) {
     p->read_bool("store_set_cookie", out);
 }
 
-void read_behavior_request_shape(ObjectReader &b, const Config &config, CacheBehavior &cb) {
+void read_behavior_request_shape(ObjectReader &b, const Config &config, const KnownIds &known,
+                                 CacheBehavior &cb) {
     if (!b.has("cache_policy_id")) return read_legacy_shape(b, cb);
     for (std::string_view key : {"forwarded_values", "min_ttl", "default_ttl", "max_ttl"})
-        if (b.has(key)) return b.fail(key, "not allowed with cache_policy_id"); // AWS
-    if (!b.read_string("cache_policy_id", cb.cache_policy_id)) return;
-    const CachePolicy *cp = find_cache_policy(config, cb.cache_policy_id);
-    if (!cp)
-        return b.fail("cache_policy_id", "no cache_policy or AWS managed cache policy has id " +
-                                             in_quotes(cb.cache_policy_id));
-    cb.ttl = cp->ttl;
-    cb.shape = RequestShape{cp->key, OriginForwardSpec{}};
-    cb.store_set_cookie = cb.store_set_cookie || cp->store_set_cookie;
+        if (b.has(key)) b.fail(key, "not allowed with cache_policy_id"); // AWS
+    if (b.read_string("cache_policy_id", cb.cache_policy_id)) {
+        if (const CachePolicy *cp = find_cache_policy(config, cb.cache_policy_id)) {
+            cb.ttl = cp->ttl;
+            cb.shape = RequestShape{cp->key, OriginForwardSpec{}};
+            cb.store_set_cookie = cb.store_set_cookie || cp->store_set_cookie;
+        } else if (known.cache_policies) {
+            b.fail("cache_policy_id", "no cache_policy or AWS managed cache policy has id " +
+                                          in_quotes(cb.cache_policy_id));
+        }
+    }
     if (!b.read_string("origin_request_policy_id", cb.origin_request_policy_id)) return;
-    const OriginRequestPolicy *orp =
-        find_origin_request_policy(config, cb.origin_request_policy_id);
-    if (!orp)
-        return b.fail("origin_request_policy_id",
-                      "no origin_request_policy or AWS managed origin request policy has id " +
-                          in_quotes(cb.origin_request_policy_id));
-    cb.shape.forward = orp->forward;
+    if (const OriginRequestPolicy *orp =
+            find_origin_request_policy(config, cb.origin_request_policy_id))
+        cb.shape.forward = orp->forward;
+    else if (known.origin_request_policies)
+        b.fail("origin_request_policy_id",
+               "no origin_request_policy or AWS managed origin request policy has id " +
+                   in_quotes(cb.origin_request_policy_id));
 }
 
 // ---- the legacy shape, and selections --------------------------------------------------

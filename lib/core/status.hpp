@@ -37,6 +37,8 @@ struct Error {
     Code code = Code::internal;
     Source source = Source::internal;
     bool retryable = false;
+    // What went wrong, for people. May hold several lines, one problem each (a config with
+    // several mistakes: "<json path>: <reason>" per line), without a final line break.
     std::string context;
 
     static Error make(Code c, Source s, std::string ctx, bool retry = false) {

@@ -32,6 +32,10 @@ int main(void) {
           "an invalid config is refused");
     CHECK(strstr(perch_config_last_error(cfg), "distribution.") != NULL,
           "the error names the JSON path");
+    CHECK(strcmp(perch_config_last_error(cfg),
+                 "distribution.origin: must have at least one origin\n"
+                 "distribution.default_cache_behavior: missing") == 0,
+          "last_error holds every error of the config, one per line");
     CHECK(perch_config_load_json(cfg, good, sizeof good - 1, NULL) == PERCH_OK,
           "a valid config loads after a failed attempt (nothing half-applied)");
     CHECK(perch_config_load_json(cfg, good, sizeof good - 1, NULL) == PERCH_E_STATE,

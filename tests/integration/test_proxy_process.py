@@ -42,9 +42,42 @@ def test_a_bad_config_exits_2_naming_the_json_path(tmp, text, message):
     for mode in ("--check-config", "--config"):
         r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
         assert r.returncode == 2
-        assert message in r.stderr
-        # Leveled like every other line: "perch-proxy: error: FILE: PATH: reason".
-        assert r.stderr.startswith(f"perch-proxy: error: {path}: {message}"), r.stderr
+        # Leveled like every other line: "perch-proxy: error: FILE: PATH: reason", one line
+        # per error (these configs may have more than the one looked for).
+        lines = r.stderr.splitlines()
+        assert all(line.startswith(f"perch-proxy: error: {path}: ") for line in lines), r.stderr
+        assert any(line.startswith(f"perch-proxy: error: {path}: {message}") for line in lines), r.stderr
+        assert r.stdout == ""
+
+
+def test_a_config_with_several_mistakes_exits_2_printing_each_in_document_order(tmp):
+    # Four unrelated mistakes in four blocks, and one that depends on another (the behavior
+    # names the origin whose domain_name is bad: that origin exists, so no second error).
+    b = behavior("o")
+    b["viewer_protocol_policy"] = "allow-none"
+    origin = http_origin("o", 18000)
+    origin["domain_name"] = "http://example.com/"
+    cfg = {"perch": {"workers": 5000},
+           "distribution": {"enabled": "yes", "origin": [origin], "default_cache_behavior": b},
+           "cache_policy": [{"id": "cp", "name": "no spaces allowed",
+                             "parameters_in_cache_key_and_forwarded_to_origin": {
+                                 "cookies_config": {"cookie_behavior": "none"},
+                                 "headers_config": {"header_behavior": "none"},
+                                 "query_strings_config": {"query_string_behavior": "none"}}}]}
+    expected = [
+        "perch.workers: must be between 0 and 1024",
+        "distribution.enabled: expected a boolean",
+        "distribution.origin[0].domain_name: must be a host name, without scheme or path",
+        "distribution.default_cache_behavior.viewer_protocol_policy: must be one of "
+        '"allow-all", "redirect-to-https", "https-only"',
+        "cache_policy[0].name: must be 1 to 128 letters, digits, '-' or '_'",
+    ]
+    path = write(tmp, "several.json", json.dumps(cfg))
+    for mode in ("--check-config", "--config"):
+        # --config exits at once instead of serving.
+        r = subprocess.run([PROXY_BIN, mode, path], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.splitlines() == [f"perch-proxy: error: {path}: {e}" for e in expected]
         assert r.stdout == ""
 
 

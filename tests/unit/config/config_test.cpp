@@ -401,7 +401,10 @@ TEST_CASE("config/config: each invalid config is rejected with its path and reas
         {{{"/distribution/origin/1", R"({"origin_id": "o", "domain_name": "b",
              "custom_origin_config": {"origin_protocol_policy": "https-only"}})"}},
          "distribution.origin[1].origin_id: duplicate origin_id \"o\""},
+        // Two omissions, two errors: the origin's kind and its domain_name.
         {{{"/distribution/origin/1", R"({"origin_id": "p"})"}},
+         "distribution.origin[1]: needs custom_origin_config or perch.directory (S3 origins are "
+         "not supported yet)\n"
          "distribution.origin[1].domain_name: missing"},
         {{{"/distribution/origin/0/domain_name", nullptr}},
          "distribution.origin[0].domain_name: missing"},
@@ -557,7 +560,8 @@ TEST_CASE("config/config: each invalid config is rejected with its path and reas
          "distribution.default_cache_behavior.min_ttl: must be 0 when forwarded_values.headers "
          "is [\"*\"]"},
         {{{"/distribution/default_cache_behavior/forwarded_values", "{}"}},
-         "distribution.default_cache_behavior.forwarded_values.query_string: missing"},
+         "distribution.default_cache_behavior.forwarded_values.query_string: missing\n"
+         "distribution.default_cache_behavior.forwarded_values.cookies: missing"},
         {{{"/distribution/default_cache_behavior/forwarded_values", R"({"query_string": true})"}},
          "distribution.default_cache_behavior.forwarded_values.cookies: missing"},
         {{{"/distribution/default_cache_behavior/forwarded_values",
@@ -596,11 +600,23 @@ TEST_CASE("config/config: each invalid config is rejected with its path and reas
            R"({"query_string": false, "headers": ["Bad Name"], "cookies": {"forward": "none"}})"}},
          "distribution.default_cache_behavior.forwarded_values.headers[0]: must be a valid "
          "header name"},
+        // Each missing key is one error.
         {{{"/distribution/ordered_cache_behavior", R"([{"target_origin_id": "o"}])"}},
-         "distribution.ordered_cache_behavior[0].path_pattern: missing"},
-        {{{"/distribution/ordered_cache_behavior", R"([{"path_pattern": ""}])"}},
+         "distribution.ordered_cache_behavior[0].path_pattern: missing\n"
+         "distribution.ordered_cache_behavior[0].allowed_methods: missing\n"
+         "distribution.ordered_cache_behavior[0].cached_methods: missing\n"
+         "distribution.ordered_cache_behavior[0].viewer_protocol_policy: missing"},
+        {{{"/distribution/ordered_cache_behavior", R"([{"path_pattern": ""}])"},
+          {"/distribution/ordered_cache_behavior/0/target_origin_id", "\"o\""},
+          {"/distribution/ordered_cache_behavior/0/allowed_methods", R"(["GET", "HEAD"])"},
+          {"/distribution/ordered_cache_behavior/0/cached_methods", R"(["GET", "HEAD"])"},
+          {"/distribution/ordered_cache_behavior/0/viewer_protocol_policy", "\"allow-all\""}},
          "distribution.ordered_cache_behavior[0].path_pattern: must not be empty"},
-        {{{"/distribution/ordered_cache_behavior", R"([{"path_pattern": "/a b"}])"}},
+        {{{"/distribution/ordered_cache_behavior", R"([{"path_pattern": "/a b"}])"},
+          {"/distribution/ordered_cache_behavior/0/target_origin_id", "\"o\""},
+          {"/distribution/ordered_cache_behavior/0/allowed_methods", R"(["GET", "HEAD"])"},
+          {"/distribution/ordered_cache_behavior/0/cached_methods", R"(["GET", "HEAD"])"},
+          {"/distribution/ordered_cache_behavior/0/viewer_protocol_policy", "\"allow-all\""}},
          "distribution.ordered_cache_behavior[0].path_pattern: may contain only letters, digits "
          "and _-.*?$/~\"'@:+&"},
         {{{"/distribution/ordered_cache_behavior", R"({"path_pattern": "*"})"}},
@@ -848,11 +864,14 @@ TEST_CASE("config/config: a key given twice in one object is an error naming its
     CHECK(error_of(R"({"perch": {}, "distribution": {"origin": [{"origin_id": "a"},
                       {"custom_header": [{}, {"name": "a", "name": "b"}]}]}})") ==
           "distribution.origin[1].custom_header[1].name: duplicate key");
-    // The same key in different objects is fine.
+    // The same key in different objects is fine (the errors are the config's others).
     CHECK(error_of(R"({"distribution": {"origin": [{"origin_id": "a", "domain_name": "a"},
                                                  {"origin_id": "b", "domain_name": "b"}]}})") ==
           "distribution.origin[0]: needs custom_origin_config or perch.directory (S3 origins are "
-          "not supported yet)");
+          "not supported yet)\n"
+          "distribution.origin[1]: needs custom_origin_config or perch.directory (S3 origins are "
+          "not supported yet)\n"
+          "distribution.default_cache_behavior: missing");
 }
 
 TEST_CASE("config/config: parse_byte_size reads integers, SI and binary units") {
