@@ -84,32 +84,37 @@ RequestHead head(std::string target, std::initializer_list<const char *> hosts, 
 
 TEST_CASE("http/authority: resolve_target gives the path and the one authority of a request") {
     std::string a;
-    auto r = resolve_target(head("/x?y=1", {"Example.com:80"}), false, a);
+    RequestHead h; // path_and_query points into it: it must outlive each result
+    auto resolve = [&](RequestHead next, bool https) {
+        h = std::move(next);
+        return resolve_target(h, https, a);
+    };
+    auto r = resolve(head("/x?y=1", {"Example.com:80"}), false);
     CHECK(r.problem == TargetProblem::none);
     CHECK(r.path_and_query == "/x?y=1");
     CHECK(a == "example.com");
 
     // The viewer's scheme gives the default port.
-    r = resolve_target(head("/", {"example.com:443"}), true, a);
+    r = resolve(head("/", {"example.com:443"}), true);
     CHECK(a == "example.com");
-    r = resolve_target(head("/", {"example.com:443"}), false, a);
+    r = resolve(head("/", {"example.com:443"}), false);
     CHECK(a == "example.com:443");
 
     // absolute-form: its authority replaces Host, its scheme gives the default port.
-    r = resolve_target(head("http://Other.example:80/p?q", {"example.com"}), true, a);
+    r = resolve(head("http://Other.example:80/p?q", {"example.com"}), true);
     CHECK(r.problem == TargetProblem::none);
     CHECK(r.path_and_query == "/p?q");
     CHECK(a == "other.example");
-    r = resolve_target(head("HTTPS://other.example:443", {"example.com"}), false, a);
+    r = resolve(head("HTTPS://other.example:443", {"example.com"}), false);
     CHECK(r.problem == TargetProblem::none);
     CHECK(r.path_and_query.empty());
     CHECK(a == "other.example");
-    r = resolve_target(head("http://other.example?q", {"x"}), false, a);
+    r = resolve(head("http://other.example?q", {"x"}), false);
     CHECK(r.path_and_query == "?q");
 
     // HTTP/1.0 may leave Host out.
     a = "stale";
-    r = resolve_target(head("/", {}, 0), false, a);
+    r = resolve(head("/", {}, 0), false);
     CHECK(r.problem == TargetProblem::none);
     CHECK(a.empty());
 }
