@@ -1,6 +1,7 @@
 #include "http/request_parser.hpp"
 
 #include "core/ascii.hpp"
+#include "http/llhttp_span.hpp"
 
 #include <cstring>
 
@@ -58,6 +59,8 @@ size_t RequestParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t 
     const char *start = reinterpret_cast<const char *>(data);
     data_begin_ = start;
     llhttp_errno_t err = llhttp_execute(&parser_, start, len);
+    // A limit crossed before a syntax error wins, however the bytes were read (llhttp_span.hpp).
+    if (err != HPE_OK && err != HPE_PAUSED && !failure_) deliver_span_before_error(parser_);
     current_buf_ = nullptr;
     const char *pos = err == HPE_OK ? nullptr : llhttp_get_error_pos(&parser_);
     size_t consumed = pos ? size_t(pos - start) : len;

@@ -1,5 +1,7 @@
 #include "http/response_parser.hpp"
 
+#include "http/llhttp_span.hpp"
+
 namespace perch::http {
 
 namespace {
@@ -43,6 +45,8 @@ size_t ResponseParser::execute(const core::Ref<core::Buffer> &buf, const uint8_t
     current_buf_ = &buf;
     const char *start = reinterpret_cast<const char *>(data);
     llhttp_errno_t err = llhttp_execute(&parser_, start, len);
+    // A limit crossed before a syntax error wins, however the bytes were read (llhttp_span.hpp).
+    if (err != HPE_OK && err != HPE_PAUSED && !failure_) deliver_span_before_error(parser_);
     current_buf_ = nullptr;
     if (err == HPE_OK) return len;
     const char *pos = llhttp_get_error_pos(&parser_);

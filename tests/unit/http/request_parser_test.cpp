@@ -349,6 +349,43 @@ TEST_CASE("http/request_parser: size limits answer 414, 431 and 413") {
     }
 }
 
+TEST_CASE(
+    "http/request_parser: a limit crossed before a syntax error wins, whole or byte by byte") {
+    // In one read llhttp meets the bad byte before it has handed over the span holding it; the
+    // span's earlier bytes still count, as they do when they arrive in reads of their own.
+    RequestLimits limits;
+    limits.max_uri_bytes = 32;
+    limits.max_header_bytes = 128;
+    struct Row {
+        std::string name;
+        std::string text;
+        uint16_t status;
+    };
+    const Row rows[] = {
+        {"a NUL after max_uri_bytes of target",
+         "GET /" + std::string(40, 'a') + std::string(1, '\0') + " HTTP/1.1\r\n\r\n", 414},
+        {"a NUL after max_header_bytes of field value",
+         "GET / HTTP/1.1\r\nX-Big: " + std::string(200, 'b') + std::string(1, '\0') + "\r\n\r\n",
+         431},
+        {"a space after max_header_bytes of field name",
+         "GET / HTTP/1.1\r\nX" + std::string(200, 'n') + " : v\r\n\r\n", 431},
+        {"a DEL in the target before a NUL",
+         "GET /a\x7f" + std::string(1, '\0') + " HTTP/1.1\r\n\r\n", 400},
+    };
+    for (const Row &row : rows) {
+        CAPTURE(row.name);
+        Harness whole(limits), bytes(limits);
+        whole.feed(row.text);
+        feed_bytewise(bytes.parser, row.text);
+        CHECK(whole.failure_status() == row.status);
+        CHECK(bytes.failure_status() == row.status);
+        REQUIRE(whole.parser.failure());
+        REQUIRE(bytes.parser.failure());
+        CHECK(std::string_view(whole.parser.failure()->reason) ==
+              std::string_view(bytes.parser.failure()->reason));
+    }
+}
+
 TEST_CASE("http/request_parser: requests exactly at the limits are accepted") {
     RequestLimits limits;
     limits.max_uri_bytes = 8;
