@@ -193,26 +193,25 @@ size_t Fill::read(const FillWaiter *reader, size_t index, BufferSlice *out, size
     size_t n = 0;
     {
         std::lock_guard lock(mu_);
-        state = head_.state;
-        pieces = first_piece_ + pieces_.size();
-        for (const Waiter &w : waiters_) {
-            if (w.w.get() != reader || !w.cut) continue;
+        auto me = std::find_if(waiters_.begin(), waiters_.end(),
+                               [reader](const Waiter &w) { return w.w.get() == reader; });
+        if (me != waiters_.end() && me->cut) { // cut loose: its response ends here
             state = FillState::failed;
             pieces = index;
             return 0;
         }
+        state = head_.state;
+        pieces = first_piece_ + pieces_.size();
         index = std::max(index, first_piece_);
         uint64_t bytes = 0;
         for (; n < max && index + n < pieces; ++n) {
             out[n] = pieces_[index + n - first_piece_];
             bytes += out[n].len;
         }
-        for (Waiter &w : waiters_) {
-            if (w.w.get() != reader) continue;
-            w.next = index + n;
-            w.read_bytes += bytes;
+        if (me != waiters_.end()) {
+            me->next = index + n;
+            me->read_bytes += bytes;
             drain = after_progress_locked();
-            break;
         }
     }
     if (drain) drain->fill_changed();

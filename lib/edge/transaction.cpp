@@ -70,7 +70,8 @@ void Transaction::start(const ViewerRequest &req) {
     id_len_ = std::min(req.request_id.size(), sizeof id_);
     std::memcpy(id_, req.request_id.data(), id_len_);
     now_ = rt_.now(); // one clock read serves lookup and Age on a hit
-    started_ns_ = uv_hrtime();
+    // Only the access line needs the duration: no clock read when it is off.
+    started_ns_ = sink_ && rt_.log().enabled(core::LogLevel::info) ? uv_hrtime() : 0;
     bytes_sent_ = 0;
     if (sink_) rt_.stats().requests.fetch_add(1, std::memory_order_relaxed);
     head_only_ = req_->method == core::Method::head;
